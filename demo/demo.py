@@ -1,0 +1,50 @@
+"""The MPS payment flow so far, end to end, through the same PostgREST-style calls a
+Supabase client makes (one transaction per call, role + JWT claims set per request)."""
+
+import json
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "db"))
+from mps import Api  # noqa: E402  (the PostgREST-protocol client shared with the tests)
+
+
+def step(title, value):
+    print(f"--- {title}")
+    print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def main():
+    api = Api(os.environ.get("MPS_DEMO_DB", "mps_demo"))
+    admin = api.as_service()   # Supabase service_role key: a super admin
+    anon = api.as_anon()       # POS and member apps: anon key + p_session_id
+
+    merchant_id = admin.scalar("create_merchant", p_code="DEMO-SHOP", p_name="Demo Coffee",
+                               p_contact="+886-2-1234-5678", p_password="shop-password-1")
+    step("create_merchant (service_role)", {"merchant_id": merchant_id})
+
+    member_id = admin.scalar("create_member_profile", p_name="Alice Chen", p_phone="0912345678",
+                             p_email="alice@example.com", p_password="alice-password-1")
+    card = api.as_service().execute(
+        "select card_no, card_type, balance, points, level, discount from public.member_cards"
+        " where owner_member_id = %s", (member_id,))
+    step("create_member_profile (service_role): member and automatic standard card",
+         {"member_id": member_id, "card": card[0]})
+
+    member = anon.scalar("member_login", p_identifier="0912345678", p_password="alice-password-1")
+    step("member_login (anon)", {k: member[k] for k in ("member_id", "member_no", "name", "expires_at")}
+         | {"session_id": member["session_id"][:8] + "…"})
+    step("get_user_profile (anon + member session)", anon.scalar("get_user_profile", p_session_id=member["session_id"]))
+
+    shop = anon.scalar("merchant_login", p_merchant_code="DEMO-SHOP", p_password="shop-password-1")
+    step("merchant_login (anon)", {k: shop[k] for k in ("merchant_id", "merchant_code", "merchant_name", "expires_at")})
+    step("get_user_role (anon + merchant session)", anon.scalar("get_user_role", p_session_id=shop["session_id"]))
+
+    step("logout_session (merchant)", anon.scalar("logout_session", p_session_id=shop["session_id"]))
+    api.close()
+    print("demo: ok")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+# Shared set-up steps for scripts/demo.sh and scripts/test.sh. Source it; do not run it.
+# Everything here is idempotent: a ready machine skips every install in seconds.
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PGRX_VERSION=0.18.1
+PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config   # not /usr/bin/pg_config: that is a wrapper
+PGBIN=/usr/lib/postgresql/15/bin
+APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap postgresql-15-cron
+              libclang-dev clang build-essential pkg-config libssl-dev sudo python3-venv)
+export DEBIAN_FRONTEND=noninteractive CARGO_TERM_COLOR=never
+export USER="${USER:-root}"
+# A backtrace in the server's environment would end up in error DETAILs.
+unset RUST_BACKTRACE RUSTFLAGS
+
+log() { printf '==> %s\n' "$*"; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+ensure_toolchain() {
+    if ! dpkg -s "${APT_PACKAGES[@]}" >/dev/null 2>&1; then
+        log "installing Debian packages: ${APT_PACKAGES[*]}"
+        as_root apt-get update -qq
+        as_root apt-get install -y -qq --no-install-recommends "${APT_PACKAGES[@]}" >/dev/null
+    fi
+    if ! cargo pgrx --version 2>/dev/null | grep -qx "cargo-pgrx $PGRX_VERSION"; then
+        log "installing cargo-pgrx $PGRX_VERSION (about 10 minutes on 2 cores)"
+        cargo install cargo-pgrx --version "$PGRX_VERSION" --locked
+    fi
+    # Re-running init rewrites ~/.pgrx/config.toml and forces a rebuild of pgrx-pg-sys.
+    grep -qs "^pg15 = \"$PG_CONFIG\"" ~/.pgrx/config.toml || cargo pgrx init --pg15 "$PG_CONFIG" >/dev/null
+}
+
+install_extension() {
+    log "building and installing mps_ext (release)"
+    mkdir -p "$ROOT/.cluster"
+    if ! (cd "$ROOT" && as_root env -u RUST_BACKTRACE "$(command -v cargo)" pgrx install --release \
+            --pg-config "$PG_CONFIG") >"$ROOT/.cluster/install.log" 2>&1; then
+        tail -40 "$ROOT/.cluster/install.log" >&2
+        return 1
+    fi
+}
+
+ensure_python() {
+    local venv="$ROOT/.venv"
+    if [ ! -x "$venv/bin/python" ]; then
+        python3 -m venv "$venv"
+    fi
+    if ! "$venv/bin/python" -c 'import psycopg, pytest' 2>/dev/null \
+       || ! cmp -s "$ROOT/tests/requirements.txt" "$venv/.requirements"; then
+        log "installing Python test dependencies"
+        "$venv/bin/pip" install -q -r "$ROOT/tests/requirements.txt"
+        cp "$ROOT/tests/requirements.txt" "$venv/.requirements"
+    fi
+    PYTHON="$venv/bin/python"
+}
+
+# start_cluster NAME PORT: a fresh PostgreSQL 15 cluster under .cluster/NAME, owned by the
+# postgres OS user (initdb refuses root), listening on 127.0.0.1:PORT and a socket dir.
+start_cluster() {
+    local name=$1 port=$2
+    CLUSTER_DIR="$ROOT/.cluster/$name"
+    CLUSTER_PORT=$port
+    CLUSTER_SOCK="$CLUSTER_DIR/sock"
+    stop_cluster_dir "$CLUSTER_DIR"
+    if "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$port"; then
+        echo "port $port is taken by another server; stop it first" >&2
+        exit 1
+    fi
+    as_root rm -rf "$CLUSTER_DIR"
+    as_root install -d -o postgres -g postgres "$CLUSTER_DIR" "$CLUSTER_SOCK"
+    # The postgres user must be able to reach the repo directory.
+    as_root chmod o+x "$ROOT" "$ROOT/.cluster"
+    as_root runuser -u postgres -- "$PGBIN/initdb" -D "$CLUSTER_DIR/data" -U postgres --auth=trust \
+        --locale=C.UTF-8 -E UTF8 >/dev/null
+    cat "$ROOT/scripts/postgresql.conf" | as_root tee -a "$CLUSTER_DIR/data/postgresql.conf" >/dev/null
+    as_root env -u RUST_BACKTRACE runuser -u postgres -- "$PGBIN/pg_ctl" -D "$CLUSTER_DIR/data" \
+        -l "$CLUSTER_DIR/server.log" -o "-p $port -k $CLUSTER_SOCK -c listen_addresses=127.0.0.1" -w start >/dev/null
+    export PGHOST="$CLUSTER_SOCK" PGPORT="$port" PGUSER=postgres
+}
+
+stop_cluster_dir() {
+    local dir=$1
+    if [ -f "$dir/data/postmaster.pid" ]; then
+        as_root runuser -u postgres -- "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+    fi
+}
+
+stop_cluster() { stop_cluster_dir "$CLUSTER_DIR"; }
+
+# create_database NAME: the API roles and PostgREST's login role, then the database with
+# the extension. The extension itself creates anon/authenticated/service_role/mps_admin
+# where they are missing; authenticator (PostgREST's login role) is the operator's.
+create_database() {
+    local db=$1
+    psql -qX -v ON_ERROR_STOP=1 -d postgres <<SQL
+DO \$\$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'authenticator') THEN
+        CREATE ROLE authenticator LOGIN NOINHERIT;
+    END IF;
+END \$\$;
+DROP DATABASE IF EXISTS $db;
+CREATE DATABASE $db;
+SQL
+    psql -qX -v ON_ERROR_STOP=1 -d "$db" <<'SQL'
+CREATE EXTENSION mps_ext;
+GRANT anon, authenticated, service_role TO authenticator;
+SQL
+}

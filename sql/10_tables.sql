@@ -1,0 +1,255 @@
+-- The 18 tables of the contract (17 in public, audit.event_log) plus internal bookkeeping.
+-- Timestamps are plain now(): timestamptz is UTC-correct in any session TimeZone (B6).
+
+CREATE TABLE public.member_profiles (
+    id               uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    member_no        text NOT NULL UNIQUE
+                     DEFAULT mps_internal.member_no(nextval('public.seq_member_no')),
+    name             text NOT NULL,
+    phone            text UNIQUE,
+    email            text UNIQUE,
+    binding_user_org text,
+    binding_org_id   text,
+    role             text NOT NULL DEFAULT 'member',
+    status           public.member_status NOT NULL DEFAULT 'active',
+    owner_info       jsonb NOT NULL DEFAULT '{}',
+    auth_user_id     uuid,
+    password_hash    text,
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    updated_at       timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (binding_user_org, binding_org_id)
+);
+
+CREATE TABLE public.member_external_identities (
+    id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    member_id   uuid NOT NULL REFERENCES public.member_profiles (id) ON DELETE CASCADE,
+    provider    text NOT NULL,
+    external_id text NOT NULL,
+    meta        jsonb NOT NULL DEFAULT '{}',
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (provider, external_id),
+    UNIQUE (member_id, provider)
+);
+
+CREATE TABLE public.membership_levels (
+    id         uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    level      int NOT NULL UNIQUE,
+    name       text NOT NULL,
+    min_points int NOT NULL,
+    max_points int,
+    discount   numeric(4,3) NOT NULL DEFAULT 1.000,
+    is_active  boolean NOT NULL DEFAULT true,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE public.member_cards (
+    id                    uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    card_no               text NOT NULL UNIQUE,
+    card_type             public.card_type NOT NULL,
+    owner_member_id       uuid REFERENCES public.member_profiles (id),
+    name                  text,
+    balance               numeric(12,2) NOT NULL DEFAULT 0,
+    points                int NOT NULL DEFAULT 0,
+    level                 int,
+    discount              numeric(4,3) NOT NULL DEFAULT 1.000,
+    corporate_discount    numeric(4,3),
+    fixed_discount        numeric(4,3),
+    binding_password_hash text,
+    status                public.card_status NOT NULL DEFAULT 'active',
+    expires_at            timestamptz,
+    created_at            timestamptz NOT NULL DEFAULT now(),
+    updated_at            timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT member_cards_check CHECK (
+        (card_type = 'standard' AND discount BETWEEN 0.000 AND 1.000)
+        OR card_type IN ('voucher', 'corporate')),
+    CONSTRAINT ck_card_balance_nonneg CHECK (balance >= 0),
+    CONSTRAINT ck_card_points_nonneg CHECK (points >= 0),
+    CONSTRAINT ck_card_fixed_discount_range CHECK (
+        fixed_discount IS NULL OR (fixed_discount >= 0 AND fixed_discount <= 1))
+);
+
+CREATE TABLE public.card_bindings (
+    id         uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    card_id    uuid NOT NULL REFERENCES public.member_cards (id) ON DELETE CASCADE,
+    member_id  uuid NOT NULL REFERENCES public.member_profiles (id) ON DELETE CASCADE,
+    role       public.bind_role NOT NULL DEFAULT 'member',
+    status     public.binding_status NOT NULL DEFAULT 'active',
+    created_at timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (card_id, member_id)
+);
+
+CREATE TABLE public.merchants (
+    id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    code          text UNIQUE,
+    name          text NOT NULL,
+    contact       text,
+    status        text NOT NULL DEFAULT 'active',
+    password_hash text,
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    updated_at    timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE public.admin_users (
+    id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    auth_user_id uuid NOT NULL UNIQUE,
+    name         text NOT NULL,
+    role         text NOT NULL DEFAULT 'super_admin',
+    permissions  jsonb DEFAULT '[]',
+    is_active    boolean NOT NULL DEFAULT true,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    updated_at   timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT ck_admin_role CHECK (role = 'super_admin')
+);
+
+CREATE TABLE public.merchant_users (
+    id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    merchant_id  uuid NOT NULL REFERENCES public.merchants (id) ON DELETE CASCADE,
+    auth_user_id uuid NOT NULL,
+    role         text NOT NULL DEFAULT 'staff',
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (merchant_id, auth_user_id)
+);
+
+-- session_id holds the hex SHA-256 digest of the 44-char session id handed to the client;
+-- the id itself is never stored.
+CREATE TABLE public.app_sessions (
+    session_id       text PRIMARY KEY,
+    user_role        text NOT NULL CHECK (user_role IN ('super_admin', 'merchant', 'member')),
+    user_id          uuid NOT NULL,
+    merchant_id      uuid REFERENCES public.merchants (id) ON DELETE CASCADE,
+    member_id        uuid REFERENCES public.member_profiles (id) ON DELETE CASCADE,
+    expires_at       timestamptz NOT NULL,
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    last_accessed_at timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON COLUMN public.app_sessions.session_id IS 'hex SHA-256 of the session id; the id itself is never stored';
+
+-- token_hash holds the hex SHA-256 digest of the QR token (unique: one indexed lookup).
+CREATE TABLE public.card_qr_state (
+    card_id    uuid PRIMARY KEY REFERENCES public.member_cards (id) ON DELETE CASCADE,
+    token_hash text NOT NULL,
+    expires_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE public.card_qr_history (
+    id         uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    card_id    uuid NOT NULL REFERENCES public.member_cards (id) ON DELETE CASCADE,
+    token_hash text NOT NULL,
+    expires_at timestamptz NOT NULL,
+    issued_by  uuid,
+    issued_at  timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE public.tx_registry (
+    tx_no      text PRIMARY KEY,
+    tx_id      uuid NOT NULL UNIQUE,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE public.idempotency_registry (
+    idempotency_key text PRIMARY KEY,
+    tx_id           uuid NOT NULL UNIQUE,
+    created_at      timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE public.merchant_order_registry (
+    merchant_id       uuid REFERENCES public.merchants (id) ON DELETE CASCADE,
+    external_order_id text NOT NULL,
+    tx_id             uuid NOT NULL UNIQUE,
+    created_at        timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (merchant_id, external_order_id)
+);
+
+CREATE TABLE public.transactions (
+    id                   uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    tx_no                text NOT NULL,
+    tx_type              public.tx_type NOT NULL,
+    card_id              uuid NOT NULL REFERENCES public.member_cards (id),
+    merchant_id          uuid REFERENCES public.merchants (id),
+    raw_amount           numeric(12,2) NOT NULL,
+    discount_applied     numeric(4,3) NOT NULL DEFAULT 1.000,
+    final_amount         numeric(12,2) NOT NULL,
+    points_earned        int NOT NULL DEFAULT 0,
+    status               public.tx_status NOT NULL DEFAULT 'processing',
+    reason               text,
+    payment_method       public.pay_method DEFAULT 'balance',
+    external_order_id    text,
+    idempotency_key      text,
+    original_tx_id       uuid REFERENCES public.transactions (id),
+    processed_by_user_id uuid,
+    tag                  jsonb NOT NULL DEFAULT '{}',
+    created_at           timestamptz NOT NULL DEFAULT now(),
+    updated_at           timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT transactions_check CHECK (raw_amount > 0 AND final_amount >= 0)
+);
+
+CREATE TABLE public.point_ledger (
+    id             uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    card_id        uuid NOT NULL REFERENCES public.member_cards (id) ON DELETE CASCADE,
+    tx_id          uuid REFERENCES public.transactions (id),
+    change         int NOT NULL,
+    balance_before int NOT NULL,
+    balance_after  int NOT NULL,
+    reason         text,
+    created_at     timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE public.settlements (
+    id             uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    merchant_id    uuid NOT NULL REFERENCES public.merchants (id) ON DELETE CASCADE,
+    mode           public.settlement_mode NOT NULL DEFAULT 'realtime',
+    period_start   timestamptz NOT NULL,
+    period_end     timestamptz NOT NULL,
+    total_amount   numeric(12,2) NOT NULL,
+    total_tx_count int NOT NULL,
+    status         public.settlement_status NOT NULL DEFAULT 'pending',
+    payload        jsonb NOT NULL DEFAULT '{}',
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    updated_at     timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT settlements_check CHECK (total_amount >= 0 AND total_tx_count >= 0)
+);
+
+-- actor_user_id is the real actor: the session's member or merchant, or the JWT user.
+-- actor_role says which kind of actor it is (contract W16).
+CREATE TABLE audit.event_log (
+    id            bigserial PRIMARY KEY,
+    happened_at   timestamptz NOT NULL DEFAULT now(),
+    actor_user_id uuid,
+    actor_role    text,
+    action        text NOT NULL,
+    object_type   text NOT NULL,
+    object_id     uuid,
+    context       jsonb NOT NULL DEFAULT '{}'
+);
+
+-- Failed logins per account. Written by a background worker in its own transaction, so a
+-- failure is counted even though the failing login call itself rolls back.
+CREATE TABLE mps_internal.login_attempts (
+    account_kind      text NOT NULL CHECK (account_kind IN ('member', 'merchant')),
+    account_id        uuid NOT NULL,
+    failed_count      int NOT NULL DEFAULT 0,
+    window_started_at timestamptz NOT NULL DEFAULT now(),
+    locked_until      timestamptz,
+    last_failed_at    timestamptz,
+    PRIMARY KEY (account_kind, account_id)
+);
+
+-- Supabase: link the auth user columns to auth.users where that table exists. On vanilla
+-- PostgreSQL there is no auth schema and the columns stay plain uuids.
+DO $auth_fk$
+BEGIN
+    IF pg_catalog.to_regclass('auth.users') IS NOT NULL THEN
+        ALTER TABLE public.member_profiles ADD CONSTRAINT member_profiles_auth_user_id_fkey
+            FOREIGN KEY (auth_user_id) REFERENCES auth.users (id) ON DELETE SET NULL;
+        ALTER TABLE public.admin_users ADD CONSTRAINT admin_users_auth_user_id_fkey
+            FOREIGN KEY (auth_user_id) REFERENCES auth.users (id) ON DELETE CASCADE;
+        ALTER TABLE public.merchant_users ADD CONSTRAINT merchant_users_auth_user_id_fkey
+            FOREIGN KEY (auth_user_id) REFERENCES auth.users (id) ON DELETE CASCADE;
+        ALTER TABLE public.transactions ADD CONSTRAINT transactions_processed_by_user_id_fkey
+            FOREIGN KEY (processed_by_user_id) REFERENCES auth.users (id);
+    END IF;
+END
+$auth_fk$;

@@ -1,0 +1,43 @@
+-- The contract's indexes, plus one for every column an RLS policy, a foreign key cascade or
+-- a hot lookup uses (contract P4).
+
+-- unique: one Supabase user is at most one member (the original allowed ambiguity, B13)
+CREATE UNIQUE INDEX idx_member_profiles_auth_user ON public.member_profiles (auth_user_id);
+
+CREATE INDEX idx_cards_status ON public.member_cards (status);
+CREATE INDEX idx_cards_owner_type ON public.member_cards (owner_member_id, card_type);
+
+CREATE INDEX idx_bindings_member ON public.card_bindings (member_id);
+CREATE INDEX idx_bindings_status ON public.card_bindings (status);
+CREATE INDEX idx_bindings_card_status ON public.card_bindings (card_id, status);
+
+CREATE INDEX idx_admin_users_auth_user ON public.admin_users (auth_user_id);
+CREATE INDEX idx_admin_users_active ON public.admin_users (is_active);
+CREATE INDEX idx_merchant_users_auth_user ON public.merchant_users (auth_user_id);
+
+CREATE INDEX idx_app_sessions_expires ON public.app_sessions (expires_at);
+CREATE INDEX idx_app_sessions_user ON public.app_sessions (user_id);
+CREATE INDEX idx_app_sessions_member ON public.app_sessions (member_id);
+CREATE INDEX idx_app_sessions_merchant ON public.app_sessions (merchant_id);
+
+CREATE UNIQUE INDEX uq_qr_state_token_hash ON public.card_qr_state (token_hash);
+CREATE INDEX idx_qr_state_expires ON public.card_qr_state (expires_at);
+CREATE INDEX idx_qr_hist_card_time ON public.card_qr_history (card_id, issued_at DESC);
+CREATE INDEX idx_qr_hist_issued_at ON public.card_qr_history (issued_at);
+
+CREATE UNIQUE INDEX uq_tx_tx_no ON public.transactions (tx_no);
+CREATE INDEX idx_tx_card_time ON public.transactions (card_id, created_at DESC);
+CREATE INDEX idx_tx_merchant_time ON public.transactions (merchant_id, created_at DESC);
+CREATE INDEX idx_tx_status ON public.transactions (status);
+CREATE INDEX idx_tx_type_time ON public.transactions (tx_type, created_at DESC);
+CREATE INDEX idx_tx_created_at ON public.transactions (created_at);
+CREATE INDEX idx_tx_tag_gin ON public.transactions USING gin (tag);
+CREATE INDEX idx_tx_original ON public.transactions (original_tx_id);
+
+CREATE INDEX idx_point_ledger_card_time ON public.point_ledger (card_id, created_at DESC);
+CREATE INDEX idx_point_ledger_tx ON public.point_ledger (tx_id);
+
+CREATE INDEX idx_settlements_merchant_period ON public.settlements (merchant_id, period_start);
+
+CREATE INDEX idx_event_object ON audit.event_log (object_type, object_id);
+CREATE INDEX idx_event_happened_at ON audit.event_log (happened_at);

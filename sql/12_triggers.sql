@@ -1,0 +1,40 @@
+-- updated_at maintenance on the eight tables that have the column, and card numbers.
+
+CREATE FUNCTION mps_internal.set_updated_at() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    NEW.updated_at := now();
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER trg_member_profiles_updated_at BEFORE UPDATE ON public.member_profiles
+    FOR EACH ROW EXECUTE FUNCTION mps_internal.set_updated_at();
+CREATE TRIGGER trg_member_ext_ids_updated_at BEFORE UPDATE ON public.member_external_identities
+    FOR EACH ROW EXECUTE FUNCTION mps_internal.set_updated_at();
+CREATE TRIGGER trg_membership_levels_updated_at BEFORE UPDATE ON public.membership_levels
+    FOR EACH ROW EXECUTE FUNCTION mps_internal.set_updated_at();
+CREATE TRIGGER trg_member_cards_updated_at BEFORE UPDATE ON public.member_cards
+    FOR EACH ROW EXECUTE FUNCTION mps_internal.set_updated_at();
+CREATE TRIGGER trg_merchants_updated_at BEFORE UPDATE ON public.merchants
+    FOR EACH ROW EXECUTE FUNCTION mps_internal.set_updated_at();
+CREATE TRIGGER trg_transactions_updated_at BEFORE UPDATE ON public.transactions
+    FOR EACH ROW EXECUTE FUNCTION mps_internal.set_updated_at();
+CREATE TRIGGER trg_settlements_updated_at BEFORE UPDATE ON public.settlements
+    FOR EACH ROW EXECUTE FUNCTION mps_internal.set_updated_at();
+CREATE TRIGGER trg_admin_users_updated_at BEFORE UPDATE ON public.admin_users
+    FOR EACH ROW EXECUTE FUNCTION mps_internal.set_updated_at();
+
+-- A card inserted without a number gets the next one for its type (format in Rust).
+CREATE FUNCTION mps_internal.fill_card_no() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NEW.card_no IS NULL OR NEW.card_no = '' THEN
+        NEW.card_no := mps_internal.card_no(NEW.card_type::text, nextval('public.seq_card_no'));
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER trg_member_cards_fill_card_no BEFORE INSERT ON public.member_cards
+    FOR EACH ROW EXECUTE FUNCTION mps_internal.fill_card_no();

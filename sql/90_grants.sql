@@ -1,0 +1,75 @@
+-- Privileges: first nothing for anyone on anything this extension owns (this also undoes
+-- Supabase's default privileges, which grant new public functions and tables to anon and
+-- authenticated), then exactly the role matrix below.
+
+DO $revoke$
+DECLARE
+    obj record;
+BEGIN
+    FOR obj IN
+        SELECT d.classid::regclass AS catalog, d.objid
+          FROM pg_catalog.pg_depend d
+         WHERE d.refclassid = 'pg_catalog.pg_extension'::regclass
+           AND d.refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'mps_ext')
+           AND d.deptype = 'e'
+    LOOP
+        IF obj.catalog = 'pg_catalog.pg_proc'::regclass THEN
+            EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC, anon, authenticated, service_role',
+                                      obj.objid::regprocedure);
+        ELSIF obj.catalog = 'pg_catalog.pg_class'::regclass THEN
+            IF (SELECT relkind FROM pg_catalog.pg_class WHERE oid = obj.objid) = 'S' THEN
+                EXECUTE pg_catalog.format('REVOKE ALL ON SEQUENCE %s FROM PUBLIC, anon, authenticated, service_role',
+                                          obj.objid::regclass);
+            ELSIF (SELECT relkind FROM pg_catalog.pg_class WHERE oid = obj.objid) IN ('r', 'p', 'v') THEN
+                EXECUTE pg_catalog.format('REVOKE ALL ON TABLE %s FROM PUBLIC, anon, authenticated, service_role',
+                                          obj.objid::regclass);
+            END IF;
+        END IF;
+    END LOOP;
+END
+$revoke$;
+
+-- Caller resolution for RLS policies: evaluated as the querying role.
+GRANT USAGE ON SCHEMA mps_auth TO anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION mps_auth.caller_member_id(), mps_auth.caller_merchant_id(),
+    mps_auth.caller_is_super_admin() TO anon, authenticated, service_role;
+
+-- RPCs anyone may call: logins, role helpers, and the calls a member or merchant makes
+-- with the anon key plus p_session_id. Each function authorizes its caller itself.
+GRANT EXECUTE ON FUNCTION
+    public.get_user_role(text),
+    public.check_permission(text, text),
+    public.is_admin(text),
+    public.get_user_profile(text),
+    public.test_connection(text),
+    public.member_login(text, text, text),
+    public.merchant_login(text, text, text),
+    public.load_session(text),
+    public.logout_session(text),
+    public.reset_session_variables(text),
+    public.set_member_password(uuid, text, text)
+TO anon, authenticated, service_role;
+
+-- Admin-only RPCs: never anon.
+GRANT EXECUTE ON FUNCTION
+    public.cleanup_expired_sessions(text),
+    public.create_member_profile(text, text, text, text, text, text, public.card_type, text),
+    public.create_merchant(text, text, text, text, text),
+    public.set_merchant_password(uuid, text, text)
+TO authenticated, service_role;
+
+-- Table API: SELECT only, rows filtered by RLS, secret columns never granted.
+GRANT SELECT ON public.membership_levels TO anon, authenticated, service_role;
+GRANT SELECT (id, code, name, contact, status, created_at, updated_at)
+    ON public.merchants TO anon, authenticated, service_role;
+GRANT SELECT (id, member_no, name, phone, email, binding_user_org, binding_org_id, role, status,
+              owner_info, auth_user_id, created_at, updated_at)
+    ON public.member_profiles TO authenticated, service_role;
+GRANT SELECT (id, card_no, card_type, owner_member_id, name, balance, points, level, discount,
+              corporate_discount, fixed_discount, status, expires_at, created_at, updated_at)
+    ON public.member_cards TO authenticated, service_role;
+GRANT SELECT (card_id, expires_at, updated_at) ON public.card_qr_state TO authenticated, service_role;
+GRANT SELECT (id, card_id, expires_at, issued_by, issued_at) ON public.card_qr_history TO authenticated, service_role;
+GRANT SELECT ON public.member_external_identities, public.card_bindings, public.merchant_users,
+    public.admin_users, public.transactions, public.point_ledger, public.settlements
+    TO authenticated, service_role;

@@ -1,0 +1,151 @@
+//! The one error type of mps_ext. Every failure an RPC reports is an `MpsError`; the
+//! extension turns it into `ereport` in exactly one place (`crate::error::raise`).
+
+use std::fmt;
+
+/// The SQLSTATE class a caller sees. PostgREST maps P0001 to HTTP 400 and 42501 to 401/403.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqlState {
+    /// `P0001` (raise_exception): a business rule refused the call.
+    Business,
+    /// `42501` (insufficient_privilege): the caller may not do this.
+    Permission,
+}
+
+impl SqlState {
+    pub fn code(self) -> &'static str {
+        match self {
+            SqlState::Business => "P0001",
+            SqlState::Permission => "42501",
+        }
+    }
+}
+
+macro_rules! error_codes {
+    ($( $variant:ident => $token:literal, $state:ident, $hint:expr; )*) => {
+        /// Contract error tokens. Clients match on the token as a substring of the message,
+        /// so the spelling is API.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ErrorCode { $( $variant, )* }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[ $( ErrorCode::$variant, )* ];
+
+            pub fn token(self) -> &'static str {
+                match self { $( ErrorCode::$variant => $token, )* }
+            }
+
+            pub fn sql_state(self) -> SqlState {
+                match self { $( ErrorCode::$variant => SqlState::$state, )* }
+            }
+
+            /// What the caller can do about it, when there is something to say.
+            pub fn hint(self) -> Option<&'static str> {
+                match self { $( ErrorCode::$variant => $hint, )* }
+            }
+        }
+    };
+}
+
+error_codes! {
+    NotAuthenticated => "NOT_AUTHENTICATED", Permission,
+        Some("log in (member_login / merchant_login) and pass p_session_id, or call with a valid JWT");
+    PermissionDenied => "PERMISSION_DENIED", Permission, None;
+    NotAuthorizedForThisMerchant => "NOT_AUTHORIZED_FOR_THIS_MERCHANT", Permission,
+        Some("log in as this merchant and pass its p_session_id");
+    SessionInvalid => "SESSION_INVALID", Permission,
+        Some("the session is unknown, expired or logged out: log in again");
+    InvalidPassword => "INVALID_PASSWORD", Business, None;
+    AccountLocked => "ACCOUNT_LOCKED", Business,
+        Some("too many failed logins: wait until the lock expires");
+    PasswordTooShort => "PASSWORD_TOO_SHORT", Business, None;
+    PasswordTooLong => "PASSWORD_TOO_LONG", Business, Some("bcrypt uses at most 72 bytes of a password");
+    InvalidArgument => "INVALID_ARGUMENT", Business, None;
+    MemberNotFound => "MEMBER_NOT_FOUND", Business, None;
+    MerchantNotFound => "MERCHANT_NOT_FOUND", Business, None;
+    DuplicatePhone => "DUPLICATE_PHONE", Business, Some("each member needs a phone number of their own");
+    DuplicateEmail => "DUPLICATE_EMAIL", Business, Some("each member needs an email address of their own");
+    DuplicateMerchantCode => "DUPLICATE_MERCHANT_CODE", Business, Some("choose another merchant code");
+    ExternalIdAlreadyBound => "EXTERNAL_ID_ALREADY_BOUND", Business, None;
+    LoginGuardUnavailable => "LOGIN_TEMPORARILY_UNAVAILABLE", Business,
+        Some("the server could not record the failed attempt; retry in a moment");
+}
+
+/// A refused call: the contract token (optionally with the contract's fixed suffix, as in
+/// `PERMISSION_DENIED: Required super_admin, but user is member`), a DETAIL that says what
+/// was wrong and a HINT.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MpsError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub detail: String,
+}
+
+impl MpsError {
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        MpsError { code, message: code.token().to_string(), detail: detail.into() }
+    }
+
+    /// The contract's `check_permission` text: `PERMISSION_DENIED: Required %, but user is %`.
+    pub fn role_required(required: &str, actual: &str) -> Self {
+        MpsError {
+            code: ErrorCode::PermissionDenied,
+            message: format!("PERMISSION_DENIED: Required {required}, but user is {actual}"),
+            detail: format!("this call needs role {required}; the caller's role is {actual}"),
+        }
+    }
+
+    pub fn sql_state(&self) -> SqlState {
+        self.code.sql_state()
+    }
+
+    pub fn hint(&self) -> Option<&'static str> {
+        self.code.hint()
+    }
+}
+
+impl fmt::Display for MpsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.message, self.detail)
+    }
+}
+
+impl std::error::Error for MpsError {}
+
+pub type MpsResult<T> = Result<T, MpsError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_upper_snake_and_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            let t = code.token();
+            assert!(t.chars().all(|c| c.is_ascii_uppercase() || c == '_'), "{t}");
+            assert!(seen.insert(t), "duplicate token {t}");
+        }
+    }
+
+    #[test]
+    fn permission_errors_map_to_42501_and_business_to_p0001() {
+        assert_eq!(ErrorCode::NotAuthenticated.sql_state().code(), "42501");
+        assert_eq!(ErrorCode::PermissionDenied.sql_state().code(), "42501");
+        assert_eq!(ErrorCode::NotAuthorizedForThisMerchant.sql_state().code(), "42501");
+        assert_eq!(ErrorCode::SessionInvalid.sql_state().code(), "42501");
+        assert_eq!(ErrorCode::InvalidPassword.sql_state().code(), "P0001");
+        assert_eq!(ErrorCode::PasswordTooShort.sql_state().code(), "P0001");
+        assert_eq!(ErrorCode::MemberNotFound.sql_state().code(), "P0001");
+    }
+
+    #[test]
+    fn message_starts_with_token() {
+        let e = MpsError::new(ErrorCode::MemberNotFound, "no member with id x");
+        assert_eq!(e.message, "MEMBER_NOT_FOUND");
+        assert_eq!(e.detail, "no member with id x");
+        let e = MpsError::role_required("super_admin", "member");
+        assert_eq!(e.message, "PERMISSION_DENIED: Required super_admin, but user is member");
+        assert_eq!(e.sql_state(), SqlState::Permission);
+    }
+}

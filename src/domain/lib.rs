@@ -1,0 +1,12 @@
+//! Pure business rules of mps_ext. No pgrx, no SQL: everything here is plain Rust,
+//! unit-tested with `cargo test -p mps-domain`.
+
+pub mod error;
+pub mod identity;
+pub mod levels;
+pub mod login;
+pub mod numbering;
+pub mod password;
+pub mod tokens;
+
+pub use error::{ErrorCode, MpsError, SqlState};

@@ -1,0 +1,64 @@
+//! Session ids and QR tokens: 32 random bytes as 44-char standard base64 (as in the
+//! contract). Only a SHA-256 digest is ever stored. These are high-entropy secrets, so a
+//! fast one-way hash is right (NIST SP 800-63B 5.1.2.2) and allows an indexed lookup.
+
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+pub const TOKEN_BYTES: usize = 32;
+pub const TOKEN_LEN: usize = 44;
+
+/// A fresh token from the operating system's CSPRNG.
+pub fn generate() -> String {
+    let mut bytes = [0u8; TOKEN_BYTES];
+    getrandom::fill(&mut bytes).expect("the OS random source failed");
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Lower-case hex SHA-256 of the token's text: what the database stores and indexes.
+pub fn digest(token: &str) -> String {
+    let hash = Sha256::digest(token.as_bytes());
+    let mut hex = String::with_capacity(64);
+    for b in hash {
+        hex.push_str(&format!("{b:02x}"));
+    }
+    hex
+}
+
+/// Whether `s` has the shape of a token this system issues. Lets callers reject junk
+/// before touching the database.
+pub fn is_well_formed(s: &str) -> bool {
+    s.len() == TOKEN_LEN
+        && base64::engine::general_purpose::STANDARD
+            .decode(s)
+            .is_ok_and(|b| b.len() == TOKEN_BYTES)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_is_44_char_base64_of_32_bytes() {
+        let t = generate();
+        assert_eq!(t.len(), 44);
+        assert!(t.ends_with('='));
+        assert!(is_well_formed(&t));
+        assert_ne!(generate(), t);
+    }
+
+    #[test]
+    fn digest_is_sha256_hex() {
+        // sha256("abc")
+        assert_eq!(digest("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(digest(&generate()).len(), 64);
+    }
+
+    #[test]
+    fn malformed_tokens_are_rejected() {
+        assert!(!is_well_formed(""));
+        assert!(!is_well_formed("short"));
+        assert!(!is_well_formed(&"A".repeat(44)));
+        assert!(!is_well_formed(&"é".repeat(22)));
+    }
+}

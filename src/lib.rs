@@ -1,0 +1,71 @@
+//! mps_ext: the Member Payment System RPC layer as a PostgreSQL extension.
+//!
+//! Layout: `domain` (pure rules, its own crate), `auth` (who is calling), `store` (all SQL
+//! text), `rpc` (the functions, one file per capability). The public API is declared in
+//! `sql/api_*.sql` as thin SECURITY DEFINER SQL functions with the contract's exact
+//! signatures; each calls the Rust function of the same name in schema `mps_internal`.
+
+use pgrx::prelude::*;
+
+mod auth;
+mod error;
+mod settings;
+mod store;
+mod rpc;
+
+pub use mps_domain as domain;
+
+pgrx::pg_module_magic!();
+
+// Schemas the Rust functions live in (created in sql/00_bootstrap.sql; declared here so
+// that `#[pg_extern(schema = …)]` can name them).
+#[pg_schema]
+mod mps_internal {}
+#[pg_schema]
+mod mps_auth {}
+
+#[pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    settings::init();
+}
+
+extension_sql_file!("../sql/00_bootstrap.sql", name = "bootstrap", bootstrap);
+extension_sql_file!(
+    "../sql/10_tables.sql",
+    name = "tables",
+    requires = ["bootstrap", rpc::numbering::member_no]
+);
+extension_sql_file!("../sql/11_indexes.sql", name = "indexes", requires = ["tables"]);
+extension_sql_file!(
+    "../sql/12_triggers.sql",
+    name = "triggers",
+    requires = ["tables", rpc::numbering::card_no]
+);
+extension_sql_file!("../sql/13_seed.sql", name = "seed", requires = ["tables"]);
+extension_sql_file!(
+    "../sql/20_rls.sql",
+    name = "rls",
+    requires = ["tables", rpc::policy::caller_member_id, rpc::policy::caller_merchant_id, rpc::policy::caller_is_super_admin]
+);
+extension_sql_file!(
+    "../sql/30_api_identity.sql",
+    name = "api_identity",
+    requires = [
+        "tables",
+        rpc::identity::get_user_role,
+        rpc::identity::check_permission,
+        rpc::identity::is_admin,
+        rpc::identity::get_user_profile,
+        rpc::identity::test_connection,
+        rpc::sessions::member_login,
+        rpc::sessions::merchant_login,
+        rpc::sessions::load_session,
+        rpc::sessions::logout_session,
+        rpc::sessions::cleanup_expired_sessions,
+        rpc::accounts::create_member_profile,
+        rpc::accounts::create_merchant,
+        rpc::accounts::set_member_password,
+        rpc::accounts::set_merchant_password,
+    ]
+);
+extension_sql_file!("../sql/90_grants.sql", name = "grants", finalize);

@@ -1,0 +1,168 @@
+//! Accounts: create_member_profile, create_merchant, set_member_password,
+//! set_merchant_password.
+
+use super::{optional_text, required, required_text};
+use crate::auth::{self, to_pg_uuid, Caller};
+use crate::domain::error::{ErrorCode, MpsError, MpsResult};
+use crate::domain::{levels, password, tokens};
+use crate::error::rpc;
+use crate::settings;
+use crate::store;
+use crate::store::members::{NewMember, Taken};
+use pgrx::datum::Uuid;
+use pgrx::prelude::*;
+use serde_json::json;
+
+/// The provider name under which `p_binding_org_id` is a Supabase auth user id.
+const SUPABASE_PROVIDER: &str = "supabase";
+
+fn new_password_hash(password: &str) -> MpsResult<String> {
+    password::validate_new(password, settings::password_min_length())?;
+    Ok(password::hash(password, settings::bcrypt_cost()))
+}
+
+/// A new member with a standard card (owner binding, level of 0 points), optionally a
+/// password and an external identity. `p_default_card_type` is accepted and, as in the
+/// original, reserved: the automatic card is always standard.
+#[pg_extern(schema = "mps_internal")]
+#[allow(clippy::too_many_arguments)]
+fn create_member_profile(
+    p_name: Option<&str>,
+    p_phone: Option<&str>,
+    p_email: Option<&str>,
+    p_password: Option<&str>,
+    p_binding_user_org: Option<&str>,
+    p_binding_org_id: Option<&str>,
+    _p_default_card_type: Option<&str>,
+    p_session_id: Option<&str>,
+) -> Uuid {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        caller.require_super_admin()?;
+
+        let name = required_text(p_name, "p_name")?;
+        let password_hash = p_password.map(new_password_hash).transpose()?;
+        let external = optional_text(p_binding_user_org).zip(optional_text(p_binding_org_id));
+        let auth_user_id = match external {
+            Some((SUPABASE_PROVIDER, id)) => Some(supabase_user(id)?),
+            _ => None,
+        };
+        let member = NewMember {
+            name,
+            phone: optional_text(p_phone),
+            email: optional_text(p_email),
+            password_hash,
+            binding_user_org: external.map(|(org, _)| org),
+            binding_org_id: external.map(|(_, id)| id),
+            auth_user_id,
+        };
+        let member_id = store::members::insert(&member).ok_or_else(|| taken_error(&member))?;
+
+        let standing = levels::standing(0, &store::levels::active());
+        store::cards::insert_standard_with_owner(member_id, standing.level, standing.discount);
+        if let Some((provider, external_id)) = external {
+            if !store::members::insert_external_identity(member_id, provider, external_id) {
+                return Err(MpsError::new(
+                    ErrorCode::ExternalIdAlreadyBound,
+                    format!("{provider} identity {external_id} is already bound to another member"),
+                ));
+            }
+        }
+        caller.audit(
+            "CREATE_MEMBER",
+            "member_profiles",
+            Some(member_id),
+            json!({ "name": name, "phone": member.phone, "email": member.email }),
+        );
+        Ok(member_id)
+    })
+}
+
+fn supabase_user(id: &str) -> MpsResult<Uuid> {
+    let user = uuid::Uuid::parse_str(id)
+        .map(to_pg_uuid)
+        .map_err(|_| MpsError::new(ErrorCode::InvalidArgument, format!("Supabase user id {id:?} is not a uuid")))?;
+    if !store::members::auth_user_exists(user) {
+        return Err(MpsError::new(ErrorCode::InvalidArgument, format!("no Supabase user with id {id}")));
+    }
+    Ok(user)
+}
+
+fn taken_error(member: &NewMember) -> MpsError {
+    match store::members::taken(member) {
+        Some(Taken::Phone) => {
+            MpsError::new(ErrorCode::DuplicatePhone, format!("phone {} belongs to another member", member.phone.unwrap_or("")))
+        }
+        Some(Taken::Email) => {
+            MpsError::new(ErrorCode::DuplicateEmail, format!("email {} belongs to another member", member.email.unwrap_or("")))
+        }
+        Some(Taken::ExternalLink | Taken::AuthUser) | None => MpsError::new(
+            ErrorCode::ExternalIdAlreadyBound,
+            "the external identity is already bound to another member",
+        ),
+    }
+}
+
+#[pg_extern(schema = "mps_internal")]
+fn create_merchant(
+    p_code: Option<&str>,
+    p_name: Option<&str>,
+    p_contact: Option<&str>,
+    p_password: Option<&str>,
+    p_session_id: Option<&str>,
+) -> Uuid {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        caller.require_super_admin()?;
+
+        let code = required_text(p_code, "p_code")?;
+        let name = required_text(p_name, "p_name")?;
+        let password_hash = p_password.map(new_password_hash).transpose()?;
+        let merchant_id = store::merchants::insert(code, name, optional_text(p_contact), password_hash.as_deref())
+            .ok_or_else(|| MpsError::new(ErrorCode::DuplicateMerchantCode, format!("merchant code {code} is taken")))?;
+        caller.audit("CREATE_MERCHANT", "merchants", Some(merchant_id), json!({ "code": code, "name": name }));
+        Ok(merchant_id)
+    })
+}
+
+/// A super admin, or the member themself. Other sessions of the member end.
+#[pg_extern(schema = "mps_internal")]
+fn set_member_password(p_member_id: Option<Uuid>, p_password: Option<&str>, p_session_id: Option<&str>) -> bool {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        let member_id = required(p_member_id, "p_member_id")?;
+        caller.require_admin_or_member(member_id)?;
+        let hash = new_password_hash(p_password.unwrap_or_default())?;
+        if !store::members::set_password_hash(member_id, &hash) {
+            return Err(MpsError::new(ErrorCode::MemberNotFound, format!("no member with id {member_id}")));
+        }
+        end_other_sessions(member_id, &caller, p_session_id);
+        caller.audit("PASSWORD_CHANGED", "member_profiles", Some(member_id), json!({}));
+        Ok(true)
+    })
+}
+
+#[pg_extern(schema = "mps_internal")]
+fn set_merchant_password(p_merchant_id: Option<Uuid>, p_password: Option<&str>, p_session_id: Option<&str>) -> bool {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        caller.require_super_admin()?;
+        let merchant_id = required(p_merchant_id, "p_merchant_id")?;
+        let hash = new_password_hash(p_password.unwrap_or_default())?;
+        if !store::merchants::set_password_hash(merchant_id, &hash) {
+            return Err(MpsError::new(ErrorCode::MerchantNotFound, format!("no merchant with id {merchant_id}")));
+        }
+        end_other_sessions(merchant_id, &caller, p_session_id);
+        caller.audit("PASSWORD_CHANGED", "merchants", Some(merchant_id), json!({}));
+        Ok(true)
+    })
+}
+
+/// A password change ends the account's sessions, except the one making the change.
+fn end_other_sessions(account_id: Uuid, caller: &Caller, session_id: Option<&str>) {
+    let own = matches!(caller, Caller::Member { .. } | Caller::Merchant { .. })
+        .then_some(session_id)
+        .flatten()
+        .map(tokens::digest);
+    store::sessions::delete_for_account(account_id, own.as_deref());
+}

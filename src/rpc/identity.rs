@@ -1,0 +1,54 @@
+//! Role helpers: get_user_role, check_permission, is_admin, get_user_profile, test_connection.
+
+use super::required_text;
+use crate::auth::{self, Caller};
+use crate::error::rpc;
+use crate::store;
+use pgrx::datum::JsonB;
+use pgrx::prelude::*;
+use serde_json::json;
+
+#[pg_extern(schema = "mps_internal", stable)]
+fn get_user_role(p_session_id: Option<&str>) -> Option<String> {
+    rpc(|| Ok(auth::resolve(p_session_id)?.role_name().map(String::from)))
+}
+
+#[pg_extern(schema = "mps_internal")]
+fn check_permission(required_role: Option<&str>, p_session_id: Option<&str>) {
+    rpc(|| {
+        let required_role = required_text(required_role, "required_role")?;
+        auth::resolve(p_session_id)?.require_role(required_role)
+    })
+}
+
+#[pg_extern(schema = "mps_internal", stable)]
+fn is_admin(p_session_id: Option<&str>) -> bool {
+    rpc(|| Ok(auth::resolve(p_session_id)?.is_super_admin()))
+}
+
+/// The caller's profile, for custom-session users too (the original returned NULL, B14).
+#[pg_extern(schema = "mps_internal", stable)]
+fn get_user_profile(p_session_id: Option<&str>) -> Option<JsonB> {
+    rpc(|| {
+        let profile = match auth::resolve(p_session_id)? {
+            Caller::Anonymous => return Ok(None),
+            Caller::SuperAdmin { auth_user } => store::identity::admin_profile(auth_user),
+            Caller::Merchant { merchant_id, auth_user } => store::identity::merchant_profile(merchant_id, auth_user),
+            Caller::Member { member_id, .. } => {
+                let mut profile = store::members::login_profile(member_id);
+                profile["role"] = json!("member");
+                profile
+            }
+        };
+        Ok(Some(JsonB(profile)))
+    })
+}
+
+/// `{status:'success', timestamp}`; row counts only for a super admin (W5).
+#[pg_extern(schema = "mps_internal", stable)]
+fn test_connection(p_session_id: Option<&str>) -> JsonB {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        Ok(JsonB(store::identity::connection_report(caller.is_super_admin())))
+    })
+}

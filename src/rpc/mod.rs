@@ -1,0 +1,28 @@
+//! The RPC functions, grouped by capability. Each is `mps_internal.<name>`, called by the
+//! public SQL wrapper of the same name (sql/30_api_*.sql), and reads like the contract's
+//! step list: resolve the caller, check, compute, write, audit.
+
+pub mod accounts;
+pub mod identity;
+pub mod numbering;
+pub mod policy;
+pub mod sessions;
+
+use crate::domain::error::{ErrorCode, MpsError, MpsResult};
+
+/// A text argument that must be present and not blank.
+fn required_text<'a>(value: Option<&'a str>, argument: &str) -> MpsResult<&'a str> {
+    value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| MpsError::new(ErrorCode::InvalidArgument, format!("{argument} is required")))
+}
+
+/// An optional text argument; blank counts as absent.
+fn optional_text(value: Option<&str>) -> Option<&str> {
+    value.map(str::trim).filter(|v| !v.is_empty())
+}
+
+fn required<T>(value: Option<T>, argument: &str) -> MpsResult<T> {
+    value.ok_or_else(|| MpsError::new(ErrorCode::InvalidArgument, format!("{argument} is required")))
+}

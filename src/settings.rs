@@ -1,0 +1,39 @@
+//! Server settings. They are SUSET: only a superuser (postgresql.conf, ALTER SYSTEM/DATABASE)
+//! can change them, so no API client can weaken them for itself.
+
+use crate::domain::password;
+use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
+
+static BCRYPT_COST: GucSetting<i32> = GucSetting::<i32>::new(password::DEFAULT_COST as i32);
+static PASSWORD_MIN_LENGTH: GucSetting<i32> = GucSetting::<i32>::new(password::DEFAULT_MIN_CHARS as i32);
+
+pub fn init() {
+    GucRegistry::define_int_guc(
+        c"mps.bcrypt_cost",
+        c"bcrypt cost factor for new password hashes.",
+        c"Each step doubles the work of hashing and verifying a password.",
+        &BCRYPT_COST,
+        4,
+        16,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"mps.password_min_length",
+        c"Minimum number of characters of a new password.",
+        c"Shorter passwords are refused with PASSWORD_TOO_SHORT.",
+        &PASSWORD_MIN_LENGTH,
+        6,
+        72,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+}
+
+pub fn bcrypt_cost() -> u32 {
+    BCRYPT_COST.get() as u32
+}
+
+pub fn password_min_length() -> usize {
+    PASSWORD_MIN_LENGTH.get() as usize
+}

@@ -1,0 +1,111 @@
+use super::{execute, query_one, required, value};
+use pgrx::datum::{JsonB, Uuid};
+
+/// An account as the login needs it.
+pub struct LoginAccount {
+    pub id: Uuid,
+    pub password_hash: Option<String>,
+}
+
+/// The active member whose member number or phone is `identifier`. A member-number match
+/// wins over a phone match, so the answer never depends on row order (B22).
+pub fn find_active_for_login(identifier: &str) -> Option<LoginAccount> {
+    query_one(
+        "SELECT id, password_hash FROM public.member_profiles
+          WHERE (member_no = $1 OR phone = $1) AND status = 'active'
+          ORDER BY (member_no = $1) DESC, created_at, id
+          LIMIT 1",
+        &[identifier.into()],
+        |r| Ok(LoginAccount { id: required(r.get::<Uuid>(1)?, "member_profiles.id"), password_hash: r.get::<String>(2)? }),
+    )
+}
+
+/// member_login's member fields.
+pub fn login_profile(id: Uuid) -> serde_json::Value {
+    let profile: Option<JsonB> = value(
+        "SELECT pg_catalog.jsonb_build_object(
+                    'member_id', id, 'member_no', member_no, 'name', name, 'phone', phone, 'email', email)
+           FROM public.member_profiles WHERE id = $1",
+        &[id.into()],
+    );
+    required(profile, "member profile").0
+}
+
+pub struct NewMember<'a> {
+    pub name: &'a str,
+    pub phone: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub password_hash: Option<String>,
+    pub binding_user_org: Option<&'a str>,
+    pub binding_org_id: Option<&'a str>,
+    pub auth_user_id: Option<Uuid>,
+}
+
+/// Inserts the member unless a unique value (phone, email, external link) is taken; a
+/// concurrent insert of the same value then loses here instead of failing with 23505.
+pub fn insert(m: &NewMember) -> Option<Uuid> {
+    value(
+        "INSERT INTO public.member_profiles
+                (name, phone, email, password_hash, binding_user_org, binding_org_id, auth_user_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT DO NOTHING
+         RETURNING id",
+        &[
+            m.name.into(),
+            m.phone.into(),
+            m.email.into(),
+            m.password_hash.as_deref().into(),
+            m.binding_user_org.into(),
+            m.binding_org_id.into(),
+            m.auth_user_id.into(),
+        ],
+    )
+}
+
+/// Which unique value of a refused member insert is taken.
+pub enum Taken {
+    Phone,
+    Email,
+    ExternalLink,
+    AuthUser,
+}
+
+pub fn taken(m: &NewMember) -> Option<Taken> {
+    let row = query_one(
+        "SELECT EXISTS (SELECT 1 FROM public.member_profiles WHERE phone = $1),
+                EXISTS (SELECT 1 FROM public.member_profiles WHERE email = $2),
+                EXISTS (SELECT 1 FROM public.member_profiles WHERE binding_user_org = $3 AND binding_org_id = $4),
+                EXISTS (SELECT 1 FROM public.member_profiles WHERE auth_user_id = $5)",
+        &[m.phone.into(), m.email.into(), m.binding_user_org.into(), m.binding_org_id.into(), m.auth_user_id.into()],
+        |r| Ok([r.get::<bool>(1)?, r.get::<bool>(2)?, r.get::<bool>(3)?, r.get::<bool>(4)?].map(|b| b.unwrap_or(false))),
+    )?;
+    match row {
+        [true, _, _, _] => Some(Taken::Phone),
+        [_, true, _, _] => Some(Taken::Email),
+        [_, _, true, _] => Some(Taken::ExternalLink),
+        [_, _, _, true] => Some(Taken::AuthUser),
+        _ => None,
+    }
+}
+
+/// Whether a Supabase auth user exists (always true where there is no auth.users table).
+pub fn auth_user_exists(auth_user_id: Uuid) -> bool {
+    let has_auth_users: Option<bool> = value("SELECT pg_catalog.to_regclass('auth.users') IS NOT NULL", &[]);
+    if has_auth_users != Some(true) {
+        return true;
+    }
+    value::<bool>("SELECT EXISTS (SELECT 1 FROM auth.users WHERE id = $1)", &[auth_user_id.into()]) == Some(true)
+}
+
+/// Links an external identity; false if that identity or provider link is taken.
+pub fn insert_external_identity(member_id: Uuid, provider: &str, external_id: &str) -> bool {
+    execute(
+        "INSERT INTO public.member_external_identities (member_id, provider, external_id)
+         VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        &[member_id.into(), provider.into(), external_id.into()],
+    ) == 1
+}
+
+pub fn set_password_hash(id: Uuid, hash: &str) -> bool {
+    execute("UPDATE public.member_profiles SET password_hash = $2 WHERE id = $1", &[id.into(), hash.into()]) == 1
+}

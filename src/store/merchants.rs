@@ -1,0 +1,34 @@
+use super::{execute, query_one, required, value};
+use crate::store::members::LoginAccount;
+use pgrx::datum::{JsonB, Uuid};
+
+pub fn find_active_for_login(code: &str) -> Option<LoginAccount> {
+    query_one(
+        "SELECT id, password_hash FROM public.merchants WHERE code = $1 AND status = 'active'",
+        &[code.into()],
+        |r| Ok(LoginAccount { id: required(r.get::<Uuid>(1)?, "merchants.id"), password_hash: r.get::<String>(2)? }),
+    )
+}
+
+/// merchant_login's merchant fields.
+pub fn login_profile(id: Uuid) -> serde_json::Value {
+    let profile: Option<JsonB> = value(
+        "SELECT pg_catalog.jsonb_build_object('merchant_id', id, 'merchant_code', code, 'merchant_name', name)
+           FROM public.merchants WHERE id = $1",
+        &[id.into()],
+    );
+    required(profile, "merchant profile").0
+}
+
+/// Inserts the merchant unless its code is taken.
+pub fn insert(code: &str, name: &str, contact: Option<&str>, password_hash: Option<&str>) -> Option<Uuid> {
+    value(
+        "INSERT INTO public.merchants (code, name, contact, password_hash) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (code) DO NOTHING RETURNING id",
+        &[code.into(), name.into(), contact.into(), password_hash.into()],
+    )
+}
+
+pub fn set_password_hash(id: Uuid, hash: &str) -> bool {
+    execute("UPDATE public.merchants SET password_hash = $2 WHERE id = $1", &[id.into(), hash.into()]) == 1
+}

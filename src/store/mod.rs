@@ -1,0 +1,46 @@
+//! All SQL text of mps_ext lives in this module: typed reads and writes per table. Every
+//! name is schema-qualified because the API functions run with an empty search_path.
+
+pub mod audit;
+pub mod cards;
+pub mod identity;
+pub mod levels;
+pub mod login_attempts;
+pub mod members;
+pub mod merchants;
+pub mod sessions;
+
+use pgrx::datum::DatumWithOid;
+use pgrx::prelude::*;
+use pgrx::spi::{SpiHeapTupleData, SpiResult};
+
+/// Runs one statement and maps every row it returns.
+fn query<R>(
+    sql: &str,
+    args: &[DatumWithOid<'_>],
+    mut map: impl FnMut(&SpiHeapTupleData<'_>) -> SpiResult<R>,
+) -> Vec<R> {
+    Spi::connect_mut(|client| client.update(sql, None, args)?.map(|row| map(&row)).collect::<SpiResult<Vec<R>>>())
+        .unwrap_or_else(|e| pgrx::error!("mps_ext: SPI failure: {e}"))
+}
+
+/// Runs one statement and maps its first row, if any.
+fn query_one<R>(sql: &str, args: &[DatumWithOid<'_>], map: impl FnMut(&SpiHeapTupleData<'_>) -> SpiResult<R>) -> Option<R> {
+    query(sql, args, map).into_iter().next()
+}
+
+/// Runs one statement that returns a single value in a single row.
+fn value<T: FromDatum + IntoDatum>(sql: &str, args: &[DatumWithOid<'_>]) -> Option<T> {
+    query_one(sql, args, |row| row.get::<T>(1)).flatten()
+}
+
+/// Runs one statement and returns how many rows it touched.
+fn execute(sql: &str, args: &[DatumWithOid<'_>]) -> usize {
+    Spi::connect_mut(|client| client.update(sql, None, args).map(|t| t.len()))
+        .unwrap_or_else(|e| pgrx::error!("mps_ext: SPI failure: {e}"))
+}
+
+/// A column the schema declares NOT NULL.
+fn required<T>(v: Option<T>, column: &str) -> T {
+    v.unwrap_or_else(|| pgrx::error!("mps_ext: NOT NULL column {column} read as NULL"))
+}

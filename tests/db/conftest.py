@@ -1,0 +1,75 @@
+"""Fixtures for the database tests: a fresh database with the extension on the cluster
+that scripts/test.sh started, and PostgREST-style clients connecting as `authenticator`."""
+
+import os
+import uuid
+
+import psycopg
+import pytest
+
+from mps import Api, admin_connect
+
+DB = os.environ.get("MPS_TEST_DB", "mps_test")
+
+
+def _recreate_database(name: str) -> None:
+    with admin_connect("postgres") as conn:
+        conn.autocommit = True
+        # PostgREST's login role, as on Supabase: it may switch to the API roles only.
+        conn.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticator')"
+                     " THEN CREATE ROLE authenticator LOGIN NOINHERIT; END IF; END $$")
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    with admin_connect(name) as conn:
+        conn.execute("CREATE EXTENSION mps_ext")
+        conn.execute("GRANT anon, authenticated, service_role TO authenticator")
+        conn.commit()
+
+
+@pytest.fixture(scope="session")
+def database():
+    _recreate_database(DB)
+    return DB
+
+
+@pytest.fixture
+def api(database):
+    """A PostgREST-like client: one connection as `authenticator`, one transaction per call."""
+    client = Api(database)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def admin_sql(database):
+    """A superuser connection for arranging data and inspecting results."""
+    conn = admin_connect(database)
+    conn.autocommit = True
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def unique():
+    """A short unique suffix for codes, phones and emails."""
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+def merchant(api, unique):
+    code = f"MC{unique}"
+    merchant_id = api.as_service().scalar("create_merchant", p_code=code, p_name=f"Shop {unique}",
+                                          p_contact="0912", p_password="merchant-pass-1")
+    return {"id": merchant_id, "code": code, "password": "merchant-pass-1"}
+
+
+@pytest.fixture
+def member(api, unique):
+    return make_member(api, unique)
+
+
+def make_member(api, suffix, password="member-pass-1", **extra):
+    phone = f"09{int(suffix, 16) % 10**8:08d}"
+    member_id = api.as_service().scalar("create_member_profile", p_name=f"Member {suffix}", p_phone=phone,
+                                        p_email=f"{suffix}@example.com", p_password=password, **extra)
+    return {"id": member_id, "phone": phone, "password": password}

@@ -1,0 +1,105 @@
+"""A client that talks to the database the way PostgREST does for `POST /rpc/<fn>`:
+one transaction per request, the transaction-scoped set_config prologue (role, JWT claims,
+request method/path/headers), named arguments."""
+
+import json
+import os
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+
+
+def dsn(database: str, user: str) -> str:
+    host = os.environ.get("PGHOST", "/tmp")
+    port = os.environ.get("PGPORT", "5432")
+    return f"host={host} port={port} dbname={database} user={user}"
+
+
+def admin_connect(database: str) -> psycopg.Connection:
+    return psycopg.connect(dsn(database, "postgres"), row_factory=dict_row)
+
+
+ANON = {"role": "anon"}
+SERVICE = {"role": "service_role"}
+
+
+def user_claims(sub) -> dict:
+    return {"role": "authenticated", "sub": str(sub), "aud": "authenticated"}
+
+
+class Request:
+    """One identity (role + claims) over an Api connection."""
+
+    def __init__(self, api: "Api", claims: dict | None):
+        self.api = api
+        self.claims = claims
+
+    def _run(self, fn: str, args: dict, query):
+        conn = self.api.conn
+        role = (self.claims or {}).get("role")
+        try:
+            with conn.transaction():
+                with conn.cursor() as cur:
+                    cur.execute(
+                        "select set_config('search_path', 'public', true),"
+                        " set_config('role', %s, true),"
+                        " set_config('request.jwt.claims', %s, true),"
+                        " set_config('request.method', 'POST', true),"
+                        " set_config('request.path', %s, true),"
+                        " set_config('request.headers', '{}', true)",
+                        (role or "none", json.dumps(self.claims) if self.claims else "", f"/rpc/{fn}"),
+                    )
+                    named = sql.SQL(", ").join(
+                        sql.SQL("{} := {}").format(sql.Identifier(k), sql.Placeholder(k)) for k in args
+                    )
+                    cur.execute(query.format(fn=sql.Identifier(fn), args=named), args)
+                    return cur.fetchall()
+        except psycopg.Error:
+            raise
+
+    def rows(self, fn: str, **args) -> list[dict]:
+        """A set- or table-returning RPC: every row as a dict."""
+        return self._run(fn, args, sql.SQL("select * from public.{fn}({args})"))
+
+    def scalar(self, fn: str, **args):
+        """A scalar RPC: its value."""
+        rows = self._run(fn, args, sql.SQL("select public.{fn}({args}) as value"))
+        return rows[0]["value"]
+
+    def execute(self, statement: str, params=None) -> list[dict]:
+        """Plain SQL under this identity (the table API)."""
+        conn = self.api.conn
+        role = (self.claims or {}).get("role")
+        with conn.transaction():
+            with conn.cursor() as cur:
+                cur.execute("select set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
+                            (role or "none", json.dumps(self.claims) if self.claims else ""))
+                cur.execute(statement, params)
+                return cur.fetchall() if cur.description else []
+
+
+class Api:
+    def __init__(self, database: str, user: str = "authenticator"):
+        self.conn = psycopg.connect(dsn(database, user), row_factory=dict_row)
+
+    def close(self):
+        self.conn.close()
+
+    def as_anon(self) -> Request:
+        return Request(self, ANON)
+
+    def as_service(self) -> Request:
+        return Request(self, SERVICE)
+
+    def as_user(self, sub) -> Request:
+        return Request(self, user_claims(sub))
+
+    def as_claims(self, claims: dict | None) -> Request:
+        return Request(self, claims)
+
+
+def error_of(excinfo) -> tuple[str, str]:
+    """(SQLSTATE, message) of a psycopg error caught by pytest.raises."""
+    e = excinfo.value
+    return e.sqlstate, e.diag.message_primary

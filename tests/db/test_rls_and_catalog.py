@@ -1,0 +1,244 @@
+"""Row Level Security through the table API, privileges and the function catalog."""
+
+import uuid
+
+import psycopg
+import pytest
+
+from conftest import make_member
+from mps import ANON, SERVICE, user_claims
+
+PERMISSION = "42501"
+
+TABLES = [
+    "member_profiles", "member_external_identities", "membership_levels", "member_cards", "card_bindings",
+    "merchants", "admin_users", "merchant_users", "app_sessions", "card_qr_state", "card_qr_history",
+    "tx_registry", "idempotency_registry", "merchant_order_registry", "transactions", "point_ledger",
+    "settlements",
+]
+
+# RPCs anon may execute (logins and what members/merchants call with the anon key + session).
+ANON_EXECUTABLE = {
+    "get_user_role", "check_permission", "is_admin", "get_user_profile", "test_connection", "member_login",
+    "merchant_login", "load_session", "logout_session", "reset_session_variables", "set_member_password",
+}
+
+
+def test_every_table_has_rls_enabled(admin_sql):
+    rows = admin_sql.execute(
+        "select c.relname, c.relrowsecurity from pg_class c join pg_depend d on d.objid = c.oid"
+        " join pg_extension e on e.oid = d.refobjid and e.extname = 'mps_ext'"
+        " where c.relkind = 'r'").fetchall()
+    assert {r["relname"] for r in rows} >= set(TABLES) | {"event_log", "login_attempts"}
+    assert [r["relname"] for r in rows if not r["relrowsecurity"]] == []
+
+
+@pytest.mark.parametrize("claims", [ANON, SERVICE, user_claims(uuid.uuid4())], ids=["anon", "service", "user"])
+def test_api_roles_cannot_write_any_table(api, admin_sql, claims, member):
+    req = api.as_claims(claims)
+    card_id = api.as_service().execute("select id from member_cards where owner_member_id = %s", (member["id"],))
+    first_column = {r["table_name"]: r["column_name"] for r in admin_sql.execute(
+        "select table_name, column_name from information_schema.columns"
+        " where table_schema = 'public' and ordinal_position = 1").fetchall()}
+    for table in TABLES:
+        column = first_column[table]
+        for statement in [f"insert into public.{table} default values",
+                          f"update public.{table} set {column} = {column}",
+                          f"delete from public.{table}"]:
+            with pytest.raises(psycopg.Error) as e:
+                req.execute(statement)
+            assert e.value.sqlstate == PERMISSION, (claims["role"], statement)
+    # in particular no one can touch a balance
+    with pytest.raises(psycopg.Error) as e:
+        req.execute("update public.member_cards set balance = 1000000 where id = %s", (card_id[0]["id"],))
+    assert e.value.sqlstate == PERMISSION
+
+
+def test_anon_reads_levels_and_public_merchant_columns_only(api, merchant):
+    anon = api.as_anon()
+    levels = anon.execute("select level, min_points, discount::text from public.membership_levels order by level")
+    assert [(r["level"], r["min_points"], r["discount"]) for r in levels] == \
+        [(0, 0, "1.000"), (1, 1000, "0.950"), (2, 5000, "0.900"), (3, 10000, "0.850")]
+    rows = anon.execute("select code, name from public.merchants where id = %s", (merchant["id"],))
+    assert rows == [{"code": merchant["code"], "name": f"Shop {merchant['code'][2:]}"}]
+    for statement in ["select password_hash from public.merchants", "select * from public.merchants",
+                      "select password_hash from public.member_profiles", "select id from public.member_cards",
+                      "select * from public.app_sessions", "select * from audit.event_log"]:
+        with pytest.raises(psycopg.Error) as e:
+            anon.execute(statement)
+        assert e.value.sqlstate == PERMISSION, statement
+
+
+@pytest.mark.parametrize("claims", [SERVICE, user_claims(uuid.uuid4())], ids=["service", "user"])
+def test_secret_columns_are_unreadable_for_every_api_role(api, claims):
+    req = api.as_claims(claims)
+    for statement in ["select password_hash from public.merchants", "select password_hash from public.member_profiles",
+                      "select binding_password_hash from public.member_cards",
+                      "select token_hash from public.card_qr_state", "select session_id from public.app_sessions"]:
+        with pytest.raises(psycopg.Error) as e:
+            req.execute(statement)
+        assert e.value.sqlstate == PERMISSION, statement
+
+
+def test_rpcs_never_return_password_hashes(api, member, merchant):
+    sid = api.as_anon().scalar("member_login", p_identifier=member["phone"], p_password=member["password"])["session_id"]
+    msid = api.as_anon().scalar("merchant_login", p_merchant_code=merchant["code"],
+                                p_password=merchant["password"])["session_id"]
+    for s in [sid, msid]:
+        text = str(api.as_anon().scalar("get_user_profile", p_session_id=s))
+        assert "$2" not in text and "password" not in text
+
+
+def test_member_sees_exactly_own_rows(api, admin_sql, unique):
+    sub, other_sub = uuid.uuid4(), uuid.uuid4()
+    me = make_member(api, unique, p_binding_user_org="supabase", p_binding_org_id=str(sub))
+    other = make_member(api, unique[::-1], p_binding_user_org="supabase", p_binding_org_id=str(other_sub))
+    req = api.as_user(sub)
+    assert [r["id"] for r in req.execute("select id from public.member_profiles")] == [me["id"]]
+    cards = req.execute("select owner_member_id from public.member_cards")
+    assert [c["owner_member_id"] for c in cards] == [me["id"]]
+    assert [b["member_id"] for b in req.execute("select member_id from public.card_bindings")] == [me["id"]]
+    assert req.execute("select * from public.transactions") == []
+    assert req.execute("select * from public.admin_users") == []
+    assert req.execute("select * from public.settlements") == []
+    ext = req.execute("select external_id from public.member_external_identities")
+    assert ext == [{"external_id": str(sub)}]
+    # the other member sees their own, not mine
+    assert [r["id"] for r in api.as_user(other_sub).execute("select id from public.member_profiles")] == [other["id"]]
+
+
+def test_merchant_staff_and_admin_visibility(api, admin_sql, merchant, member, unique):
+    staff = uuid.uuid4()
+    admin_sql.execute("insert into merchant_users (merchant_id, auth_user_id) values (%s, %s)", (merchant["id"], staff))
+    other_merchant = api.as_service().scalar("create_merchant", p_code=f"OM{unique}", p_name="Other")
+    admin_sql.execute("insert into merchant_users (merchant_id, auth_user_id) values (%s, %s)",
+                      (other_merchant, uuid.uuid4()))
+    rows = api.as_user(staff).execute("select merchant_id from public.merchant_users")
+    assert [r["merchant_id"] for r in rows] == [merchant["id"]]
+    assert api.as_user(staff).execute("select id from public.member_profiles") == []
+
+    admin = uuid.uuid4()
+    admin_sql.execute("insert into admin_users (auth_user_id, name) values (%s, 'Admin')", (admin,))
+    total = admin_sql.execute("select count(*) as n from member_profiles").fetchone()["n"]
+    seen = api.as_user(admin).execute("select count(*) as n from public.member_profiles")[0]["n"]
+    assert seen == total and total >= 1
+    assert len(api.as_user(admin).execute("select id from public.admin_users where auth_user_id = %s",
+                                          (admin,))) == 1
+
+
+def test_policies_resolve_the_caller_once_per_statement(admin_sql):
+    rows = admin_sql.execute(
+        "select tablename, qual from pg_policies where schemaname = 'public' and qual like '%mps_auth.%'").fetchall()
+    assert rows, "policies use mps_auth caller resolution"
+    for r in rows:
+        # every call is wrapped as (SELECT mps_auth.f()) so the planner makes it an InitPlan
+        import re
+        calls = re.findall(r"(\(?\s*SELECT\s+mps_auth\.\w+\(\)|mps_auth\.\w+\(\))", r["qual"])
+        bare = [c for c in calls if not c.lstrip("( ").upper().startswith("SELECT")]
+        assert bare == [], (r["tablename"], r["qual"])
+
+
+def test_function_catalog_security(admin_sql):
+    rows = admin_sql.execute(
+        "select p.oid::regprocedure::text as sig, p.proname, p.prosecdef, p.proconfig,"
+        "       exists (select 1 from aclexplode(p.proacl) a where a.grantee = 0) as public_x,"
+        "       has_function_privilege('anon', p.oid, 'EXECUTE') as anon_x,"
+        "       has_function_privilege('authenticated', p.oid, 'EXECUTE') as auth_x,"
+        "       has_function_privilege('service_role', p.oid, 'EXECUTE') as service_x"
+        "  from pg_proc p join pg_depend d on d.objid = p.oid and d.classid = 'pg_proc'::regclass"
+        "  join pg_extension e on e.oid = d.refobjid and e.extname = 'mps_ext'"
+        " where p.pronamespace = 'public'::regnamespace").fetchall()
+    assert len(rows) >= 15
+    for r in rows:
+        assert r["prosecdef"], r["sig"]
+        assert r["proconfig"] and any(c.startswith("search_path=") for c in r["proconfig"]), r["sig"]
+        assert not r["public_x"], f"{r['sig']} is executable by PUBLIC"
+        assert r["anon_x"] == (r["proname"] in ANON_EXECUTABLE), r["sig"]
+        assert r["service_x"], r["sig"]
+        assert r["auth_x"], r["sig"]
+    # internal functions are executable by no API role
+    internal = admin_sql.execute(
+        "select p.oid::regprocedure::text as sig from pg_proc p where p.pronamespace = 'mps_internal'::regnamespace"
+        " and (has_function_privilege('anon', p.oid, 'EXECUTE') or has_function_privilege('authenticated', p.oid, 'EXECUTE')"
+        "      or has_function_privilege('service_role', p.oid, 'EXECUTE'))").fetchall()
+    assert internal == []
+    usage = admin_sql.execute("select has_schema_privilege('anon', 'mps_internal', 'USAGE') as a,"
+                              " has_schema_privilege('authenticated', 'audit', 'USAGE') as b").fetchone()
+    assert usage == {"a": False, "b": False}
+
+
+def test_drop_and_recreate_extension(database):
+    from mps import admin_connect
+    name = f"{database}_recreate"
+    with admin_connect("postgres") as conn:
+        conn.autocommit = True
+        conn.execute(f"drop database if exists {name} with (force)")
+        conn.execute(f"create database {name}")
+    try:
+        with admin_connect(name) as conn:
+            conn.autocommit = True
+            conn.execute("create extension mps_ext")
+            conn.execute("select public.create_merchant('R1', 'Recreated')")
+            conn.execute("drop extension mps_ext cascade")
+            assert conn.execute("select to_regclass('public.merchants') as t").fetchone()["t"] is None
+            conn.execute("create extension mps_ext")
+            assert conn.execute("select count(*) as n from public.membership_levels").fetchone()["n"] == 4
+    finally:
+        with admin_connect("postgres") as conn:
+            conn.autocommit = True
+            conn.execute(f"drop database if exists {name} with (force)")
+
+
+SUPABASE_LIKE = """
+create schema auth;
+create table auth.users (id uuid primary key);
+create function auth.uid() returns uuid language sql stable as
+  $$ select (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')::uuid $$;
+alter default privileges in schema public grant all on tables to anon, authenticated, service_role;
+alter default privileges in schema public grant all on functions to anon, authenticated, service_role;
+"""
+
+
+def test_supabase_like_database(database, api):
+    """Roles and auth schema exist beforehand; default privileges grant everything to anon."""
+    from mps import admin_connect, Api
+    name = f"{database}_supabase"
+    with admin_connect("postgres") as conn:
+        conn.autocommit = True
+        conn.execute(f"drop database if exists {name} with (force)")
+        conn.execute(f"create database {name}")
+    try:
+        with admin_connect(name) as conn:
+            conn.autocommit = True
+            conn.execute(SUPABASE_LIKE)
+            conn.execute("create extension mps_ext")
+            fks = conn.execute("select conname from pg_constraint where confrelid = 'auth.users'::regclass"
+                               " order by conname").fetchall()
+            assert [f["conname"] for f in fks] == [
+                "admin_users_auth_user_id_fkey", "member_profiles_auth_user_id_fkey",
+                "merchant_users_auth_user_id_fkey", "transactions_processed_by_user_id_fkey"]
+            # default privileges did not survive our revokes
+            leaked = conn.execute(
+                "select p.proname from pg_proc p where p.pronamespace = 'public'::regnamespace"
+                " and p.proname in ('create_merchant', 'create_member_profile', 'cleanup_expired_sessions')"
+                " and has_function_privilege('anon', p.oid, 'EXECUTE')").fetchall()
+            assert leaked == []
+            assert conn.execute("select has_table_privilege('anon', 'public.merchants', 'INSERT') as i")\
+                .fetchone()["i"] is False
+            sub = uuid.uuid4()
+            conn.execute("insert into auth.users values (%s)", (sub,))
+            conn.execute("select public.create_member_profile('S', '0900', null, 'long-password',"
+                         " 'supabase', %s)", (str(sub),))
+        client = Api(name)
+        try:
+            assert client.as_user(sub).scalar("get_user_role") == "member"
+            with pytest.raises(psycopg.Error) as e:  # a supabase link must name an existing auth user
+                client.as_service().scalar("create_member_profile", p_name="T", p_phone="0901", p_email=None,
+                                           p_binding_user_org="supabase", p_binding_org_id=str(uuid.uuid4()))
+            assert e.value.diag.message_primary == "INVALID_ARGUMENT"
+        finally:
+            client.close()
+    finally:
+        with admin_connect("postgres") as conn:
+            conn.autocommit = True
+            conn.execute(f"drop database if exists {name} with (force)")
