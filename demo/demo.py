@@ -41,6 +41,14 @@ def main():
     step("merchant_login (anon)", {k: shop[k] for k in ("merchant_id", "merchant_code", "merchant_name", "expires_at")})
     step("get_user_role (anon + merchant session)", anon.scalar("get_user_role", p_session_id=shop["session_id"]))
 
+    card_id = anon.rows("get_member_cards", p_session_id=member["session_id"])[0]["id"]
+    qr = anon.rows("rotate_card_qr", p_card_id=card_id, p_ttl_seconds=300, p_session_id=member["session_id"])[0]
+    step("rotate_card_qr (member session): a QR code for the standard card",
+         {"qr_plain": qr["qr_plain"][:8] + "…", "qr_expires_at": qr["qr_expires_at"]})
+    step("validate_qr_plain (merchant session): the code names the card",
+         {"card_id": anon.scalar("validate_qr_plain", p_qr_plain=qr["qr_plain"], p_session_id=shop["session_id"]),
+          "expected": card_id})
+
     step("logout_session (merchant)", anon.scalar("logout_session", p_session_id=shop["session_id"]))
     api.close()
     print("demo: ok")

@@ -12,8 +12,10 @@ mkdir -p "$OUT"
 
 log "layer 1: domain unit tests"
 (cd "$ROOT" && cargo test -q -p mps-domain 2>&1) | tee "$OUT/domain.log"
-domain_passed=$(grep -Eo '[0-9]+ passed' "$OUT/domain.log" | awk '{s+=$1} END {print s+0}')
-domain_failed=$(grep -Eo '[0-9]+ failed' "$OUT/domain.log" | awk '{s+=$1} END {print s+0}')
+# sum_of PATTERN FILE: the sum of the numbers in front of PATTERN ("3 passed" …) in FILE.
+sum_of() { { grep -Eo "[0-9]+ ($1)" "$2" || true; } | awk '{s+=$1} END {print s+0}'; }
+domain_passed=$(sum_of passed "$OUT/domain.log")
+domain_failed=$(sum_of failed "$OUT/domain.log")
 
 install_extension
 start_cluster test "${MPS_TEST_PORT:-5489}"
@@ -24,12 +26,12 @@ set +e
 (cd "$ROOT/tests/db" && "$PYTHON" -m pytest -q -p no:cacheprovider "$@") 2>&1 | tee "$OUT/db.log"
 db_status=${PIPESTATUS[0]}
 set -e
-db_passed=$(grep -Eo '[0-9]+ passed' "$OUT/db.log" | tail -1 | awk '{print $1+0}')
-db_failed=$(grep -Eo '[0-9]+ (failed|error)' "$OUT/db.log" | awk '{s+=$1} END {print s+0}')
+db_passed=$(tail -1 "$OUT/db.log" > "$OUT/db.last"; sum_of passed "$OUT/db.last")
+db_failed=$(sum_of 'failed|errors?' "$OUT/db.last")
 
-passed=$((domain_passed + ${db_passed:-0}))
+passed=$((domain_passed + db_passed))
 failed=$((domain_failed + db_failed))
-if [ "${db_passed:-0}" -eq 0 ] || [ "$domain_passed" -eq 0 ]; then
+if [ "$db_passed" -eq 0 ] || [ "$domain_passed" -eq 0 ]; then
     echo "a test layer ran no test" >&2
     failed=$((failed + 1))
 fi

@@ -47,7 +47,16 @@ GRANT EXECUTE ON FUNCTION
     public.load_session(text),
     public.logout_session(text),
     public.reset_session_variables(text),
-    public.set_member_password(uuid, text, text)
+    public.set_member_password(uuid, text, text),
+    public.bind_member_to_card(uuid, uuid, public.bind_role, text, text),
+    public.unbind_member_from_card(uuid, uuid, text),
+    public.get_card_bindings(uuid, text),
+    public.set_card_binding_password(uuid, text, text),
+    public.get_member_cards(uuid, text),
+    public.get_card_detail(uuid, text),
+    public.rotate_card_qr(uuid, integer, text),
+    public.revoke_card_qr(uuid, text),
+    public.validate_qr_plain(text, text)
 TO anon, authenticated, service_role;
 
 -- Admin-only RPCs: never anon.
@@ -55,7 +64,12 @@ GRANT EXECUTE ON FUNCTION
     public.cleanup_expired_sessions(text),
     public.create_member_profile(text, text, text, text, text, text, public.card_type, text),
     public.create_merchant(text, text, text, text, text),
-    public.set_merchant_password(uuid, text, text)
+    public.set_merchant_password(uuid, text, text),
+    public.create_corporate_card(uuid, text, numeric, numeric, text),
+    public.create_voucher_card(uuid, text, numeric, timestamptz, text),
+    public.freeze_card(uuid, text),
+    public.unfreeze_card(uuid, text),
+    public.cron_rotate_qr_tokens(integer, text)
 TO authenticated, service_role;
 
 -- Table API: SELECT only, rows filtered by RLS, secret columns never granted.

@@ -68,4 +68,25 @@ extension_sql_file!(
         rpc::accounts::set_merchant_password,
     ]
 );
+extension_sql_file!(
+    "../sql/31_api_cards.sql",
+    name = "api_cards",
+    requires = [
+        "tables",
+        rpc::cards::create_corporate_card,
+        rpc::cards::create_voucher_card,
+        rpc::cards::set_card_binding_password,
+        rpc::cards::bind_member_to_card,
+        rpc::cards::unbind_member_from_card,
+        rpc::cards::get_card_bindings,
+        rpc::cards::freeze_card,
+        rpc::cards::unfreeze_card,
+        rpc::cards::get_member_cards,
+        rpc::cards::get_card_detail,
+        rpc::qr::rotate_card_qr,
+        rpc::qr::revoke_card_qr,
+        rpc::qr::validate_qr_plain,
+        rpc::qr::cron_rotate_qr_tokens,
+    ]
+);
 extension_sql_file!("../sql/90_grants.sql", name = "grants", finalize);

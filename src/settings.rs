@@ -5,6 +5,7 @@ use crate::domain::password;
 use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
 
 static BCRYPT_COST: GucSetting<i32> = GucSetting::<i32>::new(password::DEFAULT_COST as i32);
+static QR_HISTORY_RETENTION_DAYS: GucSetting<i32> = GucSetting::<i32>::new(30);
 static PASSWORD_MIN_LENGTH: GucSetting<i32> = GucSetting::<i32>::new(password::DEFAULT_MIN_CHARS as i32);
 
 pub fn init() {
@@ -28,6 +29,20 @@ pub fn init() {
         GucContext::Suset,
         GucFlags::default(),
     );
+    GucRegistry::define_int_guc(
+        c"mps.qr_history_retention_days",
+        c"Days of QR code history kept by cron_rotate_qr_tokens.",
+        c"Older card_qr_history rows are deleted by the maintenance job.",
+        &QR_HISTORY_RETENTION_DAYS,
+        1,
+        3650,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+}
+
+pub fn qr_history_retention_days() -> i32 {
+    QR_HISTORY_RETENTION_DAYS.get()
 }
 
 pub fn bcrypt_cost() -> u32 {

@@ -69,6 +69,24 @@ error_codes! {
     ExternalIdAlreadyBound => "EXTERNAL_ID_ALREADY_BOUND", Business, None;
     LoginGuardUnavailable => "LOGIN_TEMPORARILY_UNAVAILABLE", Business,
         Some("the server could not record the failed attempt; retry in a moment");
+    InvalidAmount => "INVALID_AMOUNT", Business, Some("amounts are positive, in currency units with at most 2 decimals");
+    InvalidDiscount => "INVALID_DISCOUNT", Business, Some("a discount is a multiplier between 0.000 and 1.000");
+    CardNotFound => "CARD_NOT_FOUND", Business, None;
+    CardNotFoundOrInactive => "CARD_NOT_FOUND_OR_INACTIVE", Business, None;
+    CardNotActive => "CARD_NOT_ACTIVE", Business, None;
+    CardNotFrozen => "CARD_NOT_FROZEN", Business, Some("only a card frozen with freeze_card can be unfrozen");
+    CardExpired => "CARD_EXPIRED", Business, None;
+    CardTypeNotShareable => "CARD_TYPE_NOT_SHAREABLE", Business, Some("only corporate cards can be shared");
+    CardOwnerNotDefined => "CARD_OWNER_NOT_DEFINED", Business, None;
+    CardTypeNotSupportBindingPassword => "CARD_TYPE_NOT_SUPPORT_BINDING_PASSWORD", Business,
+        Some("only corporate cards have a binding password");
+    InvalidBindingPassword => "INVALID_BINDING_PASSWORD", Business, None;
+    CannotRemoveLastOwner => "CANNOT_REMOVE_LAST_OWNER", Business, Some("a card always keeps its owner");
+    CardBindingNotFound => "CARD_BINDING_NOT_FOUND", Business, None;
+    CorporateCardCannotPay => "CORPORATE_CARD_CANNOT_PAY", Business,
+        Some("a corporate card gives its discount to the members bound to it; pay with their standard cards");
+    InvalidQr => "INVALID_QR", Business, None;
+    QrExpiredOrInvalid => "QR_EXPIRED_OR_INVALID", Business, Some("ask the member to show a fresh QR code");
 }
 
 /// A refused call: the contract token (optionally with the contract's fixed suffix, as in
@@ -84,6 +102,12 @@ pub struct MpsError {
 impl MpsError {
     pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
         MpsError { code, message: code.token().to_string(), detail: detail.into() }
+    }
+
+    /// A permission error whose whole message is fixed by the contract, such as
+    /// `PERMISSION_DENIED: 商戶不能生成 QR 碼`.
+    pub fn permission(message: &str, detail: impl Into<String>) -> Self {
+        MpsError { code: ErrorCode::PermissionDenied, message: message.to_string(), detail: detail.into() }
     }
 
     /// The contract's `check_permission` text: `PERMISSION_DENIED: Required %, but user is %`.

@@ -1,12 +1,15 @@
 //! Pure business rules of mps_ext. No pgrx, no SQL: everything here is plain Rust,
 //! unit-tested with `cargo test -p mps-domain`.
 
+pub mod cards;
 pub mod error;
 pub mod identity;
 pub mod levels;
 pub mod login;
+pub mod money;
 pub mod numbering;
 pub mod password;
+pub mod qr;
 pub mod tokens;
 
 pub use error::{ErrorCode, MpsError, SqlState};

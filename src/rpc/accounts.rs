@@ -8,9 +8,11 @@ use crate::domain::{levels, password, tokens};
 use crate::error::rpc;
 use crate::settings;
 use crate::store;
+use crate::store::cards::NewCard;
 use crate::store::members::{NewMember, Taken};
 use pgrx::datum::Uuid;
 use pgrx::prelude::*;
+use rust_decimal::Decimal;
 use serde_json::json;
 
 /// The provider name under which `p_binding_org_id` is a Supabase auth user id.
@@ -59,7 +61,16 @@ fn create_member_profile(
         let member_id = store::members::insert(&member).ok_or_else(|| taken_error(&member))?;
 
         let standing = levels::standing(0, &store::levels::active());
-        store::cards::insert_standard_with_owner(member_id, standing.level, standing.discount);
+        store::cards::insert_with_owner(&NewCard {
+            card_type: "standard",
+            owner: member_id,
+            name: None,
+            balance: Decimal::ZERO,
+            level: standing.level,
+            discount: standing.discount,
+            fixed_discount: None,
+            expires_at: None,
+        });
         if let Some((provider, external_id)) = external {
             if !store::members::insert_external_identity(member_id, provider, external_id) {
                 return Err(MpsError::new(

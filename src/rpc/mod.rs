@@ -3,9 +3,11 @@
 //! step list: resolve the caller, check, compute, write, audit.
 
 pub mod accounts;
+pub mod cards;
 pub mod identity;
 pub mod numbering;
 pub mod policy;
+pub mod qr;
 pub mod sessions;
 
 use crate::domain::error::{ErrorCode, MpsError, MpsResult};

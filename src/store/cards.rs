@@ -1,18 +1,167 @@
-use super::{required, value};
-use pgrx::datum::Uuid;
+use super::{execute, query, query_one, required, value};
+use crate::domain::money;
+use pgrx::datum::{TimestampWithTimeZone, Uuid};
 use rust_decimal::Decimal;
 
-/// A member's standard card (number from the card_no trigger) with its owner binding.
-pub fn insert_standard_with_owner(owner: Uuid, level: i32, discount: Decimal) -> Uuid {
-    let card: Option<Uuid> = value(
+/// What the rules need to know about a card.
+pub struct Card {
+    pub id: Uuid,
+    pub card_type: String,
+    pub status: String,
+    pub owner_member_id: Option<Uuid>,
+    pub expired: bool,
+    pub binding_password_hash: Option<String>,
+}
+
+const CARD_COLUMNS: &str = "id, card_type::text, status::text, owner_member_id,
+        COALESCE(expires_at <= pg_catalog.now(), false), binding_password_hash";
+
+fn read_card(r: &pgrx::spi::SpiHeapTupleData<'_>) -> pgrx::spi::SpiResult<Card> {
+    Ok(Card {
+        id: required(r.get::<Uuid>(1)?, "member_cards.id"),
+        card_type: required(r.get::<String>(2)?, "member_cards.card_type"),
+        status: required(r.get::<String>(3)?, "member_cards.status"),
+        owner_member_id: r.get::<Uuid>(4)?,
+        expired: r.get::<bool>(5)?.unwrap_or(false),
+        binding_password_hash: r.get::<String>(6)?,
+    })
+}
+
+pub fn get(card_id: Uuid) -> Option<Card> {
+    query_one(&format!("SELECT {CARD_COLUMNS} FROM public.member_cards WHERE id = $1"), &[card_id.into()], read_card)
+}
+
+/// The card, row-locked until the end of the transaction. Lock order everywhere:
+/// original transaction, then card, then member.
+pub fn lock(card_id: Uuid) -> Option<Card> {
+    query_one(&format!("SELECT {CARD_COLUMNS} FROM public.member_cards WHERE id = $1 FOR UPDATE"), &[card_id.into()], read_card)
+}
+
+pub struct NewCard<'a> {
+    pub card_type: &'a str,
+    pub owner: Uuid,
+    pub name: Option<&'a str>,
+    pub balance: Decimal,
+    pub level: i32,
+    pub discount: Decimal,
+    pub fixed_discount: Option<Decimal>,
+    pub expires_at: Option<TimestampWithTimeZone>,
+}
+
+/// A card (number from the card_no trigger) with its owner binding.
+pub fn insert_with_owner(card: &NewCard) -> Uuid {
+    let id: Option<Uuid> = value(
         "WITH card AS (
-             INSERT INTO public.member_cards (card_type, owner_member_id, level, discount)
-             VALUES ('standard', $1, $2, $3::numeric)
+             INSERT INTO public.member_cards
+                    (card_type, owner_member_id, name, balance, level, discount, fixed_discount, expires_at)
+             VALUES ($1::public.card_type, $2, $3, $4::numeric, $5, $6::numeric, $7::numeric, $8)
              RETURNING id)
          INSERT INTO public.card_bindings (card_id, member_id, role)
-         SELECT id, $1, 'owner' FROM card
+         SELECT id, $2, 'owner' FROM card
          RETURNING card_id",
-        &[owner.into(), level.into(), discount.to_string().into()],
+        &[
+            card.card_type.into(),
+            card.owner.into(),
+            card.name.into(),
+            card.balance.to_string().into(),
+            card.level.into(),
+            card.discount.to_string().into(),
+            card.fixed_discount.map(|d| d.to_string()).into(),
+            card.expires_at.into(),
+        ],
     );
-    required(card, "member_cards.id")
+    required(id, "member_cards.id")
+}
+
+/// The member's role on the card: `owner` for the owning member, else their active binding's.
+pub fn member_role(card_id: Uuid, member_id: Uuid) -> Option<String> {
+    value(
+        "SELECT CASE WHEN c.owner_member_id = $2 THEN 'owner' ELSE b.role::text END
+           FROM public.member_cards c
+           LEFT JOIN public.card_bindings b ON b.card_id = c.id AND b.member_id = $2 AND b.status = 'active'
+          WHERE c.id = $1 AND (c.owner_member_id = $2 OR b.id IS NOT NULL)",
+        &[card_id.into(), member_id.into()],
+    )
+}
+
+/// The role of the member's binding on the card, whatever its status.
+pub fn binding_role(card_id: Uuid, member_id: Uuid) -> Option<String> {
+    value(
+        "SELECT role::text FROM public.card_bindings WHERE card_id = $1 AND member_id = $2",
+        &[card_id.into(), member_id.into()],
+    )
+}
+
+pub fn has_owner_binding(card_id: Uuid) -> bool {
+    value::<bool>(
+        "SELECT EXISTS (SELECT 1 FROM public.card_bindings WHERE card_id = $1 AND role = 'owner')",
+        &[card_id.into()],
+    ) == Some(true)
+}
+
+/// Binds (or re-binds, re-activating) a member with a role.
+pub fn upsert_binding(card_id: Uuid, member_id: Uuid, role: &str) {
+    execute(
+        "INSERT INTO public.card_bindings (card_id, member_id, role) VALUES ($1, $2, $3::public.bind_role)
+         ON CONFLICT (card_id, member_id) DO UPDATE SET role = EXCLUDED.role, status = 'active'",
+        &[card_id.into(), member_id.into(), role.into()],
+    );
+}
+
+pub fn delete_binding(card_id: Uuid, member_id: Uuid) -> bool {
+    execute(
+        "DELETE FROM public.card_bindings WHERE card_id = $1 AND member_id = $2",
+        &[card_id.into(), member_id.into()],
+    ) == 1
+}
+
+/// Members holding an active non-owner binding on the card, in id order (lock order).
+pub fn bound_members(card_id: Uuid) -> Vec<Uuid> {
+    query(
+        "SELECT member_id FROM public.card_bindings
+          WHERE card_id = $1 AND status = 'active' AND role <> 'owner' ORDER BY member_id",
+        &[card_id.into()],
+        |r| Ok(required(r.get::<Uuid>(1)?, "card_bindings.member_id")),
+    )
+}
+
+/// Fixed discounts of the active corporate cards the member is actively bound to, other
+/// than as owner.
+pub fn bound_corporate_discounts(member_id: Uuid) -> Vec<Decimal> {
+    query(
+        "SELECT c.fixed_discount::text
+           FROM public.card_bindings b
+           JOIN public.member_cards c ON c.id = b.card_id
+          WHERE b.member_id = $1 AND b.status = 'active' AND b.role <> 'owner'
+            AND c.card_type = 'corporate' AND c.status = 'active' AND c.fixed_discount IS NOT NULL",
+        &[member_id.into()],
+        |r| Ok(required(r.get::<String>(1)?, "member_cards.fixed_discount")),
+    )
+    .iter()
+    .map(|t| money::parse_numeric(t).expect("numeric text is a decimal"))
+    .collect()
+}
+
+/// Writes the member's corporate discount on their standard cards.
+pub fn set_corporate_discount(member_id: Uuid, discount: Option<Decimal>) {
+    execute(
+        "UPDATE public.member_cards SET corporate_discount = $2::numeric
+          WHERE owner_member_id = $1 AND card_type = 'standard'
+            AND corporate_discount IS DISTINCT FROM $2::numeric",
+        &[member_id.into(), discount.map(|d| d.to_string()).into()],
+    );
+}
+
+pub fn set_status(card_id: Uuid, status: &str) {
+    execute(
+        "UPDATE public.member_cards SET status = $2::public.card_status WHERE id = $1 AND status <> $2::public.card_status",
+        &[card_id.into(), status.into()],
+    );
+}
+
+pub fn set_binding_password_hash(card_id: Uuid, hash: &str) {
+    execute(
+        "UPDATE public.member_cards SET binding_password_hash = $2 WHERE id = $1",
+        &[card_id.into(), hash.into()],
+    );
 }

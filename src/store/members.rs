@@ -109,3 +109,15 @@ pub fn insert_external_identity(member_id: Uuid, provider: &str, external_id: &s
 pub fn set_password_hash(id: Uuid, hash: &str) -> bool {
     execute("UPDATE public.member_profiles SET password_hash = $2 WHERE id = $1", &[id.into(), hash.into()]) == 1
 }
+
+/// Whether the member exists, row-locked (serializes changes to the member's bindings).
+pub fn lock(member_id: Uuid) -> bool {
+    value::<bool>(
+        "SELECT true FROM public.member_profiles WHERE id = $1 FOR UPDATE",
+        &[member_id.into()],
+    ) == Some(true)
+}
+
+pub fn exists(member_id: Uuid) -> bool {
+    value::<bool>("SELECT EXISTS (SELECT 1 FROM public.member_profiles WHERE id = $1)", &[member_id.into()]) == Some(true)
+}

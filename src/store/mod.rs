@@ -8,6 +8,7 @@ pub mod levels;
 pub mod login_attempts;
 pub mod members;
 pub mod merchants;
+pub mod qr;
 pub mod sessions;
 
 use pgrx::datum::DatumWithOid;
@@ -43,4 +44,9 @@ fn execute(sql: &str, args: &[DatumWithOid<'_>]) -> usize {
 /// A column the schema declares NOT NULL.
 fn required<T>(v: Option<T>, column: &str) -> T {
     v.unwrap_or_else(|| pgrx::error!("mps_ext: NOT NULL column {column} read as NULL"))
+}
+
+/// Whether a point in time is already past (by the database clock).
+pub fn is_past(at: pgrx::datum::TimestampWithTimeZone) -> bool {
+    value::<bool>("SELECT $1 <= pg_catalog.now()", &[at.into()]) == Some(true)
 }

@@ -73,3 +73,17 @@ def make_member(api, suffix, password="member-pass-1", **extra):
     member_id = api.as_service().scalar("create_member_profile", p_name=f"Member {suffix}", p_phone=phone,
                                         p_email=f"{suffix}@example.com", p_password=password, **extra)
     return {"id": member_id, "phone": phone, "password": password}
+
+
+def login_member(api, m) -> str:
+    return api.as_anon().scalar("member_login", p_identifier=m["phone"], p_password=m["password"])["session_id"]
+
+
+def login_merchant(api, m) -> str:
+    return api.as_anon().scalar("merchant_login", p_merchant_code=m["code"], p_password=m["password"])["session_id"]
+
+
+def standard_card(api, member_id):
+    return api.as_service().execute(
+        "select id from public.member_cards where owner_member_id = %s and card_type = 'standard'",
+        (member_id,))[0]["id"]

@@ -21,6 +21,8 @@ TABLES = [
 ANON_EXECUTABLE = {
     "get_user_role", "check_permission", "is_admin", "get_user_profile", "test_connection", "member_login",
     "merchant_login", "load_session", "logout_session", "reset_session_variables", "set_member_password",
+    "bind_member_to_card", "unbind_member_from_card", "get_card_bindings", "set_card_binding_password",
+    "get_member_cards", "get_card_detail", "rotate_card_qr", "revoke_card_qr", "validate_qr_plain",
 }
 
 

@@ -1,0 +1,90 @@
+//! Money: numeric(12,2) amounts and numeric(4,3) discounts as `Decimal`, never floats.
+//! Amounts are rounded to cents half away from zero once, on input; every computation
+//! uses the rounded value.
+
+use crate::error::{ErrorCode, MpsError, MpsResult};
+use rust_decimal::{Decimal, RoundingStrategy};
+use std::str::FromStr;
+
+/// The largest value numeric(12,2) holds.
+pub fn max_amount() -> Decimal {
+    Decimal::new(9_999_999_999_99, 2)
+}
+
+pub fn round_cents(d: Decimal) -> Decimal {
+    d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// Parses PostgreSQL numeric text (`NaN`, `Infinity` and out-of-range values are refused).
+pub fn parse_numeric(text: &str) -> Option<Decimal> {
+    Decimal::from_str(text).ok()
+}
+
+/// An amount argument: present, a finite number, and after rounding to cents positive
+/// (or zero when `allow_zero`) and within numeric(12,2). `code` is the RPC's own error.
+pub fn amount(raw: Option<&str>, code: ErrorCode, argument: &str, allow_zero: bool) -> MpsResult<Decimal> {
+    let raw = raw.ok_or_else(|| MpsError::new(code, format!("{argument} is required")))?;
+    let value = parse_numeric(raw).ok_or_else(|| MpsError::new(code, format!("{argument} = {raw} is not an amount")))?;
+    let rounded = round_cents(value);
+    if rounded < Decimal::ZERO || (rounded.is_zero() && !allow_zero) {
+        let bound = if allow_zero { "negative" } else { "not positive" };
+        return Err(MpsError::new(code, format!("{argument} = {raw} is {bound} after rounding to cents")));
+    }
+    if rounded > max_amount() {
+        return Err(MpsError::new(code, format!("{argument} = {raw} exceeds the maximum {}", max_amount())));
+    }
+    Ok(rounded)
+}
+
+/// A discount multiplier argument: within [0, 1], rounded to 3 decimals half away from zero.
+pub fn discount(raw: &str, argument: &str) -> MpsResult<Decimal> {
+    let invalid = || MpsError::new(ErrorCode::InvalidDiscount, format!("{argument} = {raw} is not between 0.000 and 1.000"));
+    let value = parse_numeric(raw).ok_or_else(invalid)?;
+    let rounded = value.round_dp_with_strategy(3, RoundingStrategy::MidpointAwayFromZero);
+    if rounded < Decimal::ZERO || rounded > Decimal::ONE {
+        return Err(invalid());
+    }
+    Ok(rounded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn rounds_half_away_from_zero() {
+        assert_eq!(round_cents(d("100.005")), d("100.01"));
+        assert_eq!(round_cents(d("100.004")), d("100.00"));
+        assert_eq!(round_cents(d("299.999")), d("300.00"));
+        assert_eq!(round_cents(d("-0.005")), d("-0.01"));
+    }
+
+    #[test]
+    fn amounts() {
+        let c = ErrorCode::InvalidAmount;
+        assert_eq!(amount(Some("100.005"), c, "p", false).unwrap(), d("100.01"));
+        assert_eq!(amount(Some("0.004"), c, "p", false).unwrap_err().code, c);
+        assert_eq!(amount(Some("0"), c, "p", true).unwrap(), d("0"));
+        assert_eq!(amount(Some("-1"), c, "p", true).unwrap_err().code, c);
+        assert_eq!(amount(None, c, "p", true).unwrap_err().code, c);
+        assert_eq!(amount(Some("NaN"), c, "p", false).unwrap_err().code, c);
+        assert_eq!(amount(Some("Infinity"), c, "p", false).unwrap_err().code, c);
+        assert_eq!(amount(Some("10000000000000"), c, "p", false).unwrap_err().code, c);
+        assert_eq!(amount(Some("9999999999.99"), c, "p", false).unwrap(), max_amount());
+        let e = amount(Some("0.001"), c, "p_raw_amount", false).unwrap_err();
+        assert_eq!(e.detail, "p_raw_amount = 0.001 is not positive after rounding to cents");
+    }
+
+    #[test]
+    fn discounts() {
+        assert_eq!(discount("0.8", "p").unwrap(), d("0.800"));
+        assert_eq!(discount("0.7505", "p").unwrap(), d("0.751"));
+        assert_eq!(discount("1.2", "p").unwrap_err().code, ErrorCode::InvalidDiscount);
+        assert_eq!(discount("-0.1", "p").unwrap_err().code, ErrorCode::InvalidDiscount);
+        assert_eq!(discount("NaN", "p").unwrap_err().code, ErrorCode::InvalidDiscount);
+    }
+}

@@ -1,0 +1,305 @@
+//! Cards and shared-card bindings: create_corporate_card, create_voucher_card,
+//! set_card_binding_password, bind_member_to_card, unbind_member_from_card,
+//! get_card_bindings, freeze_card, unfreeze_card, get_member_cards, get_card_detail.
+
+use super::required;
+use crate::auth::{self, Caller};
+use crate::domain::cards::{self, BindingActor, CardRole};
+use crate::domain::error::{ErrorCode, MpsError, MpsResult};
+use crate::domain::{money, password};
+use crate::error::rpc;
+use crate::settings;
+use crate::store;
+use crate::store::cards::{Card, NewCard};
+use pgrx::datum::{TimestampWithTimeZone, Uuid};
+use pgrx::prelude::*;
+use rust_decimal::Decimal;
+use serde_json::json;
+
+fn card_not_found(card_id: Uuid) -> MpsError {
+    MpsError::new(ErrorCode::CardNotFound, format!("no card with id {card_id}"))
+}
+
+fn member_not_found(member_id: Uuid) -> MpsError {
+    MpsError::new(ErrorCode::MemberNotFound, format!("no member with id {member_id}"))
+}
+
+/// The caller's own role on the card, if the caller is a member with access to it.
+fn caller_role(caller: &Caller, card_id: Uuid) -> Option<CardRole> {
+    match *caller {
+        Caller::Member { member_id, .. } => {
+            store::cards::member_role(card_id, member_id).and_then(|r| CardRole::parse(&r).ok())
+        }
+        _ => None,
+    }
+}
+
+/// Super admin, or a member who owns or is actively bound to the card.
+fn require_card_access(caller: &Caller, card_id: Uuid) -> MpsResult<()> {
+    match caller {
+        Caller::SuperAdmin { .. } => Ok(()),
+        Caller::Anonymous => Err(MpsError::new(ErrorCode::NotAuthenticated, "log in to see this card")),
+        _ if caller_role(caller, card_id).is_some() => Ok(()),
+        _ => Err(MpsError::new(ErrorCode::PermissionDenied, "the card is neither yours nor bound to you")),
+    }
+}
+
+/// How the caller stands to a binding of `member_id` on the card.
+fn binding_actor(caller: &Caller, card_id: Uuid, member_id: Uuid) -> MpsResult<BindingActor> {
+    match *caller {
+        Caller::Anonymous => Err(MpsError::new(ErrorCode::NotAuthenticated, "log in to change card bindings")),
+        Caller::SuperAdmin { .. } => Ok(BindingActor::SuperAdmin),
+        Caller::Member { .. } if caller_role(caller, card_id).is_some_and(CardRole::manages) => Ok(BindingActor::CardManager),
+        Caller::Member { member_id: me, .. } if me == member_id => Ok(BindingActor::SelfMember),
+        _ => Ok(BindingActor::Other),
+    }
+}
+
+/// Recomputes the member's best corporate discount onto their standard cards (B11).
+fn refresh_corporate_discount(member_id: Uuid) {
+    let best = cards::best_corporate_discount(&store::cards::bound_corporate_discounts(member_id));
+    store::cards::set_corporate_discount(member_id, best);
+}
+
+fn issue_card(
+    caller: &Caller,
+    card_type: &'static str,
+    owner: Option<Uuid>,
+    name: Option<&str>,
+    initial_balance: Option<&str>,
+    fixed_discount: Option<Decimal>,
+    expires_at: Option<TimestampWithTimeZone>,
+) -> MpsResult<Uuid> {
+    let owner = required(owner, "p_owner_member_id")?;
+    let balance = money::amount(Some(initial_balance.unwrap_or("0")), ErrorCode::InvalidAmount, "p_initial_balance", true)?;
+    if !store::members::exists(owner) {
+        return Err(member_not_found(owner));
+    }
+    let card_id = store::cards::insert_with_owner(&NewCard {
+        card_type,
+        owner,
+        name,
+        balance,
+        level: 0,
+        discount: fixed_discount.unwrap_or(Decimal::ONE),
+        fixed_discount,
+        expires_at,
+    });
+    let action = if card_type == "corporate" { "CREATE_CORPORATE_CARD" } else { "CREATE_VOUCHER_CARD" };
+    caller.audit(action, "member_cards", Some(card_id), json!({ "owner_member_id": owner.to_string(), "name": name }));
+    Ok(card_id)
+}
+
+#[pg_extern(schema = "mps_internal")]
+fn create_corporate_card(
+    p_owner_member_id: Option<Uuid>,
+    p_name: Option<&str>,
+    p_initial_balance: Option<&str>,
+    p_fixed_discount: Option<&str>,
+    p_session_id: Option<&str>,
+) -> Uuid {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        caller.require_super_admin()?;
+        let fixed = p_fixed_discount.map(|d| money::discount(d, "p_fixed_discount")).transpose()?;
+        issue_card(&caller, "corporate", p_owner_member_id, p_name, p_initial_balance, fixed, None)
+    })
+}
+
+#[pg_extern(schema = "mps_internal")]
+fn create_voucher_card(
+    p_owner_member_id: Option<Uuid>,
+    p_name: Option<&str>,
+    p_initial_balance: Option<&str>,
+    p_expires_at: Option<TimestampWithTimeZone>,
+    p_session_id: Option<&str>,
+) -> Uuid {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        caller.require_super_admin()?;
+        if p_expires_at.is_some_and(store::is_past) {
+            return Err(MpsError::new(ErrorCode::InvalidArgument, "p_expires_at is in the past"));
+        }
+        issue_card(&caller, "voucher", p_owner_member_id, p_name, p_initial_balance, None, p_expires_at)
+    })
+}
+
+/// Super admin or the corporate card's owner/admin.
+#[pg_extern(schema = "mps_internal")]
+fn set_card_binding_password(p_card_id: Option<Uuid>, p_password: Option<&str>, p_session_id: Option<&str>) -> bool {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        let card_id = required(p_card_id, "p_card_id")?;
+        if !caller.is_super_admin() && !caller_role(&caller, card_id).is_some_and(CardRole::manages) {
+            caller.require_super_admin()?;
+        }
+        let card = store::cards::lock(card_id).ok_or_else(|| card_not_found(card_id))?;
+        if card.card_type != "corporate" {
+            return Err(MpsError::new(
+                ErrorCode::CardTypeNotSupportBindingPassword,
+                format!("the card is a {} card", card.card_type),
+            ));
+        }
+        let new_password = p_password.unwrap_or_default();
+        cards::check_binding_password(new_password)?;
+        store::cards::set_binding_password_hash(card_id, &password::hash(new_password, settings::bcrypt_cost()));
+        caller.audit("SET_BINDING_PASSWORD", "member_cards", Some(card_id), json!({}));
+        Ok(true)
+    })
+}
+
+#[pg_extern(schema = "mps_internal")]
+fn bind_member_to_card(
+    p_card_id: Option<Uuid>,
+    p_member_id: Option<Uuid>,
+    p_role: Option<&str>,
+    p_binding_password: Option<&str>,
+    p_session_id: Option<&str>,
+) -> bool {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        let card_id = required(p_card_id, "p_card_id")?;
+        let member_id = required(p_member_id, "p_member_id")?;
+        let role = CardRole::parse(p_role.unwrap_or("member"))?;
+        let actor = binding_actor(&caller, card_id, member_id)?;
+        cards::check_grant(actor, role)?;
+
+        let card = store::cards::lock(card_id)
+            .filter(|c| c.status == "active")
+            .ok_or_else(|| MpsError::new(ErrorCode::CardNotFoundOrInactive, format!("no active card with id {card_id}")))?;
+        if !store::members::lock(member_id) {
+            return Err(member_not_found(member_id));
+        }
+        check_shareable(&card, member_id, actor, p_binding_password)?;
+        if let Some(existing) = store::cards::binding_role(card_id, member_id) {
+            cards::check_removal(actor, CardRole::parse(&existing)?)?;
+        }
+        store::cards::upsert_binding(card_id, member_id, role.as_str());
+        refresh_corporate_discount(member_id);
+        caller.audit("BIND_CARD", "member_cards", Some(card_id), json!({ "member_id": member_id.to_string(), "role": role.as_str() }));
+        Ok(true)
+    })
+}
+
+/// Only corporate cards take other members; a member binding themself gives the card's
+/// binding password when it has one.
+fn check_shareable(card: &Card, member_id: Uuid, actor: BindingActor, binding_password: Option<&str>) -> MpsResult<()> {
+    if card.card_type != "corporate" {
+        return Err(MpsError::new(
+            ErrorCode::CardTypeNotShareable,
+            format!("a {} card belongs to its owner only", card.card_type),
+        ));
+    }
+    if !store::cards::has_owner_binding(card.id) {
+        return Err(MpsError::new(ErrorCode::CardOwnerNotDefined, "the corporate card has no owner binding"));
+    }
+    let needs_password = actor == BindingActor::SelfMember && card.owner_member_id != Some(member_id);
+    if let (true, Some(hash)) = (needs_password, card.binding_password_hash.as_deref()) {
+        if !password::verify(binding_password.unwrap_or_default(), Some(hash), settings::bcrypt_cost()) {
+            return Err(MpsError::new(ErrorCode::InvalidBindingPassword, "the binding password is wrong or missing"));
+        }
+    }
+    Ok(())
+}
+
+#[pg_extern(schema = "mps_internal")]
+fn unbind_member_from_card(p_card_id: Option<Uuid>, p_member_id: Option<Uuid>, p_session_id: Option<&str>) -> bool {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        let card_id = required(p_card_id, "p_card_id")?;
+        let member_id = required(p_member_id, "p_member_id")?;
+        let actor = binding_actor(&caller, card_id, member_id)?;
+        store::cards::lock(card_id).ok_or_else(|| card_not_found(card_id))?;
+        store::members::lock(member_id);
+        let bound = store::cards::binding_role(card_id, member_id).ok_or_else(|| {
+            MpsError::new(ErrorCode::CardBindingNotFound, format!("member {member_id} is not bound to card {card_id}"))
+        })?;
+        cards::check_removal(actor, CardRole::parse(&bound)?)?;
+        store::cards::delete_binding(card_id, member_id);
+        refresh_corporate_discount(member_id);
+        caller.audit("UNBIND_CARD", "member_cards", Some(card_id), json!({ "member_id": member_id.to_string() }));
+        Ok(true)
+    })
+}
+
+/// get_card_bindings' scope: the card, and the one member whose binding the caller may see
+/// (NULL: all of them). Super admins and the card's owner/admin see all; a bound member
+/// sees their own.
+#[pg_extern(schema = "mps_internal", stable)]
+fn get_card_bindings(
+    p_card_id: Option<Uuid>,
+    p_session_id: Option<&str>,
+) -> TableIterator<'static, (name!(card_id, Uuid), name!(only_member_id, Option<Uuid>))> {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        let card_id = required(p_card_id, "p_card_id")?;
+        store::cards::get(card_id).ok_or_else(|| card_not_found(card_id))?;
+        require_card_access(&caller, card_id)?;
+        let only = match caller {
+            Caller::Member { member_id, .. } if !caller_role(&caller, card_id).is_some_and(CardRole::manages) => Some(member_id),
+            _ => None,
+        };
+        Ok(TableIterator::once((card_id, only)))
+    })
+}
+
+fn change_status(p_card_id: Option<Uuid>, p_session_id: Option<&str>, freeze: bool) -> MpsResult<bool> {
+    let caller = auth::resolve(p_session_id)?;
+    caller.require_super_admin()?;
+    let card_id = required(p_card_id, "p_card_id")?;
+    let card = store::cards::lock(card_id).ok_or_else(|| card_not_found(card_id))?;
+    let next = if freeze { cards::frozen_status(&card.status)? } else { cards::unfrozen_status(&card.status)? };
+    store::cards::set_status(card_id, next);
+    if card.card_type == "corporate" {
+        // Bound members gain or lose this card's discount.
+        for member_id in store::cards::bound_members(card_id) {
+            store::members::lock(member_id);
+            refresh_corporate_discount(member_id);
+        }
+    }
+    let action = if freeze { "CARD_FREEZE" } else { "CARD_UNFREEZE" };
+    caller.audit(action, "member_cards", Some(card_id), json!({ "from": card.status, "to": next }));
+    Ok(true)
+}
+
+#[pg_extern(schema = "mps_internal")]
+fn freeze_card(p_card_id: Option<Uuid>, p_session_id: Option<&str>) -> bool {
+    rpc(|| change_status(p_card_id, p_session_id, true))
+}
+
+#[pg_extern(schema = "mps_internal")]
+fn unfreeze_card(p_card_id: Option<Uuid>, p_session_id: Option<&str>) -> bool {
+    rpc(|| change_status(p_card_id, p_session_id, false))
+}
+
+/// get_member_cards' scope: the member whose cards the caller may list. NULL means the
+/// caller themself.
+#[pg_extern(schema = "mps_internal", stable)]
+fn get_member_cards(p_member_id: Option<Uuid>, p_session_id: Option<&str>) -> Uuid {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        let member_id = match (p_member_id, caller) {
+            (Some(id), _) => id,
+            (None, Caller::Member { member_id, .. }) => member_id,
+            (None, Caller::Anonymous) => return Err(MpsError::new(ErrorCode::NotAuthenticated, "log in to list your cards")),
+            (None, _) => return Err(MpsError::new(ErrorCode::MemberNotFound, "p_member_id is required for this caller")),
+        };
+        caller.require_admin_or_member(member_id)?;
+        if !store::members::exists(member_id) {
+            return Err(member_not_found(member_id));
+        }
+        Ok(member_id)
+    })
+}
+
+/// get_card_detail's scope: the card, if the caller may see it.
+#[pg_extern(schema = "mps_internal", stable)]
+fn get_card_detail(p_card_id: Option<Uuid>, p_session_id: Option<&str>) -> Uuid {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        let card_id = required(p_card_id, "p_card_id")?;
+        store::cards::get(card_id).ok_or_else(|| card_not_found(card_id))?;
+        require_card_access(&caller, card_id)?;
+        Ok(card_id)
+    })
+}

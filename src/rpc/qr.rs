@@ -1,0 +1,150 @@
+//! QR payment codes: rotate_card_qr, revoke_card_qr, validate_qr_plain,
+//! cron_rotate_qr_tokens.
+
+use super::required;
+use crate::auth::{self, Caller};
+use crate::domain::error::{ErrorCode, MpsError, MpsResult};
+use crate::domain::{qr, tokens};
+use crate::error::rpc;
+use crate::settings;
+use crate::store;
+use pgrx::datum::{TimestampWithTimeZone, Uuid};
+use pgrx::prelude::*;
+use serde_json::json;
+
+/// The contract's fixed permission messages of rotate (生成) and revoke (撤銷).
+struct QrDenials {
+    merchant: &'static str,
+    anonymous: &'static str,
+    not_yours: &'static str,
+}
+
+const ROTATE: QrDenials = QrDenials {
+    merchant: "PERMISSION_DENIED: 商戶不能生成 QR 碼",
+    anonymous: "PERMISSION_DENIED: 需要登入才能生成 QR 碼",
+    not_yours: "PERMISSION_DENIED: 您沒有權限為此卡片生成 QR 碼",
+};
+
+const REVOKE: QrDenials = QrDenials {
+    merchant: "PERMISSION_DENIED: 商戶不能撤銷 QR 碼",
+    anonymous: "PERMISSION_DENIED: 需要登入才能撤銷 QR 碼",
+    not_yours: "PERMISSION_DENIED: 您沒有權限撤銷此卡片的 QR 碼",
+};
+
+/// Super admins for any card; members for cards they own or are actively bound to;
+/// merchants and anonymous callers never.
+fn authorize(caller: &Caller, card_id: Uuid, denials: &QrDenials) -> MpsResult<()> {
+    match *caller {
+        Caller::SuperAdmin { .. } => {}
+        Caller::Merchant { .. } => return Err(MpsError::permission(denials.merchant, "merchants cannot manage QR codes")),
+        Caller::Anonymous => return Err(MpsError::permission(denials.anonymous, "log in first")),
+        Caller::Member { member_id, .. } => {
+            if store::cards::member_role(card_id, member_id).is_none() {
+                return Err(MpsError::permission(denials.not_yours, "the card is neither yours nor bound to you"));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn existing_card(card_id: Uuid) -> MpsResult<store::cards::Card> {
+    store::cards::lock(card_id).ok_or_else(|| MpsError::new(ErrorCode::CardNotFound, format!("no card with id {card_id}")))
+}
+
+/// Issues a new code for a card that can pay; the previous code dies at once.
+#[pg_extern(schema = "mps_internal")]
+fn rotate_card_qr(
+    p_card_id: Option<Uuid>,
+    p_ttl_seconds: Option<i32>,
+    p_session_id: Option<&str>,
+) -> TableIterator<'static, (name!(qr_plain, String), name!(qr_expires_at, TimestampWithTimeZone))> {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        let card_id = required(p_card_id, "p_card_id")?;
+        if matches!(caller, Caller::Merchant { .. } | Caller::Anonymous) {
+            authorize(&caller, card_id, &ROTATE)?;
+        }
+        let card = existing_card(card_id)?;
+        authorize(&caller, card_id, &ROTATE)?;
+        if card.card_type == "corporate" {
+            return Err(MpsError::new(ErrorCode::CorporateCardCannotPay, "a corporate card cannot pay, so it gets no QR code"));
+        }
+        if card.status != "active" {
+            return Err(MpsError::new(ErrorCode::CardNotActive, format!("the card is {}", card.status)));
+        }
+        if card.expired {
+            return Err(MpsError::new(ErrorCode::CardExpired, "the card's expiry date has passed"));
+        }
+        let ttl = qr::effective_ttl(p_ttl_seconds);
+        let token = tokens::generate();
+        let expires_at = store::qr::issue(card_id, &tokens::digest(&token), ttl, caller.actor_id());
+        caller.audit("QR_ROTATE", "member_cards", Some(card_id), json!({ "ttl": ttl }));
+        Ok(TableIterator::once((token, expires_at)))
+    })
+}
+
+/// Kills the card's live code; false when it had none.
+#[pg_extern(schema = "mps_internal")]
+fn revoke_card_qr(p_card_id: Option<Uuid>, p_session_id: Option<&str>) -> bool {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        let card_id = required(p_card_id, "p_card_id")?;
+        if matches!(caller, Caller::Merchant { .. } | Caller::Anonymous) {
+            authorize(&caller, card_id, &REVOKE)?;
+        }
+        existing_card(card_id)?;
+        authorize(&caller, card_id, &REVOKE)?;
+        let revoked = store::qr::revoke(card_id);
+        caller.audit("QR_REVOKE", "member_cards", Some(card_id), json!({ "revoked": revoked }));
+        Ok(revoked)
+    })
+}
+
+/// The card a live code belongs to: one unique-index lookup of its SHA-256 digest, never
+/// bcrypt. For super admins and merchants (a POS checking a code); not an open oracle (W7).
+#[pg_extern(schema = "mps_internal", stable)]
+fn validate_qr_plain(p_qr_plain: Option<&str>, p_session_id: Option<&str>) -> Uuid {
+    rpc(|| {
+        match auth::resolve(p_session_id)? {
+            Caller::SuperAdmin { .. } | Caller::Merchant { .. } => {}
+            Caller::Anonymous => return Err(MpsError::new(ErrorCode::NotAuthenticated, "log in as a merchant to check QR codes")),
+            Caller::Member { .. } => {
+                return Err(MpsError::new(ErrorCode::PermissionDenied, "only merchants and super admins check QR codes"))
+            }
+        }
+        live_card(p_qr_plain)
+    })
+}
+
+/// Resolves a presented QR token to its card (shared with merchant_charge_by_qr).
+pub fn live_card(plain: Option<&str>) -> MpsResult<Uuid> {
+    let plain = qr::check_candidate(plain)?;
+    let expired = || MpsError::new(ErrorCode::QrExpiredOrInvalid, "no live QR code matches the token");
+    if !tokens::is_well_formed(plain) {
+        return Err(expired());
+    }
+    store::qr::live_card(&tokens::digest(plain)).ok_or_else(expired)
+}
+
+/// Maintenance, safe to run every minute: deletes lapsed codes, QR history past
+/// `mps.qr_history_retention_days` and expired sessions. It never touches a live code (the
+/// original re-keyed and so silently revoked every corporate code, B20). Returns the
+/// number of rows removed; the audit row has the counts. `p_ttl_seconds` is accepted for
+/// compatibility and unused: no code is issued here.
+#[pg_extern(schema = "mps_internal")]
+fn cron_rotate_qr_tokens(_p_ttl_seconds: Option<i32>, p_session_id: Option<&str>) -> i32 {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        caller.require_super_admin()?;
+        let lapsed = store::qr::delete_lapsed();
+        let history = store::qr::prune_history(settings::qr_history_retention_days());
+        let sessions = store::sessions::delete_expired();
+        caller.audit(
+            "QR_CRON_ROTATE",
+            "system",
+            None,
+            json!({ "lapsed_codes": lapsed, "pruned_history": history, "expired_sessions": sessions }),
+        );
+        Ok((lapsed + history + sessions) as i32)
+    })
+}
