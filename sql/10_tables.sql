@@ -61,6 +61,9 @@ CREATE TABLE public.member_cards (
     expires_at            timestamptz,
     created_at            timestamptz NOT NULL DEFAULT now(),
     updated_at            timestamptz NOT NULL DEFAULT now(),
+    -- Beyond the contract's columns: the balance the card was issued with; verify_ledger()
+    -- checks balance = issued_balance + the signed sum of its transactions.
+    issued_balance        numeric(12,2) NOT NULL DEFAULT 0,
     CONSTRAINT member_cards_check CHECK (
         (card_type = 'standard' AND discount BETWEEN 0.000 AND 1.000)
         OR card_type IN ('voucher', 'corporate')),
@@ -183,6 +186,9 @@ CREATE TABLE public.transactions (
     tag                  jsonb NOT NULL DEFAULT '{}',
     created_at           timestamptz NOT NULL DEFAULT now(),
     updated_at           timestamptz NOT NULL DEFAULT now(),
+    -- Beyond the contract's columns: hex SHA-256 of the request's parameters, to tell a
+    -- retry from a reused idempotency key or external order id.
+    request_fingerprint  text,
     CONSTRAINT transactions_check CHECK (raw_amount > 0 AND final_amount >= 0)
 );
 

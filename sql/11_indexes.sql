@@ -33,6 +33,16 @@ CREATE INDEX idx_tx_type_time ON public.transactions (tx_type, created_at DESC);
 CREATE INDEX idx_tx_created_at ON public.transactions (created_at);
 CREATE INDEX idx_tx_tag_gin ON public.transactions USING gin (tag);
 CREATE INDEX idx_tx_original ON public.transactions (original_tx_id);
+-- Idempotency keys and external order ids are unique per merchant for payments and per
+-- card for recharges (the original's registry was one global namespace, B7).
+CREATE UNIQUE INDEX uq_tx_payment_idempotency ON public.transactions (merchant_id, idempotency_key)
+    WHERE tx_type = 'payment' AND idempotency_key IS NOT NULL;
+CREATE UNIQUE INDEX uq_tx_payment_order ON public.transactions (merchant_id, external_order_id)
+    WHERE tx_type = 'payment' AND external_order_id IS NOT NULL;
+CREATE UNIQUE INDEX uq_tx_recharge_idempotency ON public.transactions (card_id, idempotency_key)
+    WHERE tx_type = 'recharge' AND idempotency_key IS NOT NULL;
+CREATE UNIQUE INDEX uq_tx_recharge_order ON public.transactions (card_id, external_order_id)
+    WHERE tx_type = 'recharge' AND external_order_id IS NOT NULL;
 
 CREATE INDEX idx_point_ledger_card_time ON public.point_ledger (card_id, created_at DESC);
 CREATE INDEX idx_point_ledger_tx ON public.point_ledger (tx_id);

@@ -86,7 +86,7 @@ RETURNS public.member_cards LANGUAGE sql STABLE SECURITY DEFINER SET search_path
 AS $$
     SELECT c.id, c.card_no, c.card_type, c.owner_member_id, c.name, c.balance, c.points, c.level,
            c.discount, c.corporate_discount, c.fixed_discount, NULL::text, c.status, c.expires_at,
-           c.created_at, c.updated_at
+           c.created_at, c.updated_at, c.issued_balance
       FROM public.member_cards c
      WHERE c.id = mps_internal.get_card_detail(p_card_id, p_session_id)
 $$;

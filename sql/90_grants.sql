@@ -56,7 +56,13 @@ GRANT EXECUTE ON FUNCTION
     public.get_card_detail(uuid, text),
     public.rotate_card_qr(uuid, integer, text),
     public.revoke_card_qr(uuid, text),
-    public.validate_qr_plain(text, text)
+    public.validate_qr_plain(text, text),
+    public.merchant_charge_by_qr(text, text, numeric, text, jsonb, text, text),
+    public.merchant_refund_tx(text, text, numeric, jsonb, text),
+    public.user_recharge_card(uuid, numeric, public.pay_method, jsonb, text, text, text),
+    public.compute_discount(integer, text),
+    public.compute_level(integer, text),
+    public.get_point_ledger(uuid, integer, integer, text)
 TO anon, authenticated, service_role;
 
 -- Admin-only RPCs: never anon.
@@ -69,7 +75,9 @@ GRANT EXECUTE ON FUNCTION
     public.create_voucher_card(uuid, text, numeric, timestamptz, text),
     public.freeze_card(uuid, text),
     public.unfreeze_card(uuid, text),
-    public.cron_rotate_qr_tokens(integer, text)
+    public.cron_rotate_qr_tokens(integer, text),
+    public.update_points_and_level(uuid, integer, text, text),
+    public.verify_ledger(text)
 TO authenticated, service_role;
 
 -- Table API: SELECT only, rows filtered by RLS, secret columns never granted.
@@ -80,7 +88,7 @@ GRANT SELECT (id, member_no, name, phone, email, binding_user_org, binding_org_i
               owner_info, auth_user_id, created_at, updated_at)
     ON public.member_profiles TO authenticated, service_role;
 GRANT SELECT (id, card_no, card_type, owner_member_id, name, balance, points, level, discount,
-              corporate_discount, fixed_discount, status, expires_at, created_at, updated_at)
+              corporate_discount, fixed_discount, status, expires_at, created_at, updated_at, issued_balance)
     ON public.member_cards TO authenticated, service_role;
 GRANT SELECT (card_id, expires_at, updated_at) ON public.card_qr_state TO authenticated, service_role;
 GRANT SELECT (id, card_id, expires_at, issued_by, issued_at) ON public.card_qr_history TO authenticated, service_role;

@@ -33,7 +33,7 @@ extension_sql_file!("../sql/00_bootstrap.sql", name = "bootstrap", bootstrap);
 extension_sql_file!(
     "../sql/10_tables.sql",
     name = "tables",
-    requires = ["bootstrap", rpc::numbering::member_no]
+    requires = ["bootstrap", rpc::numbering::member_no, rpc::numbering::tx_no]
 );
 extension_sql_file!("../sql/11_indexes.sql", name = "indexes", requires = ["tables"]);
 extension_sql_file!(
@@ -87,6 +87,21 @@ extension_sql_file!(
         rpc::qr::revoke_card_qr,
         rpc::qr::validate_qr_plain,
         rpc::qr::cron_rotate_qr_tokens,
+    ]
+);
+extension_sql_file!(
+    "../sql/32_api_money.sql",
+    name = "api_money",
+    requires = [
+        "tables",
+        rpc::payments::merchant_charge_by_qr,
+        rpc::payments::merchant_refund_tx,
+        rpc::payments::user_recharge_card,
+        rpc::points::update_points_and_level,
+        rpc::points::compute_discount,
+        rpc::points::compute_level,
+        rpc::points::get_point_ledger,
+        rpc::points::verify_ledger,
     ]
 );
 extension_sql_file!("../sql/90_grants.sql", name = "grants", finalize);

@@ -5,6 +5,7 @@ use crate::domain::password;
 use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
 
 static BCRYPT_COST: GucSetting<i32> = GucSetting::<i32>::new(password::DEFAULT_COST as i32);
+static QR_SINGLE_USE: GucSetting<bool> = GucSetting::<bool>::new(false);
 static QR_HISTORY_RETENTION_DAYS: GucSetting<i32> = GucSetting::<i32>::new(30);
 static PASSWORD_MIN_LENGTH: GucSetting<i32> = GucSetting::<i32>::new(password::DEFAULT_MIN_CHARS as i32);
 
@@ -29,6 +30,14 @@ pub fn init() {
         GucContext::Suset,
         GucFlags::default(),
     );
+    GucRegistry::define_bool_guc(
+        c"mps.qr_single_use",
+        c"Whether a QR code is used up by the payment it pays for.",
+        c"Off (the contract's behaviour): a code pays any number of times within its TTL.",
+        &QR_SINGLE_USE,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
     GucRegistry::define_int_guc(
         c"mps.qr_history_retention_days",
         c"Days of QR code history kept by cron_rotate_qr_tokens.",
@@ -39,6 +48,10 @@ pub fn init() {
         GucContext::Suset,
         GucFlags::default(),
     );
+}
+
+pub fn qr_single_use() -> bool {
+    QR_SINGLE_USE.get()
 }
 
 pub fn qr_history_retention_days() -> i32 {

@@ -41,6 +41,16 @@ impl Caller {
         }
     }
 
+    /// The JWT (Supabase auth) user behind the call, if any.
+    pub fn auth_user(&self) -> Option<Uuid> {
+        match *self {
+            Caller::Anonymous => None,
+            Caller::SuperAdmin { auth_user } | Caller::Merchant { auth_user, .. } | Caller::Member { auth_user, .. } => {
+                auth_user
+            }
+        }
+    }
+
     pub fn is_super_admin(&self) -> bool {
         matches!(self, Caller::SuperAdmin { .. })
     }

@@ -86,6 +86,21 @@ error_codes! {
     CorporateCardCannotPay => "CORPORATE_CARD_CANNOT_PAY", Business,
         Some("a corporate card gives its discount to the members bound to it; pay with their standard cards");
     InvalidQr => "INVALID_QR", Business, None;
+    InvalidPrice => "INVALID_PRICE", Business, Some("the price is a positive amount with at most 2 decimals");
+    InvalidRefundAmount => "INVALID_REFUND_AMOUNT", Business, Some("the refund is a positive amount with at most 2 decimals");
+    InvalidRechargeAmount => "INVALID_RECHARGE_AMOUNT", Business, Some("the recharge is a positive amount with at most 2 decimals");
+    MerchantNotFoundOrInactive => "MERCHANT_NOT_FOUND_OR_INACTIVE", Business, None;
+    MemberNotActive => "MEMBER_NOT_ACTIVE", Business, Some("a suspended member's cards move no money");
+    InsufficientBalance => "INSUFFICIENT_BALANCE", Business, Some("recharge the card first");
+    OriginalTxNotFound => "ORIGINAL_TX_NOT_FOUND", Business, None;
+    OnlyCompletedPaymentRefundable => "ONLY_COMPLETED_PAYMENT_REFUNDABLE", Business, None;
+    RefundExceedsRemaining => "REFUND_EXCEEDS_REMAINING", Business, None;
+    UnsupportedCardTypeForRecharge => "UNSUPPORTED_CARD_TYPE_FOR_RECHARGE", Business, Some("only standard cards are recharged");
+    UnsupportedCardTypeForPoints => "UNSUPPORTED_CARD_TYPE_FOR_POINTS", Business, Some("only standard cards hold points");
+    IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED", Business,
+        Some("use a fresh idempotency key for a different request");
+    ExternalOrderIdReused => "EXTERNAL_ORDER_ID_REUSED", Business,
+        Some("this external order id was already used for a different request");
     QrExpiredOrInvalid => "QR_EXPIRED_OR_INVALID", Business, Some("ask the member to show a fresh QR code");
 }
 

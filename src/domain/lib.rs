@@ -4,11 +4,14 @@
 pub mod cards;
 pub mod error;
 pub mod identity;
+pub mod idempotency;
 pub mod levels;
 pub mod login;
 pub mod money;
 pub mod numbering;
+pub mod paging;
 pub mod password;
+pub mod pricing;
 pub mod qr;
 pub mod tokens;
 

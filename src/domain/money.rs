@@ -11,8 +11,11 @@ pub fn max_amount() -> Decimal {
     Decimal::new(9_999_999_999_99, 2)
 }
 
+/// Rounds to cents, half away from zero, and always shows two decimals (100 → 100.00).
 pub fn round_cents(d: Decimal) -> Decimal {
-    d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+    let mut cents = d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    cents.rescale(2);
+    cents
 }
 
 /// Parses PostgreSQL numeric text (`NaN`, `Infinity` and out-of-range values are refused).
@@ -61,6 +64,7 @@ mod tests {
         assert_eq!(round_cents(d("100.004")), d("100.00"));
         assert_eq!(round_cents(d("299.999")), d("300.00"));
         assert_eq!(round_cents(d("-0.005")), d("-0.01"));
+        assert_eq!(round_cents(d("100")).to_string(), "100.00");
     }
 
     #[test]

@@ -6,6 +6,8 @@ pub mod accounts;
 pub mod cards;
 pub mod identity;
 pub mod numbering;
+pub mod payments;
+pub mod points;
 pub mod policy;
 pub mod qr;
 pub mod sessions;

@@ -117,7 +117,7 @@ fn validate_qr_plain(p_qr_plain: Option<&str>, p_session_id: Option<&str>) -> Uu
 }
 
 /// Resolves a presented QR token to its card (shared with merchant_charge_by_qr).
-pub fn live_card(plain: Option<&str>) -> MpsResult<Uuid> {
+pub(super) fn live_card(plain: Option<&str>) -> MpsResult<Uuid> {
     let plain = qr::check_candidate(plain)?;
     let expired = || MpsError::new(ErrorCode::QrExpiredOrInvalid, "no live QR code matches the token");
     if !tokens::is_well_formed(plain) {

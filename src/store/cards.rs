@@ -53,8 +53,8 @@ pub fn insert_with_owner(card: &NewCard) -> Uuid {
     let id: Option<Uuid> = value(
         "WITH card AS (
              INSERT INTO public.member_cards
-                    (card_type, owner_member_id, name, balance, level, discount, fixed_discount, expires_at)
-             VALUES ($1::public.card_type, $2, $3, $4::numeric, $5, $6::numeric, $7::numeric, $8)
+                    (card_type, owner_member_id, name, balance, issued_balance, level, discount, fixed_discount, expires_at)
+             VALUES ($1::public.card_type, $2, $3, $4::numeric, $4::numeric, $5, $6::numeric, $7::numeric, $8)
              RETURNING id)
          INSERT INTO public.card_bindings (card_id, member_id, role)
          SELECT id, $2, 'owner' FROM card
@@ -163,5 +163,51 @@ pub fn set_binding_password_hash(card_id: Uuid, hash: &str) {
     execute(
         "UPDATE public.member_cards SET binding_password_hash = $2 WHERE id = $1",
         &[card_id.into(), hash.into()],
+    );
+}
+
+/// A card as a money movement needs it, row-locked until the end of the transaction.
+pub struct MoneyCard {
+    pub card: Card,
+    pub owner_active: bool,
+    pub balance: Decimal,
+    pub points: i32,
+    pub discount: Decimal,
+    pub corporate_discount: Option<Decimal>,
+}
+
+pub fn lock_for_money(card_id: Uuid) -> Option<MoneyCard> {
+    query_one(
+        "SELECT c.id, c.card_type::text, c.status::text, c.owner_member_id,
+                COALESCE(c.expires_at <= pg_catalog.now(), false), c.binding_password_hash,
+                COALESCE(p.status = 'active', true), c.balance::text, c.points, c.discount::text,
+                c.corporate_discount::text
+           FROM public.member_cards c
+           LEFT JOIN public.member_profiles p ON p.id = c.owner_member_id
+          WHERE c.id = $1
+            FOR UPDATE OF c",
+        &[card_id.into()],
+        |r| {
+            let number = |t: Option<String>| t.map(|t| money::parse_numeric(&t).expect("numeric text is a decimal"));
+            Ok(MoneyCard {
+                card: read_card(r)?,
+                owner_active: r.get::<bool>(7)?.unwrap_or(false),
+                balance: required(number(r.get::<String>(8)?), "member_cards.balance"),
+                points: required(r.get::<i32>(9)?, "member_cards.points"),
+                discount: required(number(r.get::<String>(10)?), "member_cards.discount"),
+                corporate_discount: number(r.get::<String>(11)?),
+            })
+        },
+    )
+}
+
+/// Applies a movement to the locked card: balance by `balance_delta`, points, level and
+/// level discount to their new values.
+pub fn apply_movement(card_id: Uuid, balance_delta: Decimal, points: i32, level: i32, discount: Decimal) {
+    execute(
+        "UPDATE public.member_cards
+            SET balance = balance + $2::numeric, points = $3, level = $4, discount = $5::numeric
+          WHERE id = $1",
+        &[card_id.into(), balance_delta.to_string().into(), points.into(), level.into(), discount.to_string().into()],
     );
 }

@@ -32,3 +32,8 @@ pub fn insert(code: &str, name: &str, contact: Option<&str>, password_hash: Opti
 pub fn set_password_hash(id: Uuid, hash: &str) -> bool {
     execute("UPDATE public.merchants SET password_hash = $2 WHERE id = $1", &[id.into(), hash.into()]) == 1
 }
+
+/// The id of the active merchant with this code.
+pub fn find_active_by_code(code: &str) -> Option<Uuid> {
+    value("SELECT id FROM public.merchants WHERE code = $1 AND status = 'active'", &[code.into()])
+}

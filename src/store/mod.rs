@@ -4,12 +4,14 @@
 pub mod audit;
 pub mod cards;
 pub mod identity;
+pub mod ledger;
 pub mod levels;
 pub mod login_attempts;
 pub mod members;
 pub mod merchants;
 pub mod qr;
 pub mod sessions;
+pub mod transactions;
 
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;

@@ -32,6 +32,15 @@ def database():
     return DB
 
 
+@pytest.fixture(autouse=True)
+def books_balance(database):
+    """After every test, verify_ledger() finds no violation: no money lost or created."""
+    yield
+    with admin_connect(database) as conn:
+        violations = conn.execute("select * from public.verify_ledger()").fetchall()
+    assert violations == [], violations
+
+
 @pytest.fixture
 def api(database):
     """A PostgREST-like client: one connection as `authenticator`, one transaction per call."""

@@ -23,6 +23,8 @@ ANON_EXECUTABLE = {
     "merchant_login", "load_session", "logout_session", "reset_session_variables", "set_member_password",
     "bind_member_to_card", "unbind_member_from_card", "get_card_bindings", "set_card_binding_password",
     "get_member_cards", "get_card_detail", "rotate_card_qr", "revoke_card_qr", "validate_qr_plain",
+    "merchant_charge_by_qr", "merchant_refund_tx", "user_recharge_card", "compute_discount", "compute_level",
+    "get_point_ledger",
 }
 
 

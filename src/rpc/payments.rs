@@ -1,0 +1,336 @@
+//! Money movements: merchant_charge_by_qr, merchant_refund_tx, user_recharge_card.
+//! Each is one transaction that locks (original transaction →) card, checks, writes the
+//! transaction row, the balance, the points ledger and the audit row.
+
+use super::{optional_text, qr::live_card, required};
+use crate::auth::{self, Caller};
+use crate::domain::error::{ErrorCode, MpsError, MpsResult};
+use crate::domain::{idempotency, levels, money, pricing, tokens};
+use crate::error::rpc;
+use crate::settings;
+use crate::store;
+use crate::store::cards::MoneyCard;
+use crate::store::transactions::{Lookup, NewTx, Recorded};
+use pgrx::datum::{JsonB, Uuid};
+use pgrx::prelude::*;
+use rust_decimal::Decimal;
+use serde_json::json;
+
+/// The active merchant named by the code, if the caller may act for it: a super admin for
+/// any merchant, a merchant (session or staff JWT) for its own.
+fn authorize_merchant(caller: &Caller, code: Option<&str>) -> MpsResult<Uuid> {
+    let code = code.unwrap_or_default();
+    let merchant_id = store::merchants::find_active_by_code(code).ok_or_else(|| {
+        MpsError::new(ErrorCode::MerchantNotFoundOrInactive, format!("no active merchant with code {code:?}"))
+    })?;
+    match *caller {
+        Caller::SuperAdmin { .. } => Ok(merchant_id),
+        Caller::Merchant { merchant_id: mine, .. } if mine == merchant_id => Ok(merchant_id),
+        _ => Err(MpsError::new(
+            ErrorCode::NotAuthorizedForThisMerchant,
+            format!("the caller may not act for merchant {code}"),
+        )),
+    }
+}
+
+/// An earlier movement with the same idempotency key or external order id in the same
+/// scope: the same request again (replayed), or a different one (refused). Concurrent
+/// duplicates are serialized by advisory locks, key first, then order id.
+fn earlier_request(
+    operation: &str,
+    scope: Uuid,
+    key: Option<(Lookup, &str)>,
+    order: Option<(Lookup, &str)>,
+    fingerprint: &str,
+) -> MpsResult<Option<Recorded>> {
+    let scope_name = scope.to_string();
+    for (kind, request_id) in [("key", key), ("order", order)] {
+        if let Some((_, value)) = request_id {
+            store::transactions::lock_request(&idempotency::lock_name(operation, &scope_name, kind, value));
+        }
+    }
+    for (code, request_id) in [(ErrorCode::IdempotencyKeyReused, key), (ErrorCode::ExternalOrderIdReused, order)] {
+        let Some((lookup, value)) = request_id else { continue };
+        if let Some(earlier) = store::transactions::find_earlier(lookup, scope, value) {
+            if earlier.fingerprint.as_deref() != Some(fingerprint) {
+                return Err(MpsError::new(code, format!("{value:?} was used by {} with other parameters", earlier.tx_no)));
+            }
+            return Ok(Some(earlier));
+        }
+    }
+    Ok(None)
+}
+
+/// Frozen or expired cards and suspended members move no money (B15).
+fn check_card_can_move_money(card: &MoneyCard) -> MpsResult<()> {
+    if card.card.status != "active" {
+        return Err(MpsError::new(ErrorCode::CardNotActive, format!("the card is {}", card.card.status)));
+    }
+    if card.card.expired {
+        return Err(MpsError::new(ErrorCode::CardExpired, "the card's expiry date has passed"));
+    }
+    if !card.owner_active {
+        return Err(MpsError::new(ErrorCode::MemberNotActive, "the card's owner is not an active member"));
+    }
+    Ok(())
+}
+
+/// Writes the card's new balance and points with the level they reach.
+fn apply(card: &MoneyCard, balance_delta: Decimal, points: i32) {
+    let standing = levels::standing(i64::from(points), &store::levels::active());
+    store::cards::apply_movement(card.card.id, balance_delta, points, standing.level, standing.discount);
+}
+
+fn tag_of(tag: Option<JsonB>) -> serde_json::Value {
+    tag.map(|t| t.0).filter(|v| !v.is_null()).unwrap_or_else(|| json!({}))
+}
+
+#[pg_extern(schema = "mps_internal")]
+#[allow(clippy::too_many_arguments)]
+fn merchant_charge_by_qr(
+    p_merchant_code: Option<&str>,
+    p_qr_plain: Option<&str>,
+    p_raw_amount: Option<&str>,
+    p_idempotency_key: Option<&str>,
+    p_tag: Option<JsonB>,
+    p_external_order_id: Option<&str>,
+    p_session_id: Option<&str>,
+) -> TableIterator<'static, (
+    name!(tx_id, Uuid),
+    name!(tx_no, String),
+    name!(card_id, Uuid),
+    name!(final_amount, String),
+    name!(discount, String),
+)> {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        let raw = money::amount(p_raw_amount, ErrorCode::InvalidPrice, "p_raw_amount", false)?;
+        let merchant_id = authorize_merchant(&caller, p_merchant_code)?;
+        let key = optional_text(p_idempotency_key);
+        let order = optional_text(p_external_order_id);
+        let qr_digest = tokens::digest(p_qr_plain.unwrap_or_default());
+        let fingerprint = idempotency::fingerprint(&["payment", &raw.to_string(), &qr_digest, order.unwrap_or("")]);
+        let row = |r: Recorded| TableIterator::once((r.tx_id, r.tx_no, r.card_id, r.final_amount.to_string(), r.discount.to_string()));
+        let earlier = earlier_request(
+            "payment",
+            merchant_id,
+            key.map(|k| (Lookup::PaymentKey, k)),
+            order.map(|o| (Lookup::PaymentOrder, o)),
+            &fingerprint,
+        )?;
+        if let Some(earlier) = earlier {
+            return Ok(row(earlier));
+        }
+
+        let card_id = live_card(p_qr_plain)?;
+        let no_longer_live = || MpsError::new(ErrorCode::QrExpiredOrInvalid, "the QR code was rotated or revoked");
+        let card = store::cards::lock_for_money(card_id).ok_or_else(no_longer_live)?;
+        if !store::qr::is_live_for(card_id, &qr_digest) {
+            return Err(no_longer_live());
+        }
+        check_card_can_move_money(&card)?;
+        let charge = pricing::charge(&card.card.card_type, raw, card.discount, card.corporate_discount, card.points)?;
+        if card.balance < charge.final_amount {
+            return Err(MpsError::new(
+                ErrorCode::InsufficientBalance,
+                format!("the balance {} is less than the amount due {}", card.balance, charge.final_amount),
+            ));
+        }
+
+        let (tx_id, tx_no) = store::transactions::insert(&NewTx {
+            tx_type: "payment",
+            card_id,
+            merchant_id: Some(merchant_id),
+            raw_amount: raw,
+            discount: charge.discount,
+            final_amount: charge.final_amount,
+            points_earned: charge.points,
+            reason: None,
+            payment_method: Some("balance"),
+            external_order_id: order,
+            idempotency_key: key,
+            original_tx_id: None,
+            processed_by: caller.auth_user(),
+            tag: tag_of(p_tag),
+            fingerprint: Some(fingerprint),
+        });
+        let points = card.points + charge.points;
+        apply(&card, -charge.final_amount, points);
+        if card.card.card_type == "standard" {
+            store::ledger::record_points(card_id, Some(tx_id), charge.points, card.points, points, "payment_earn");
+        }
+        if settings::qr_single_use() {
+            store::qr::revoke(card_id);
+        }
+        caller.audit(
+            "PAYMENT",
+            "transactions",
+            Some(tx_id),
+            json!({ "merchant": p_merchant_code, "final": charge.final_amount.to_string(), "card_id": card_id.to_string() }),
+        );
+        Ok(row(Recorded { tx_id, tx_no, card_id, final_amount: charge.final_amount, discount: charge.discount, fingerprint: None }))
+    })
+}
+
+#[pg_extern(schema = "mps_internal")]
+fn merchant_refund_tx(
+    p_merchant_code: Option<&str>,
+    p_original_tx_no: Option<&str>,
+    p_refund_amount: Option<&str>,
+    p_tag: Option<JsonB>,
+    p_session_id: Option<&str>,
+) -> TableIterator<'static, (name!(refund_tx_id, Uuid), name!(refund_tx_no, String), name!(refunded_amount, String))> {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        let amount = money::amount(p_refund_amount, ErrorCode::InvalidRefundAmount, "p_refund_amount", false)?;
+        let merchant_id = authorize_merchant(&caller, p_merchant_code)?;
+        let tx_no = p_original_tx_no.unwrap_or_default();
+        let original = store::transactions::lock_original(tx_no, merchant_id).ok_or_else(|| {
+            MpsError::new(ErrorCode::OriginalTxNotFound, format!("merchant has no transaction {tx_no:?}"))
+        })?;
+        if original.tx_type != "payment" || !matches!(original.status.as_str(), "completed" | "refunded") {
+            return Err(MpsError::new(
+                ErrorCode::OnlyCompletedPaymentRefundable,
+                format!("{} is a {} {}", original.tx_no, original.status, original.tx_type),
+            ));
+        }
+        let (refunded_before, reversed_before) = store::transactions::refunds_of(original.id);
+        let remaining = original.final_amount - refunded_before;
+        if amount > remaining {
+            return Err(MpsError::new(
+                ErrorCode::RefundExceedsRemaining,
+                format!("{} has {} left to refund; asked {}", original.tx_no, remaining, amount),
+            ));
+        }
+        let card = store::cards::lock_for_money(original.card_id)
+            .ok_or_else(|| MpsError::new(ErrorCode::CardNotFound, "the paying card no longer exists"))?;
+        check_card_can_move_money(&card)?;
+        let reversed = pricing::points_to_reverse(
+            original.points_earned,
+            original.final_amount,
+            refunded_before,
+            amount,
+            reversed_before,
+        )
+        .min(card.points);
+
+        let (refund_id, refund_no) = store::transactions::insert(&NewTx {
+            tx_type: "refund",
+            card_id: original.card_id,
+            merchant_id: Some(merchant_id),
+            raw_amount: amount,
+            discount: Decimal::new(1000, 3),
+            final_amount: amount,
+            points_earned: -reversed,
+            reason: Some(&original.tx_no),
+            payment_method: original.payment_method.as_deref(),
+            external_order_id: None,
+            idempotency_key: None,
+            original_tx_id: Some(original.id),
+            processed_by: caller.auth_user(),
+            tag: tag_of(p_tag),
+            fingerprint: None,
+        });
+        let points = card.points - reversed;
+        apply(&card, amount, points);
+        if reversed > 0 {
+            store::ledger::record_points(original.card_id, Some(refund_id), -reversed, card.points, points, "refund_reverse");
+        }
+        if refunded_before + amount == original.final_amount {
+            store::transactions::mark_refunded(original.id);
+        }
+        caller.audit(
+            "REFUND",
+            "transactions",
+            Some(refund_id),
+            json!({ "merchant": p_merchant_code, "amount": amount.to_string(), "original": original.tx_no }),
+        );
+        Ok(TableIterator::once((refund_id, refund_no, amount.to_string())))
+    })
+}
+
+/// A super admin, or a member on a card they own (W1: the original let anyone mint money).
+#[pg_extern(schema = "mps_internal")]
+#[allow(clippy::too_many_arguments)]
+fn user_recharge_card(
+    p_card_id: Option<Uuid>,
+    p_amount: Option<&str>,
+    p_payment_method: Option<&str>,
+    p_tag: Option<JsonB>,
+    p_idempotency_key: Option<&str>,
+    p_external_order_id: Option<&str>,
+    p_session_id: Option<&str>,
+) -> TableIterator<'static, (name!(tx_id, Uuid), name!(tx_no, String), name!(card_id, Uuid), name!(amount, String))> {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        let amount = money::amount(p_amount, ErrorCode::InvalidRechargeAmount, "p_amount", false)?;
+        let card_id = required(p_card_id, "p_card_id")?;
+        let not_found = || MpsError::new(ErrorCode::CardNotFoundOrInactive, format!("no active card with id {card_id}"));
+        let owner = store::cards::get(card_id).ok_or_else(not_found)?.owner_member_id;
+        match caller {
+            Caller::SuperAdmin { .. } => {}
+            Caller::Member { member_id, .. } if owner == Some(member_id) => {}
+            Caller::Anonymous => return Err(MpsError::new(ErrorCode::NotAuthenticated, "log in to recharge a card")),
+            _ => {
+                return Err(MpsError::new(
+                    ErrorCode::PermissionDenied,
+                    "only a super admin or the card's owner may recharge it",
+                ))
+            }
+        }
+        let method = p_payment_method.unwrap_or("wechat");
+        let key = optional_text(p_idempotency_key);
+        let order = optional_text(p_external_order_id);
+        let fingerprint = idempotency::fingerprint(&["recharge", &amount.to_string(), method, order.unwrap_or("")]);
+        let row = |r: Recorded| TableIterator::once((r.tx_id, r.tx_no, r.card_id, r.final_amount.to_string()));
+        let earlier = earlier_request(
+            "recharge",
+            card_id,
+            key.map(|k| (Lookup::RechargeKey, k)),
+            order.map(|o| (Lookup::RechargeOrder, o)),
+            &fingerprint,
+        )?;
+        if let Some(earlier) = earlier {
+            return Ok(row(earlier));
+        }
+
+        let card = store::cards::lock_for_money(card_id).ok_or_else(not_found)?;
+        if card.card.status != "active" {
+            return Err(not_found());
+        }
+        if card.card.card_type != "standard" {
+            return Err(MpsError::new(
+                ErrorCode::UnsupportedCardTypeForRecharge,
+                format!("a {} card cannot be recharged", card.card.card_type),
+            ));
+        }
+        check_card_can_move_money(&card)?;
+        if card.balance + amount > money::max_amount() {
+            return Err(MpsError::new(
+                ErrorCode::InvalidRechargeAmount,
+                format!("the balance would exceed {}", money::max_amount()),
+            ));
+        }
+
+        let (tx_id, tx_no) = store::transactions::insert(&NewTx {
+            tx_type: "recharge",
+            card_id,
+            merchant_id: None,
+            raw_amount: amount,
+            discount: Decimal::new(1000, 3),
+            final_amount: amount,
+            points_earned: 0,
+            reason: Some("recharge"),
+            payment_method: Some(method),
+            external_order_id: order,
+            idempotency_key: key,
+            original_tx_id: None,
+            processed_by: caller.auth_user(),
+            tag: tag_of(p_tag),
+            fingerprint: Some(fingerprint),
+        });
+        apply(&card, amount, card.points);
+        caller.audit("RECHARGE", "transactions", Some(tx_id), json!({ "amount": amount.to_string(), "method": method }));
+        Ok(row(Recorded { tx_id, tx_no, card_id, final_amount: amount, discount: Decimal::ONE, fingerprint: None }))
+    })
+}

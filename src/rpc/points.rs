@@ -1,0 +1,103 @@
+//! Points and levels: update_points_and_level, compute_discount, compute_level,
+//! get_point_ledger, and the admin check verify_ledger.
+
+use super::required;
+use crate::auth::{self, Caller};
+use crate::domain::error::{ErrorCode, MpsError};
+use crate::domain::{levels, paging, pricing};
+use crate::error::rpc;
+use crate::store;
+use pgrx::datum::Uuid;
+use pgrx::prelude::*;
+use serde_json::json;
+
+/// A manual points adjustment: super admins only, whatever the reason (W3). The result is
+/// kept at ≥ 0 and the ledger records the change actually applied.
+#[pg_extern(schema = "mps_internal")]
+fn update_points_and_level(
+    p_card_id: Option<Uuid>,
+    p_delta_points: Option<i32>,
+    p_reason: Option<&str>,
+    p_session_id: Option<&str>,
+) -> bool {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        caller.require_super_admin()?;
+        let card_id = required(p_card_id, "p_card_id")?;
+        let delta = required(p_delta_points, "p_delta_points")?;
+        let reason = p_reason.unwrap_or("manual_adjust");
+        let card = store::cards::lock_for_money(card_id)
+            .ok_or_else(|| MpsError::new(ErrorCode::CardNotFoundOrInactive, format!("no card with id {card_id}")))?;
+        if card.card.card_type != "standard" {
+            return Err(MpsError::new(
+                ErrorCode::UnsupportedCardTypeForPoints,
+                format!("a {} card holds no points", card.card.card_type),
+            ));
+        }
+        let points = pricing::add_points(card.points, i64::from(delta));
+        let standing = levels::standing(i64::from(points), &store::levels::active());
+        store::cards::apply_movement(card_id, rust_decimal::Decimal::ZERO, points, standing.level, standing.discount);
+        store::ledger::record_points(card_id, None, points - card.points, card.points, points, reason);
+        caller.audit(
+            "POINTS_ADJUST",
+            "member_cards",
+            Some(card_id),
+            json!({ "delta": delta, "applied": points - card.points, "reason": reason }),
+        );
+        Ok(true)
+    })
+}
+
+#[pg_extern(schema = "mps_internal", stable)]
+fn compute_discount(p_points: Option<i32>) -> String {
+    levels::standing(i64::from(p_points.unwrap_or(0)), &store::levels::active()).discount.to_string()
+}
+
+#[pg_extern(schema = "mps_internal", stable)]
+fn compute_level(p_points: Option<i32>) -> i32 {
+    levels::standing(i64::from(p_points.unwrap_or(0)), &store::levels::active()).level
+}
+
+/// get_point_ledger's scope: the card (super admin, or a member owning or bound to it) and
+/// the page bounds.
+#[pg_extern(schema = "mps_internal", stable)]
+fn get_point_ledger(
+    p_card_id: Option<Uuid>,
+    p_limit: Option<i32>,
+    p_offset: Option<i32>,
+    p_session_id: Option<&str>,
+) -> TableIterator<'static, (name!(card_id, Uuid), name!(page_limit, i32), name!(page_offset, i32))> {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        let card_id = required(p_card_id, "p_card_id")?;
+        store::cards::get(card_id)
+            .ok_or_else(|| MpsError::new(ErrorCode::CardNotFound, format!("no card with id {card_id}")))?;
+        match caller {
+            Caller::SuperAdmin { .. } => {}
+            Caller::Member { member_id, .. } if store::cards::member_role(card_id, member_id).is_some() => {}
+            Caller::Anonymous => return Err(MpsError::new(ErrorCode::NotAuthenticated, "log in to read a points ledger")),
+            _ => return Err(MpsError::new(ErrorCode::PermissionDenied, "the card is neither yours nor bound to you")),
+        }
+        let (limit, offset) = paging::page(p_limit, p_offset);
+        Ok(TableIterator::once((card_id, limit, offset)))
+    })
+}
+
+/// Every violation of the money invariants; no rows means the books balance.
+#[pg_extern(schema = "mps_internal", stable)]
+fn verify_ledger(p_session_id: Option<&str>) -> TableIterator<'static, (
+    name!(card_id, Option<Uuid>),
+    name!(card_no, Option<String>),
+    name!(check_name, String),
+    name!(expected, String),
+    name!(actual, String),
+)> {
+    rpc(|| {
+        auth::resolve(p_session_id)?.require_super_admin()?;
+        let rows = store::ledger::violations()
+            .into_iter()
+            .map(|v| (v.card_id, v.card_no, v.check_name, v.expected, v.actual))
+            .collect::<Vec<_>>();
+        Ok(TableIterator::new(rows))
+    })
+}

@@ -1,0 +1,74 @@
+use super::{execute, query, required};
+use pgrx::datum::Uuid;
+
+/// One row of the points ledger.
+pub fn record_points(card_id: Uuid, tx_id: Option<Uuid>, change: i32, before: i32, after: i32, reason: &str) {
+    execute(
+        "INSERT INTO public.point_ledger (card_id, tx_id, change, balance_before, balance_after, reason)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[card_id.into(), tx_id.into(), change.into(), before.into(), after.into(), reason.into()],
+    );
+}
+
+/// A broken invariant found by verify_ledger().
+pub struct Violation {
+    pub card_id: Option<Uuid>,
+    pub card_no: Option<String>,
+    pub check_name: String,
+    pub expected: String,
+    pub actual: String,
+}
+
+/// Every violation of the money invariants:
+/// * balance = issued_balance − payments + refunds + recharges (completed or refunded rows);
+/// * points = Σ point_ledger.change, and points_earned of movements = their ledger rows;
+/// * refunds of a payment never exceed its final amount, and a payment is `refunded`
+///   exactly when its refunds reach it.
+pub fn violations() -> Vec<Violation> {
+    query(
+        "WITH movement AS (
+             SELECT card_id,
+                    sum(CASE tx_type WHEN 'payment' THEN -final_amount ELSE final_amount END) AS delta
+               FROM public.transactions WHERE status IN ('completed', 'refunded')
+              GROUP BY card_id),
+         points AS (SELECT card_id, sum(change) AS total FROM public.point_ledger GROUP BY card_id),
+         refunds AS (
+             SELECT p.id, p.card_id, p.tx_no, p.final_amount, p.status, COALESCE(sum(r.final_amount), 0) AS refunded
+               FROM public.transactions p
+               LEFT JOIN public.transactions r
+                 ON r.original_tx_id = p.id AND r.tx_type = 'refund' AND r.status = 'completed'
+              WHERE p.tx_type = 'payment'
+              GROUP BY p.id)
+         SELECT c.id, c.card_no, 'balance', (c.issued_balance + COALESCE(m.delta, 0))::text, c.balance::text
+           FROM public.member_cards c LEFT JOIN movement m ON m.card_id = c.id
+          WHERE c.balance <> c.issued_balance + COALESCE(m.delta, 0)
+         UNION ALL
+         SELECT c.id, c.card_no, 'points', COALESCE(p.total, 0)::text, c.points::text
+           FROM public.member_cards c LEFT JOIN points p ON p.card_id = c.id
+          WHERE c.points <> COALESCE(p.total, 0)
+         UNION ALL
+         SELECT t.card_id, t.tx_no, 'points_earned', COALESCE(sum(l.change), 0)::text, t.points_earned::text
+           FROM public.transactions t LEFT JOIN public.point_ledger l ON l.tx_id = t.id
+          GROUP BY t.id HAVING t.points_earned <> COALESCE(sum(l.change), 0)
+         UNION ALL
+         SELECT f.card_id, f.tx_no, 'refund_total', f.final_amount::text, f.refunded::text
+           FROM refunds f WHERE f.refunded > f.final_amount
+         UNION ALL
+         SELECT f.card_id, f.tx_no, 'refund_status',
+                CASE WHEN f.refunded = f.final_amount AND f.final_amount > 0 THEN 'refunded' ELSE 'completed' END,
+                f.status::text
+           FROM refunds f
+          WHERE f.status::text <> CASE WHEN f.refunded = f.final_amount AND f.final_amount > 0
+                                       THEN 'refunded' ELSE 'completed' END",
+        &[],
+        |r| {
+            Ok(Violation {
+                card_id: r.get::<Uuid>(1)?,
+                card_no: r.get::<String>(2)?,
+                check_name: required(r.get::<String>(3)?, "check_name"),
+                expected: required(r.get::<String>(4)?, "expected"),
+                actual: required(r.get::<String>(5)?, "actual"),
+            })
+        },
+    )
+}

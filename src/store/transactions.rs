@@ -1,0 +1,170 @@
+use super::{execute, query_one, required};
+use crate::domain::money;
+use pgrx::datum::{JsonB, Uuid};
+use rust_decimal::Decimal;
+
+fn decimal(text: Option<String>, column: &str) -> Decimal {
+    money::parse_numeric(&required(text, column)).expect("numeric text is a decimal")
+}
+
+/// Serializes requests that carry the same idempotency key or external order id in the
+/// same scope, until the end of the transaction.
+pub fn lock_request(name: &str) {
+    execute("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended($1, 0))", &[name.into()]);
+}
+
+/// A movement as the contract's RPCs return it.
+pub struct Recorded {
+    pub tx_id: Uuid,
+    pub tx_no: String,
+    pub card_id: Uuid,
+    pub final_amount: Decimal,
+    pub discount: Decimal,
+    pub fingerprint: Option<String>,
+}
+
+/// Where earlier requests are looked up: the scope column and the request-id column.
+#[derive(Clone, Copy)]
+pub enum Lookup {
+    PaymentKey,
+    PaymentOrder,
+    RechargeKey,
+    RechargeOrder,
+}
+
+impl Lookup {
+    fn sql(self) -> &'static str {
+        match self {
+            Lookup::PaymentKey => "tx_type = 'payment' AND merchant_id = $1 AND idempotency_key = $2",
+            Lookup::PaymentOrder => "tx_type = 'payment' AND merchant_id = $1 AND external_order_id = $2",
+            Lookup::RechargeKey => "tx_type = 'recharge' AND card_id = $1 AND idempotency_key = $2",
+            Lookup::RechargeOrder => "tx_type = 'recharge' AND card_id = $1 AND external_order_id = $2",
+        }
+    }
+}
+
+/// The earlier movement recorded under that key in that scope (whatever happened to it
+/// since: a refunded payment still replays).
+pub fn find_earlier(lookup: Lookup, scope: Uuid, value: &str) -> Option<Recorded> {
+    query_one(
+        &format!(
+            "SELECT id, tx_no, card_id, final_amount::text, discount_applied::text, request_fingerprint
+               FROM public.transactions WHERE {}",
+            lookup.sql()
+        ),
+        &[scope.into(), value.into()],
+        |r| {
+            Ok(Recorded {
+                tx_id: required(r.get::<Uuid>(1)?, "transactions.id"),
+                tx_no: required(r.get::<String>(2)?, "transactions.tx_no"),
+                card_id: required(r.get::<Uuid>(3)?, "transactions.card_id"),
+                final_amount: decimal(r.get::<String>(4)?, "transactions.final_amount"),
+                discount: decimal(r.get::<String>(5)?, "transactions.discount_applied"),
+                fingerprint: r.get::<String>(6)?,
+            })
+        },
+    )
+}
+
+pub struct NewTx<'a> {
+    pub tx_type: &'a str,
+    pub card_id: Uuid,
+    pub merchant_id: Option<Uuid>,
+    pub raw_amount: Decimal,
+    pub discount: Decimal,
+    pub final_amount: Decimal,
+    pub points_earned: i32,
+    pub reason: Option<&'a str>,
+    pub payment_method: Option<&'a str>,
+    pub external_order_id: Option<&'a str>,
+    pub idempotency_key: Option<&'a str>,
+    pub original_tx_id: Option<Uuid>,
+    pub processed_by: Option<Uuid>,
+    pub tag: serde_json::Value,
+    pub fingerprint: Option<String>,
+}
+
+/// Records a completed movement; returns its id and number.
+pub fn insert(tx: &NewTx) -> (Uuid, String) {
+    let row = query_one(
+        "INSERT INTO public.transactions
+                (tx_no, tx_type, card_id, merchant_id, raw_amount, discount_applied, final_amount, points_earned,
+                 status, reason, payment_method, external_order_id, idempotency_key, original_tx_id,
+                 processed_by_user_id, tag, request_fingerprint)
+         VALUES (mps_internal.tx_no($1, pg_catalog.nextval('public.seq_tx_no')), $1::public.tx_type, $2, $3,
+                 $4::numeric, $5::numeric, $6::numeric, $7, 'completed', $8, $9::public.pay_method, $10, $11, $12,
+                 $13, $14, $15)
+         RETURNING id, tx_no",
+        &[
+            tx.tx_type.into(),
+            tx.card_id.into(),
+            tx.merchant_id.into(),
+            tx.raw_amount.to_string().into(),
+            tx.discount.to_string().into(),
+            tx.final_amount.to_string().into(),
+            tx.points_earned.into(),
+            tx.reason.into(),
+            tx.payment_method.into(),
+            tx.external_order_id.into(),
+            tx.idempotency_key.into(),
+            tx.original_tx_id.into(),
+            tx.processed_by.into(),
+            JsonB(tx.tag.clone()).into(),
+            tx.fingerprint.as_deref().into(),
+        ],
+        |r| Ok((required(r.get::<Uuid>(1)?, "transactions.id"), required(r.get::<String>(2)?, "transactions.tx_no"))),
+    );
+    required(row, "inserted transaction")
+}
+
+/// A payment being refunded.
+pub struct Original {
+    pub id: Uuid,
+    pub tx_no: String,
+    pub tx_type: String,
+    pub status: String,
+    pub card_id: Uuid,
+    pub final_amount: Decimal,
+    pub points_earned: i32,
+    pub payment_method: Option<String>,
+}
+
+/// The merchant's transaction with that number, row-locked: concurrent refunds of one
+/// payment queue here, so none can see a stale remaining amount (§6.3).
+pub fn lock_original(tx_no: &str, merchant_id: Uuid) -> Option<Original> {
+    query_one(
+        "SELECT id, tx_no, tx_type::text, status::text, card_id, final_amount::text, points_earned,
+                payment_method::text
+           FROM public.transactions WHERE tx_no = $1 AND merchant_id = $2
+           FOR UPDATE",
+        &[tx_no.into(), merchant_id.into()],
+        |r| {
+            Ok(Original {
+                id: required(r.get::<Uuid>(1)?, "transactions.id"),
+                tx_no: required(r.get::<String>(2)?, "transactions.tx_no"),
+                tx_type: required(r.get::<String>(3)?, "transactions.tx_type"),
+                status: required(r.get::<String>(4)?, "transactions.status"),
+                card_id: required(r.get::<Uuid>(5)?, "transactions.card_id"),
+                final_amount: decimal(r.get::<String>(6)?, "transactions.final_amount"),
+                points_earned: required(r.get::<i32>(7)?, "transactions.points_earned"),
+                payment_method: r.get::<String>(8)?,
+            })
+        },
+    )
+}
+
+/// What earlier refunds of a payment returned, and the points they took back.
+pub fn refunds_of(original_id: Uuid) -> (Decimal, i32) {
+    let row = query_one(
+        "SELECT COALESCE(sum(final_amount), 0)::text, COALESCE(-sum(points_earned), 0)::int
+           FROM public.transactions
+          WHERE original_tx_id = $1 AND tx_type = 'refund' AND status = 'completed'",
+        &[original_id.into()],
+        |r| Ok((decimal(r.get::<String>(1)?, "refunded"), required(r.get::<i32>(2)?, "reversed"))),
+    );
+    required(row, "refund totals")
+}
+
+pub fn mark_refunded(tx_id: Uuid) {
+    execute("UPDATE public.transactions SET status = 'refunded' WHERE id = $1", &[tx_id.into()]);
+}
