@@ -1,6 +1,10 @@
--- Public API: cards, shared-card bindings and QR payment codes. Readers call a Rust
--- function that authorizes the caller and returns what they may see; the projection
--- happens here so the result types stay exactly the table's.
+-- Public API: cards, shared-card bindings and QR payment codes.
+--
+-- Readers (here and in 33–35) call a Rust "scope" function that authorizes the caller and
+-- returns what they may see; the projection happens in SQL so result types stay exactly the
+-- tables'. The scope is always the outer side — LEFT JOIN, or CROSS JOIN LATERAL into a
+-- subquery the planner cannot flatten (LIMIT, GROUP BY or OFFSET 0) — so it runs, and
+-- raises, even when no row would match.
 
 CREATE FUNCTION public.create_corporate_card(
     p_owner_member_id uuid,
@@ -45,12 +49,15 @@ RETURNS TABLE (id uuid, member_id uuid, member_no text, member_name text, role p
                created_at timestamptz)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $$
-    SELECT b.id, b.member_id, p.member_no, p.name, b.role, b.created_at
-      FROM mps_internal.get_card_bindings(p_card_id, p_session_id) scope
-      JOIN public.card_bindings b ON b.card_id = scope.card_id
-      JOIN public.member_profiles p ON p.id = b.member_id
-     WHERE scope.only_member_id IS NULL OR b.member_id = scope.only_member_id
-     ORDER BY b.created_at DESC, b.id
+    SELECT r.* FROM mps_internal.get_card_bindings(p_card_id, p_session_id) scope
+     CROSS JOIN LATERAL (
+           SELECT b.id, b.member_id, p.member_no, p.name, b.role, b.created_at
+             FROM public.card_bindings b
+             JOIN public.member_profiles p ON p.id = b.member_id
+            WHERE b.card_id = scope.card_id
+              AND (scope.only_member_id IS NULL OR b.member_id = scope.only_member_id)
+            ORDER BY b.created_at DESC, b.id
+           OFFSET 0) r
 $$;
 
 CREATE FUNCTION public.freeze_card(p_card_id uuid, p_session_id text DEFAULT NULL)
@@ -69,15 +76,16 @@ RETURNS TABLE (id uuid, card_no text, card_type public.card_type, name text, bal
                expires_at timestamptz, created_at timestamptz)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $$
-    WITH scope AS (SELECT mps_internal.get_member_cards(p_member_id, p_session_id) AS member_id)
-    SELECT c.id, c.card_no, c.card_type, c.name, c.balance, c.points, c.level, c.discount, c.status,
-           c.expires_at, c.created_at
-      FROM scope
-      JOIN public.member_cards c
-        ON c.owner_member_id = scope.member_id
-        OR c.id IN (SELECT b.card_id FROM public.card_bindings b
-                     WHERE b.member_id = scope.member_id AND b.status = 'active')
-     ORDER BY (c.owner_member_id = scope.member_id AND c.card_type = 'standard') DESC, c.created_at DESC, c.id
+    SELECT r.* FROM mps_internal.get_member_cards(p_member_id, p_session_id) AS scope(member_id)
+     CROSS JOIN LATERAL (
+           SELECT c.id, c.card_no, c.card_type, c.name, c.balance, c.points, c.level, c.discount, c.status,
+                  c.expires_at, c.created_at
+             FROM public.member_cards c
+            WHERE c.owner_member_id = scope.member_id
+               OR c.id IN (SELECT b.card_id FROM public.card_bindings b
+                            WHERE b.member_id = scope.member_id AND b.status = 'active')
+            ORDER BY (c.owner_member_id = scope.member_id AND c.card_type = 'standard') DESC, c.created_at DESC, c.id
+           OFFSET 0) r
 $$;
 
 -- The card row; binding_password_hash is never returned (W5).
@@ -87,8 +95,8 @@ AS $$
     SELECT c.id, c.card_no, c.card_type, c.owner_member_id, c.name, c.balance, c.points, c.level,
            c.discount, c.corporate_discount, c.fixed_discount, NULL::text, c.status, c.expires_at,
            c.created_at, c.updated_at, c.issued_balance
-      FROM public.member_cards c
-     WHERE c.id = mps_internal.get_card_detail(p_card_id, p_session_id)
+      FROM mps_internal.get_card_detail(p_card_id, p_session_id) AS s(id)
+      LEFT JOIN public.member_cards c ON c.id = s.id
 $$;
 
 CREATE FUNCTION public.rotate_card_qr(p_card_id uuid, p_ttl_seconds integer DEFAULT 900, p_session_id text DEFAULT NULL)

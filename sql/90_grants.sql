@@ -62,7 +62,22 @@ GRANT EXECUTE ON FUNCTION
     public.user_recharge_card(uuid, numeric, public.pay_method, jsonb, text, text, text),
     public.compute_discount(integer, text),
     public.compute_level(integer, text),
-    public.get_point_ledger(uuid, integer, integer, text)
+    public.get_point_ledger(uuid, integer, integer, text),
+    public.generate_settlement(uuid, public.settlement_mode, timestamptz, timestamptz, text),
+    public.list_settlements(uuid, integer, integer, text),
+    public.get_settlement_detail(uuid, text),
+    public.get_member_transactions(uuid, integer, integer, timestamptz, timestamptz, text),
+    public.get_merchant_transactions(uuid, integer, integer, timestamptz, timestamptz, text),
+    public.get_transaction_detail(text, text),
+    public.get_member_detail(uuid, text),
+    public.get_merchant_detail(uuid, text),
+    public.get_member_by_auth_user(text),
+    public.get_merchant_by_auth_user(text),
+    public.update_member_profile(uuid, text, text, text, text),
+    public.get_today_transaction_stats(uuid, text),
+    public.get_transaction_trends(timestamptz, timestamptz, uuid, text, text),
+    public.get_card_by_identifier(text, text),
+    public.get_card_details_by_card_no(text, text)
 TO anon, authenticated, service_role;
 
 -- Admin-only RPCs: never anon.
@@ -77,7 +92,26 @@ GRANT EXECUTE ON FUNCTION
     public.unfreeze_card(uuid, text),
     public.cron_rotate_qr_tokens(integer, text),
     public.update_points_and_level(uuid, integer, text, text),
-    public.verify_ledger(text)
+    public.verify_ledger(text),
+    public.update_settlement_status(uuid, public.settlement_status, text),
+    public.admin_suspend_member(uuid, text),
+    public.admin_activate_member(uuid, text),
+    public.admin_suspend_merchant(uuid, text),
+    public.admin_activate_merchant(uuid, text),
+    public.get_all_members(integer, integer, public.member_status, text),
+    public.search_members(text, integer, text),
+    public.search_members_advanced(text, text, text, text, public.member_status, integer, text),
+    public.search_merchants(text, integer, text),
+    public.get_all_cards(integer, integer, public.card_type, public.card_status, text, text),
+    public.search_cards(text, integer, text),
+    public.get_system_statistics(text),
+    public.system_health_check(text),
+    public.get_member_by_identifier(text, text),
+    public.get_merchant_by_identifier(text, text),
+    public.update_member_by_identifier(text, text, text, text, text),
+    public.set_member_password_by_identifier(text, text, text),
+    public.toggle_member_status_by_identifier(text, public.member_status, text),
+    public.toggle_card_status_by_card_no(text, public.card_status, text)
 TO authenticated, service_role;
 
 -- Table API: SELECT only, rows filtered by RLS, secret columns never granted.

@@ -104,4 +104,53 @@ extension_sql_file!(
         rpc::points::verify_ledger,
     ]
 );
+extension_sql_file!(
+    "../sql/33_api_settlements.sql",
+    name = "api_settlements",
+    requires = [
+        "tables",
+        rpc::settlements::generate_settlement,
+        rpc::settlements::update_settlement_status,
+        rpc::scopes::merchant_scope,
+        rpc::scopes::settlement_scope,
+    ]
+);
+extension_sql_file!(
+    "../sql/34_api_queries.sql",
+    name = "api_queries",
+    requires = [
+        "tables",
+        rpc::scopes::admin_page,
+        rpc::scopes::contains_pattern,
+        rpc::scopes::member_scope,
+        rpc::scopes::merchant_scope,
+        rpc::scopes::transaction_scope,
+        rpc::scopes::caller_member,
+        rpc::scopes::caller_merchant,
+        rpc::scopes::card_no_scope,
+        rpc::scopes::member_identifier_scope,
+        rpc::scopes::merchant_code_scope,
+    ]
+);
+extension_sql_file!(
+    "../sql/35_api_reports.sql",
+    name = "api_reports",
+    requires = ["tables", rpc::scopes::admin_page, rpc::scopes::report_scope, rpc::scopes::trend_scope]
+);
+extension_sql_file!(
+    "../sql/36_api_admin.sql",
+    name = "api_admin",
+    requires = [
+        "tables",
+        rpc::admin::admin_suspend_member,
+        rpc::admin::admin_activate_member,
+        rpc::admin::admin_suspend_merchant,
+        rpc::admin::admin_activate_merchant,
+        rpc::admin::update_member_profile,
+        rpc::admin::update_member_by_identifier,
+        rpc::admin::set_member_password_by_identifier,
+        rpc::admin::toggle_member_status_by_identifier,
+        rpc::admin::toggle_card_status_by_card_no,
+    ]
+);
 extension_sql_file!("../sql/90_grants.sql", name = "grants", finalize);

@@ -99,6 +99,15 @@ error_codes! {
     UnsupportedCardTypeForPoints => "UNSUPPORTED_CARD_TYPE_FOR_POINTS", Business, Some("only standard cards hold points");
     IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED", Business,
         Some("use a fresh idempotency key for a different request");
+    InvalidPeriod => "INVALID_PERIOD", Business, Some("a period is [start, end) with start before end");
+    NoTransactionsInPeriod => "NO_TRANSACTIONS_IN_PERIOD", Business, None;
+    SettlementAlreadyExists => "SETTLEMENT_ALREADY_EXISTS", Business,
+        Some("settle the remaining part of the period, or mark the earlier settlement failed first");
+    NegativeSettlementAmount => "NEGATIVE_SETTLEMENT_AMOUNT", Business,
+        Some("refunds exceed payments in this period; settle a longer period");
+    SettlementNotFound => "SETTLEMENT_NOT_FOUND", Business, None;
+    InvalidStatusTransition => "INVALID_STATUS_TRANSITION", Business, None;
+    TxNotFound => "TX_NOT_FOUND", Business, None;
     ExternalOrderIdReused => "EXTERNAL_ORDER_ID_REUSED", Business,
         Some("this external order id was already used for a different request");
     QrExpiredOrInvalid => "QR_EXPIRED_OR_INVALID", Business, Some("ask the member to show a fresh QR code");

@@ -13,6 +13,8 @@ pub mod paging;
 pub mod password;
 pub mod pricing;
 pub mod qr;
+pub mod reports;
+pub mod settlements;
 pub mod tokens;
 
 pub use error::{ErrorCode, MpsError, SqlState};

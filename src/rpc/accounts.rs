@@ -58,6 +58,7 @@ fn create_member_profile(
             binding_org_id: external.map(|(_, id)| id),
             auth_user_id,
         };
+        lock_contact(member.phone, member.email);
         let member_id = store::members::insert(&member).ok_or_else(|| taken_error(&member))?;
 
         let standing = levels::standing(0, &store::levels::active());
@@ -99,13 +100,28 @@ fn supabase_user(id: &str) -> MpsResult<Uuid> {
     Ok(user)
 }
 
+/// Serializes creations and updates that claim the same phone or email, so the loser gets
+/// DUPLICATE_PHONE / DUPLICATE_EMAIL rather than a raw unique violation.
+pub(super) fn lock_contact(phone: Option<&str>, email: Option<&str>) {
+    if let Some(phone) = phone {
+        store::lock_name(&format!("mps:member-phone:{phone}"));
+    }
+    if let Some(email) = email {
+        store::lock_name(&format!("mps:member-email:{email}"));
+    }
+}
+
 fn taken_error(member: &NewMember) -> MpsError {
-    match store::members::taken(member) {
+    duplicate_error(store::members::taken(member), member.phone, member.email)
+}
+
+pub(super) fn duplicate_error(taken: Option<Taken>, phone: Option<&str>, email: Option<&str>) -> MpsError {
+    match taken {
         Some(Taken::Phone) => {
-            MpsError::new(ErrorCode::DuplicatePhone, format!("phone {} belongs to another member", member.phone.unwrap_or("")))
+            MpsError::new(ErrorCode::DuplicatePhone, format!("phone {} belongs to another member", phone.unwrap_or("")))
         }
         Some(Taken::Email) => {
-            MpsError::new(ErrorCode::DuplicateEmail, format!("email {} belongs to another member", member.email.unwrap_or("")))
+            MpsError::new(ErrorCode::DuplicateEmail, format!("email {} belongs to another member", email.unwrap_or("")))
         }
         Some(Taken::ExternalLink | Taken::AuthUser) | None => MpsError::new(
             ErrorCode::ExternalIdAlreadyBound,
@@ -143,14 +159,24 @@ fn set_member_password(p_member_id: Option<Uuid>, p_password: Option<&str>, p_se
         let caller = auth::resolve(p_session_id)?;
         let member_id = required(p_member_id, "p_member_id")?;
         caller.require_admin_or_member(member_id)?;
-        let hash = new_password_hash(p_password.unwrap_or_default())?;
-        if !store::members::set_password_hash(member_id, &hash) {
-            return Err(MpsError::new(ErrorCode::MemberNotFound, format!("no member with id {member_id}")));
-        }
-        end_other_sessions(member_id, &caller, p_session_id);
-        caller.audit("PASSWORD_CHANGED", "member_profiles", Some(member_id), json!({}));
-        Ok(true)
+        change_member_password(&caller, member_id, p_password, p_session_id)
     })
+}
+
+/// Sets a member's password (rules checked) and ends their other sessions.
+pub(super) fn change_member_password(
+    caller: &Caller,
+    member_id: Uuid,
+    password: Option<&str>,
+    session_id: Option<&str>,
+) -> MpsResult<bool> {
+    let hash = new_password_hash(password.unwrap_or_default())?;
+    if !store::members::set_password_hash(member_id, &hash) {
+        return Err(MpsError::new(ErrorCode::MemberNotFound, format!("no member with id {member_id}")));
+    }
+    end_other_sessions(member_id, caller, session_id);
+    caller.audit("PASSWORD_CHANGED", "member_profiles", Some(member_id), json!({}));
+    Ok(true)
 }
 
 #[pg_extern(schema = "mps_internal")]

@@ -61,6 +61,14 @@ fn refresh_corporate_discount(member_id: Uuid) {
     store::cards::set_corporate_discount(member_id, best);
 }
 
+/// After a corporate card's status changed: its bound members gain or lose its discount.
+pub(super) fn refresh_bound_members(card_id: Uuid) {
+    for member_id in store::cards::bound_members(card_id) {
+        store::members::lock(member_id);
+        refresh_corporate_discount(member_id);
+    }
+}
+
 fn issue_card(
     caller: &Caller,
     card_type: &'static str,
@@ -251,11 +259,7 @@ fn change_status(p_card_id: Option<Uuid>, p_session_id: Option<&str>, freeze: bo
     let next = if freeze { cards::frozen_status(&card.status)? } else { cards::unfrozen_status(&card.status)? };
     store::cards::set_status(card_id, next);
     if card.card_type == "corporate" {
-        // Bound members gain or lose this card's discount.
-        for member_id in store::cards::bound_members(card_id) {
-            store::members::lock(member_id);
-            refresh_corporate_discount(member_id);
-        }
+        refresh_bound_members(card_id);
     }
     let action = if freeze { "CARD_FREEZE" } else { "CARD_UNFREEZE" };
     caller.audit(action, "member_cards", Some(card_id), json!({ "from": card.status, "to": next }));

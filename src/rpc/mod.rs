@@ -3,6 +3,7 @@
 //! step list: resolve the caller, check, compute, write, audit.
 
 pub mod accounts;
+pub mod admin;
 pub mod cards;
 pub mod identity;
 pub mod numbering;
@@ -10,7 +11,9 @@ pub mod payments;
 pub mod points;
 pub mod policy;
 pub mod qr;
+pub mod scopes;
 pub mod sessions;
+pub mod settlements;
 
 use crate::domain::error::{ErrorCode, MpsError, MpsResult};
 

@@ -46,7 +46,7 @@ fn earlier_request(
     let scope_name = scope.to_string();
     for (kind, request_id) in [("key", key), ("order", order)] {
         if let Some((_, value)) = request_id {
-            store::transactions::lock_request(&idempotency::lock_name(operation, &scope_name, kind, value));
+            store::lock_name(&idempotency::lock_name(operation, &scope_name, kind, value));
         }
     }
     for (code, request_id) in [(ErrorCode::IdempotencyKeyReused, key), (ErrorCode::ExternalOrderIdReused, order)] {

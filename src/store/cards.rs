@@ -211,3 +211,7 @@ pub fn apply_movement(card_id: Uuid, balance_delta: Decimal, points: i32, level:
         &[card_id.into(), balance_delta.to_string().into(), points.into(), level.into(), discount.to_string().into()],
     );
 }
+
+pub fn find_by_card_no(card_no: &str) -> Option<Uuid> {
+    value("SELECT id FROM public.member_cards WHERE card_no = $1", &[card_no.into()])
+}

@@ -121,3 +121,47 @@ pub fn lock(member_id: Uuid) -> bool {
 pub fn exists(member_id: Uuid) -> bool {
     value::<bool>("SELECT EXISTS (SELECT 1 FROM public.member_profiles WHERE id = $1)", &[member_id.into()]) == Some(true)
 }
+
+/// The member an identifier names: a member number, else a phone, else an email. The order
+/// makes the answer deterministic when one member's phone is another's number (B22).
+pub fn find_by_identifier(identifier: &str) -> Option<Uuid> {
+    value(
+        "SELECT id FROM public.member_profiles
+          WHERE member_no = $1 OR phone = $1 OR email = $1
+          ORDER BY CASE WHEN member_no = $1 THEN 0 WHEN phone = $1 THEN 1 ELSE 2 END, created_at, id
+          LIMIT 1",
+        &[identifier.into()],
+    )
+}
+
+pub fn set_status(member_id: Uuid, status: &str) -> bool {
+    execute(
+        "UPDATE public.member_profiles SET status = $2::public.member_status WHERE id = $1",
+        &[member_id.into(), status.into()],
+    ) == 1
+}
+
+/// Changes the given fields (None keeps a field); false if the member does not exist.
+pub fn update_contact(member_id: Uuid, name: Option<&str>, phone: Option<&str>, email: Option<&str>) -> bool {
+    execute(
+        "UPDATE public.member_profiles
+            SET name = COALESCE($2, name), phone = COALESCE($3, phone), email = COALESCE($4, email)
+          WHERE id = $1",
+        &[member_id.into(), name.into(), phone.into(), email.into()],
+    ) == 1
+}
+
+/// Which of phone and email another member already has.
+pub fn taken_by_other(member_id: Uuid, phone: Option<&str>, email: Option<&str>) -> Option<Taken> {
+    let row = query_one(
+        "SELECT EXISTS (SELECT 1 FROM public.member_profiles WHERE phone = $2 AND id <> $1),
+                EXISTS (SELECT 1 FROM public.member_profiles WHERE email = $3 AND id <> $1)",
+        &[member_id.into(), phone.into(), email.into()],
+        |r| Ok((r.get::<bool>(1)?.unwrap_or(false), r.get::<bool>(2)?.unwrap_or(false))),
+    )?;
+    match row {
+        (true, _) => Some(Taken::Phone),
+        (_, true) => Some(Taken::Email),
+        _ => None,
+    }
+}

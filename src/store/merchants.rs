@@ -37,3 +37,21 @@ pub fn set_password_hash(id: Uuid, hash: &str) -> bool {
 pub fn find_active_by_code(code: &str) -> Option<Uuid> {
     value("SELECT id FROM public.merchants WHERE code = $1 AND status = 'active'", &[code.into()])
 }
+
+/// Whether the merchant exists, row-locked (serializes its settlement runs).
+pub fn lock(merchant_id: Uuid) -> bool {
+    value::<bool>("SELECT true FROM public.merchants WHERE id = $1 FOR UPDATE", &[merchant_id.into()]) == Some(true)
+}
+
+pub fn exists(merchant_id: Uuid) -> bool {
+    value::<bool>("SELECT EXISTS (SELECT 1 FROM public.merchants WHERE id = $1)", &[merchant_id.into()]) == Some(true)
+}
+
+/// Sets active/inactive; false if there is no such merchant.
+pub fn set_status(merchant_id: Uuid, status: &str) -> bool {
+    execute("UPDATE public.merchants SET status = $2 WHERE id = $1", &[merchant_id.into(), status.into()]) == 1
+}
+
+pub fn find_by_code(code: &str) -> Option<Uuid> {
+    value("SELECT id FROM public.merchants WHERE code = $1", &[code.into()])
+}

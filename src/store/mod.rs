@@ -11,6 +11,7 @@ pub mod members;
 pub mod merchants;
 pub mod qr;
 pub mod sessions;
+pub mod settlements;
 pub mod transactions;
 
 use pgrx::datum::DatumWithOid;
@@ -46,6 +47,12 @@ fn execute(sql: &str, args: &[DatumWithOid<'_>]) -> usize {
 /// A column the schema declares NOT NULL.
 fn required<T>(v: Option<T>, column: &str) -> T {
     v.unwrap_or_else(|| pgrx::error!("mps_ext: NOT NULL column {column} read as NULL"))
+}
+
+/// Serializes transactions that take the same named lock, until they end (an advisory lock
+/// on a hash of the name: a collision only makes unrelated requests queue briefly).
+pub fn lock_name(name: &str) {
+    execute("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended($1, 0))", &[name.into()]);
 }
 
 /// Whether a point in time is already past (by the database clock).

@@ -7,12 +7,6 @@ fn decimal(text: Option<String>, column: &str) -> Decimal {
     money::parse_numeric(&required(text, column)).expect("numeric text is a decimal")
 }
 
-/// Serializes requests that carry the same idempotency key or external order id in the
-/// same scope, until the end of the transaction.
-pub fn lock_request(name: &str) {
-    execute("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended($1, 0))", &[name.into()]);
-}
-
 /// A movement as the contract's RPCs return it.
 pub struct Recorded {
     pub tx_id: Uuid,
@@ -167,4 +161,13 @@ pub fn refunds_of(original_id: Uuid) -> (Decimal, i32) {
 
 pub fn mark_refunded(tx_id: Uuid) {
     execute("UPDATE public.transactions SET status = 'refunded' WHERE id = $1", &[tx_id.into()]);
+}
+
+/// The transaction with that number: its id, card and merchant.
+pub fn find_by_no(tx_no: &str) -> Option<(Uuid, Uuid, Option<Uuid>)> {
+    query_one(
+        "SELECT id, card_id, merchant_id FROM public.transactions WHERE tx_no = $1",
+        &[tx_no.into()],
+        |r| Ok((required(r.get::<Uuid>(1)?, "transactions.id"), required(r.get::<Uuid>(2)?, "transactions.card_id"), r.get::<Uuid>(3)?)),
+    )
 }

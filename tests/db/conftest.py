@@ -7,6 +7,8 @@ import uuid
 import psycopg
 import pytest
 
+from decimal import Decimal
+
 from mps import Api, admin_connect
 
 DB = os.environ.get("MPS_TEST_DB", "mps_test")
@@ -96,3 +98,30 @@ def standard_card(api, member_id):
     return api.as_service().execute(
         "select id from public.member_cards where owner_member_id = %s and card_type = 'standard'",
         (member_id,))[0]["id"]
+
+
+class Shop:
+    """A member with a recharged standard card and a merchant, as the contract's tests set up."""
+
+    def __init__(self, api, member, merchant, amount="1000.00"):
+        self.api, self.member, self.merchant = api, member, merchant
+        self.card = standard_card(api, member["id"])
+        self.svc = api.as_service()
+        if amount:
+            self.svc.rows("user_recharge_card", p_card_id=self.card, p_amount=Decimal(amount))
+
+    def qr(self, card=None):
+        return self.svc.rows("rotate_card_qr", p_card_id=card or self.card)[0]["qr_plain"]
+
+    def charge(self, raw, card=None, **extra):
+        return self.svc.rows("merchant_charge_by_qr", p_merchant_code=self.merchant["code"],
+                             p_qr_plain=extra.pop("qr", None) or self.qr(card), p_raw_amount=raw, **extra)[0]
+
+    def refund(self, tx_no, amount, **extra):
+        return self.svc.rows("merchant_refund_tx", p_merchant_code=self.merchant["code"], p_original_tx_no=tx_no,
+                             p_refund_amount=amount, **extra)[0]
+
+
+@pytest.fixture
+def shop(api, member, merchant):
+    return Shop(api, member, merchant)

@@ -10,7 +10,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from conftest import login_member, login_merchant, make_member, standard_card
+from conftest import Shop, login_member, login_merchant, make_member, standard_card
 from mps import Api, error_of
 
 PERMISSION = "42501"
@@ -28,33 +28,6 @@ def balance_points(api, card_id):
     row = api.as_service().execute("select balance, points, level, discount from public.member_cards where id = %s",
                                    (card_id,))[0]
     return row["balance"], row["points"], row["level"], row["discount"]
-
-
-class Shop:
-    """A member with a recharged standard card and a merchant, as the contract's tests set up."""
-
-    def __init__(self, api, member, merchant, amount="1000.00"):
-        self.api, self.member, self.merchant = api, member, merchant
-        self.card = standard_card(api, member["id"])
-        self.svc = api.as_service()
-        if amount:
-            self.svc.rows("user_recharge_card", p_card_id=self.card, p_amount=D(amount))
-
-    def qr(self, card=None):
-        return self.svc.rows("rotate_card_qr", p_card_id=card or self.card)[0]["qr_plain"]
-
-    def charge(self, raw, card=None, **extra):
-        return self.svc.rows("merchant_charge_by_qr", p_merchant_code=self.merchant["code"],
-                             p_qr_plain=extra.pop("qr", None) or self.qr(card), p_raw_amount=raw, **extra)[0]
-
-    def refund(self, tx_no, amount, **extra):
-        return self.svc.rows("merchant_refund_tx", p_merchant_code=self.merchant["code"], p_original_tx_no=tx_no,
-                             p_refund_amount=amount, **extra)[0]
-
-
-@pytest.fixture
-def shop(api, member, merchant):
-    return Shop(api, member, merchant)
 
 
 def test_contract_full_payment_flow(api, shop):

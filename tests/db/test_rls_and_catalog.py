@@ -24,7 +24,11 @@ ANON_EXECUTABLE = {
     "bind_member_to_card", "unbind_member_from_card", "get_card_bindings", "set_card_binding_password",
     "get_member_cards", "get_card_detail", "rotate_card_qr", "revoke_card_qr", "validate_qr_plain",
     "merchant_charge_by_qr", "merchant_refund_tx", "user_recharge_card", "compute_discount", "compute_level",
-    "get_point_ledger",
+    "get_point_ledger", "generate_settlement", "list_settlements", "get_settlement_detail",
+    "get_member_transactions", "get_merchant_transactions", "get_transaction_detail", "get_member_detail",
+    "get_merchant_detail", "get_member_by_auth_user", "get_merchant_by_auth_user", "update_member_profile",
+    "get_today_transaction_stats", "get_transaction_trends", "get_card_by_identifier",
+    "get_card_details_by_card_no",
 }
 
 

@@ -1,0 +1,60 @@
+//! Settlement rules: periods, totals and the status machine.
+
+use crate::error::{ErrorCode, MpsError, MpsResult};
+use rust_decimal::Decimal;
+
+/// A settlement covers [start, end); the start must come before the end.
+pub fn check_period(start_before_end: bool) -> MpsResult<()> {
+    if start_before_end {
+        Ok(())
+    } else {
+        Err(MpsError::new(ErrorCode::InvalidPeriod, "p_period_start must be before p_period_end"))
+    }
+}
+
+/// The total to settle: payments minus refunds; an empty or net-negative period is refused.
+pub fn check_totals(tx_count: i64, total: Decimal) -> MpsResult<()> {
+    if tx_count == 0 {
+        return Err(MpsError::new(ErrorCode::NoTransactionsInPeriod, "the merchant has no settled movement in the period"));
+    }
+    if total < Decimal::ZERO {
+        return Err(MpsError::new(
+            ErrorCode::NegativeSettlementAmount,
+            format!("refunds exceed payments by {} in the period", -total),
+        ));
+    }
+    Ok(())
+}
+
+/// pending → settled | failed, settled → paid; nothing else.
+pub fn check_transition(from: &str, to: &str) -> MpsResult<()> {
+    match (from, to) {
+        ("pending", "settled" | "failed") | ("settled", "paid") => Ok(()),
+        _ => Err(MpsError::new(ErrorCode::InvalidStatusTransition, format!("a {from} settlement cannot become {to}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn transitions() {
+        assert!(check_transition("pending", "settled").is_ok());
+        assert!(check_transition("pending", "failed").is_ok());
+        assert!(check_transition("settled", "paid").is_ok());
+        for (from, to) in [("pending", "paid"), ("paid", "pending"), ("failed", "settled"), ("settled", "pending"), ("pending", "pending")] {
+            assert_eq!(check_transition(from, to).unwrap_err().code, ErrorCode::InvalidStatusTransition, "{from}->{to}");
+        }
+    }
+
+    #[test]
+    fn totals_and_periods() {
+        assert_eq!(check_period(false).unwrap_err().code, ErrorCode::InvalidPeriod);
+        assert_eq!(check_totals(0, Decimal::ZERO).unwrap_err().code, ErrorCode::NoTransactionsInPeriod);
+        assert_eq!(check_totals(2, Decimal::from_str("-0.01").unwrap()).unwrap_err().code, ErrorCode::NegativeSettlementAmount);
+        assert!(check_totals(4, Decimal::from_str("0.40").unwrap()).is_ok());
+        assert!(check_totals(2, Decimal::ZERO).is_ok());
+    }
+}

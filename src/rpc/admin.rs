@@ -1,0 +1,152 @@
+//! Administration: suspending and activating members and merchants, editing members, and the
+//! identifier-based writers (toggle_card_status_by_card_no, update_member_by_identifier,
+//! set_member_password_by_identifier, toggle_member_status_by_identifier). Unlike the
+//! original, every one of them writes an audit row.
+
+use super::accounts::{change_member_password, duplicate_error, lock_contact};
+use super::{optional_text, required, scopes::find_member};
+use crate::auth::{self, Caller};
+use crate::domain::error::{ErrorCode, MpsError, MpsResult};
+use crate::error::rpc;
+use crate::store;
+use pgrx::datum::Uuid;
+use pgrx::prelude::*;
+use serde_json::json;
+
+fn member_not_found(member_id: Uuid) -> MpsError {
+    MpsError::new(ErrorCode::MemberNotFound, format!("no member with id {member_id}"))
+}
+
+fn set_member_status(caller: &Caller, member_id: Uuid, status: &str, action: &str) -> MpsResult<bool> {
+    if !store::members::set_status(member_id, status) {
+        return Err(member_not_found(member_id));
+    }
+    caller.audit(action, "member_profiles", Some(member_id), json!({ "status": status }));
+    Ok(true)
+}
+
+fn set_merchant_status(p_merchant_id: Option<Uuid>, status: &str, action: &str, p_session_id: Option<&str>) -> MpsResult<bool> {
+    let caller = auth::resolve(p_session_id)?;
+    caller.require_super_admin()?;
+    let merchant_id = required(p_merchant_id, "p_merchant_id")?;
+    if !store::merchants::set_status(merchant_id, status) {
+        return Err(MpsError::new(ErrorCode::MerchantNotFound, format!("no merchant with id {merchant_id}")));
+    }
+    caller.audit(action, "merchants", Some(merchant_id), json!({ "status": status }));
+    Ok(true)
+}
+
+/// A suspended member can neither log in nor move money; their sessions stop working.
+#[pg_extern(schema = "mps_internal")]
+fn admin_suspend_member(p_member_id: Option<Uuid>, p_session_id: Option<&str>) -> bool {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        caller.require_super_admin()?;
+        set_member_status(&caller, required(p_member_id, "p_member_id")?, "suspended", "MEMBER_SUSPEND")
+    })
+}
+
+#[pg_extern(schema = "mps_internal")]
+fn admin_activate_member(p_member_id: Option<Uuid>, p_session_id: Option<&str>) -> bool {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        caller.require_super_admin()?;
+        set_member_status(&caller, required(p_member_id, "p_member_id")?, "active", "MEMBER_ACTIVATE")
+    })
+}
+
+#[pg_extern(schema = "mps_internal")]
+fn admin_suspend_merchant(p_merchant_id: Option<Uuid>, p_session_id: Option<&str>) -> bool {
+    rpc(|| set_merchant_status(p_merchant_id, "inactive", "MERCHANT_SUSPEND", p_session_id))
+}
+
+#[pg_extern(schema = "mps_internal")]
+fn admin_activate_merchant(p_merchant_id: Option<Uuid>, p_session_id: Option<&str>) -> bool {
+    rpc(|| set_merchant_status(p_merchant_id, "active", "MERCHANT_ACTIVATE", p_session_id))
+}
+
+/// Changes the given fields (NULL keeps one). A phone or email of another member is refused.
+fn update_member(caller: &Caller, member_id: Uuid, name: Option<&str>, phone: Option<&str>, email: Option<&str>) -> MpsResult<bool> {
+    let (name, phone, email) = (optional_text(name), optional_text(phone), optional_text(email));
+    lock_contact(phone, email);
+    if let Some(taken) = store::members::taken_by_other(member_id, phone, email) {
+        return Err(duplicate_error(Some(taken), phone, email));
+    }
+    if !store::members::update_contact(member_id, name, phone, email) {
+        return Err(member_not_found(member_id));
+    }
+    caller.audit("UPDATE_MEMBER", "member_profiles", Some(member_id), json!({ "name": name, "phone": phone, "email": email }));
+    Ok(true)
+}
+
+/// Super admins, or the member themself.
+#[pg_extern(schema = "mps_internal")]
+fn update_member_profile(
+    p_member_id: Option<Uuid>,
+    p_name: Option<&str>,
+    p_phone: Option<&str>,
+    p_email: Option<&str>,
+    p_session_id: Option<&str>,
+) -> bool {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        let member_id = required(p_member_id, "p_member_id")?;
+        caller.require_admin_or_member(member_id)?;
+        update_member(&caller, member_id, p_name, p_phone, p_email)
+    })
+}
+
+#[pg_extern(schema = "mps_internal")]
+fn update_member_by_identifier(
+    p_identifier: Option<&str>,
+    p_name: Option<&str>,
+    p_phone: Option<&str>,
+    p_email: Option<&str>,
+    p_session_id: Option<&str>,
+) -> bool {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        caller.require_super_admin()?;
+        update_member(&caller, find_member(p_identifier)?, p_name, p_phone, p_email)
+    })
+}
+
+/// Password rules apply here too (the original accepted one-character passwords, W13).
+#[pg_extern(schema = "mps_internal")]
+fn set_member_password_by_identifier(p_identifier: Option<&str>, p_new_password: Option<&str>, p_session_id: Option<&str>) -> bool {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        caller.require_super_admin()?;
+        change_member_password(&caller, find_member(p_identifier)?, p_new_password, p_session_id)
+    })
+}
+
+#[pg_extern(schema = "mps_internal")]
+fn toggle_member_status_by_identifier(p_identifier: Option<&str>, p_new_status: Option<&str>, p_session_id: Option<&str>) -> bool {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        caller.require_super_admin()?;
+        let status = required(p_new_status, "p_new_status")?;
+        set_member_status(&caller, find_member(p_identifier)?, status, "MEMBER_STATUS_CHANGE")
+    })
+}
+
+/// Sets any card status (an administrator's override); corporate discounts follow.
+#[pg_extern(schema = "mps_internal")]
+fn toggle_card_status_by_card_no(p_card_no: Option<&str>, p_new_status: Option<&str>, p_session_id: Option<&str>) -> bool {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        caller.require_super_admin()?;
+        let status = required(p_new_status, "p_new_status")?;
+        let card_no = p_card_no.unwrap_or_default();
+        let card_id = store::cards::find_by_card_no(card_no)
+            .ok_or_else(|| MpsError::new(ErrorCode::CardNotFound, format!("no card {card_no:?}")))?;
+        let card = store::cards::lock(card_id).ok_or_else(|| MpsError::new(ErrorCode::CardNotFound, "the card is gone"))?;
+        store::cards::set_status(card_id, status);
+        if card.card_type == "corporate" {
+            super::cards::refresh_bound_members(card_id);
+        }
+        caller.audit("CARD_STATUS_CHANGE", "member_cards", Some(card_id), json!({ "from": card.status, "to": status }));
+        Ok(true)
+    })
+}

@@ -1,0 +1,70 @@
+//! Settlements: generate_settlement and update_settlement_status (readers: scopes.rs).
+
+use super::{required, scopes::require_merchant_access};
+use crate::auth;
+use crate::domain::error::{ErrorCode, MpsError};
+use crate::domain::settlements;
+use crate::error::rpc;
+use crate::store;
+use pgrx::datum::{TimestampWithTimeZone, Uuid};
+use pgrx::prelude::*;
+use serde_json::json;
+
+/// Settles a merchant's payments minus refunds over [start, end). Refused: a reversed or
+/// empty period, a period with no movement, a net-negative period, and a period overlapping
+/// a live settlement of the same merchant and mode (B17).
+#[pg_extern(schema = "mps_internal")]
+fn generate_settlement(
+    p_merchant_id: Option<Uuid>,
+    p_mode: Option<&str>,
+    p_period_start: Option<TimestampWithTimeZone>,
+    p_period_end: Option<TimestampWithTimeZone>,
+    p_session_id: Option<&str>,
+) -> Uuid {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        let merchant_id = required(p_merchant_id, "p_merchant_id")?;
+        require_merchant_access(&caller, merchant_id)?;
+        let mode = required(p_mode, "p_mode")?;
+        let start = required(p_period_start, "p_period_start")?;
+        let end = required(p_period_end, "p_period_end")?;
+        settlements::check_period(start.into_inner() < end.into_inner())?;
+        // Serializes settlement runs of one merchant, so overlap checks cannot race.
+        if !store::merchants::lock(merchant_id) {
+            return Err(MpsError::new(ErrorCode::MerchantNotFound, format!("no merchant with id {merchant_id}")));
+        }
+        if let Some(existing) = store::settlements::overlapping(merchant_id, mode, start, end) {
+            return Err(MpsError::new(
+                ErrorCode::SettlementAlreadyExists,
+                format!("settlement {existing} already covers part of this period"),
+            ));
+        }
+        let totals = store::settlements::period_totals(merchant_id, start, end);
+        settlements::check_totals(totals.tx_count, totals.total)?;
+        let id = store::settlements::insert(merchant_id, mode, start, end, &totals);
+        caller.audit(
+            "SETTLEMENT_GENERATE",
+            "settlements",
+            Some(id),
+            json!({ "merchant_id": merchant_id.to_string(), "total": totals.total.to_string(), "count": totals.tx_count }),
+        );
+        Ok(id)
+    })
+}
+
+/// pending → settled | failed, settled → paid. Super admins only.
+#[pg_extern(schema = "mps_internal")]
+fn update_settlement_status(p_settlement_id: Option<Uuid>, p_status: Option<&str>, p_session_id: Option<&str>) -> bool {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        caller.require_super_admin()?;
+        let id = required(p_settlement_id, "p_settlement_id")?;
+        let status = required(p_status, "p_status")?;
+        let (_, current) = store::settlements::lock(id)
+            .ok_or_else(|| MpsError::new(ErrorCode::SettlementNotFound, format!("no settlement with id {id}")))?;
+        settlements::check_transition(&current, status)?;
+        store::settlements::set_status(id, status);
+        caller.audit("SETTLEMENT_STATUS_UPDATE", "settlements", Some(id), json!({ "old_status": current, "new_status": status }));
+        Ok(true)
+    })
+}

@@ -1,0 +1,91 @@
+use super::{execute, query_one, required, value};
+use crate::domain::money;
+use pgrx::datum::{JsonB, TimestampWithTimeZone, Uuid};
+use rust_decimal::Decimal;
+
+/// What a merchant's period adds up to: payments minus refunds, in status completed or
+/// refunded, created in [start, end).
+pub struct PeriodTotals {
+    pub tx_count: i64,
+    pub total: Decimal,
+    pub payload: serde_json::Value,
+}
+
+pub fn period_totals(merchant_id: Uuid, start: TimestampWithTimeZone, end: TimestampWithTimeZone) -> PeriodTotals {
+    let row = query_one(
+        "SELECT count(*),
+                COALESCE(sum(CASE tx_type WHEN 'payment' THEN final_amount ELSE -final_amount END), 0)::text,
+                pg_catalog.jsonb_build_object(
+                    'payment_count', count(*) FILTER (WHERE tx_type = 'payment'),
+                    'refund_count', count(*) FILTER (WHERE tx_type = 'refund'),
+                    'payment_amount', COALESCE(sum(final_amount) FILTER (WHERE tx_type = 'payment'), 0),
+                    'refund_amount', COALESCE(sum(final_amount) FILTER (WHERE tx_type = 'refund'), 0))
+           FROM public.transactions
+          WHERE merchant_id = $1 AND created_at >= $2 AND created_at < $3
+            AND tx_type IN ('payment', 'refund') AND status IN ('completed', 'refunded')",
+        &[merchant_id.into(), start.into(), end.into()],
+        |r| {
+            Ok(PeriodTotals {
+                tx_count: required(r.get::<i64>(1)?, "count"),
+                total: money::parse_numeric(&required(r.get::<String>(2)?, "total")).expect("numeric text"),
+                payload: required(r.get::<JsonB>(3)?, "payload").0,
+            })
+        },
+    );
+    required(row, "period totals")
+}
+
+/// A live (not failed) settlement of the merchant in the same mode overlapping the period.
+pub fn overlapping(merchant_id: Uuid, mode: &str, start: TimestampWithTimeZone, end: TimestampWithTimeZone) -> Option<Uuid> {
+    value(
+        "SELECT id FROM public.settlements
+          WHERE merchant_id = $1 AND mode = $2::public.settlement_mode AND status <> 'failed'
+            AND period_start < $4 AND period_end > $3
+          LIMIT 1",
+        &[merchant_id.into(), mode.into(), start.into(), end.into()],
+    )
+}
+
+pub fn insert(
+    merchant_id: Uuid,
+    mode: &str,
+    start: TimestampWithTimeZone,
+    end: TimestampWithTimeZone,
+    totals: &PeriodTotals,
+) -> Uuid {
+    let id: Option<Uuid> = value(
+        "INSERT INTO public.settlements (merchant_id, mode, period_start, period_end, total_amount, total_tx_count, payload)
+         VALUES ($1, $2::public.settlement_mode, $3, $4, $5::numeric, $6, $7)
+         RETURNING id",
+        &[
+            merchant_id.into(),
+            mode.into(),
+            start.into(),
+            end.into(),
+            totals.total.to_string().into(),
+            (totals.tx_count as i32).into(),
+            JsonB(totals.payload.clone()).into(),
+        ],
+    );
+    required(id, "settlements.id")
+}
+
+/// The settlement's merchant and status, row-locked.
+pub fn lock(id: Uuid) -> Option<(Uuid, String)> {
+    query_one(
+        "SELECT merchant_id, status::text FROM public.settlements WHERE id = $1 FOR UPDATE",
+        &[id.into()],
+        |r| Ok((required(r.get::<Uuid>(1)?, "settlements.merchant_id"), required(r.get::<String>(2)?, "settlements.status"))),
+    )
+}
+
+pub fn merchant_of(id: Uuid) -> Option<Uuid> {
+    value("SELECT merchant_id FROM public.settlements WHERE id = $1", &[id.into()])
+}
+
+pub fn set_status(id: Uuid, status: &str) {
+    execute(
+        "UPDATE public.settlements SET status = $2::public.settlement_status WHERE id = $1",
+        &[id.into(), status.into()],
+    );
+}
