@@ -7,7 +7,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PGRX_VERSION=0.18.1
 PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config   # not /usr/bin/pg_config: that is a wrapper
 PGBIN=/usr/lib/postgresql/15/bin
-APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap postgresql-15-cron
+APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl postgresql-15-cron
               libclang-dev clang build-essential pkg-config libssl-dev sudo python3-venv)
 export DEBIAN_FRONTEND=noninteractive CARGO_TERM_COLOR=never
 export USER="${USER:-root}"

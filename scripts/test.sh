@@ -2,7 +2,9 @@
 # Sets up everything this machine lacks, then runs every test layer against a real
 # PostgreSQL 15 cluster it starts under .cluster/test, and ends with one summary line.
 #   layer 1: pure domain unit tests (cargo test -p mps-domain)
-#   layer 2: database tests through psycopg as anon/authenticated/service_role (pytest)
+#   layer 2: database tests through psycopg as anon/authenticated/service_role, including
+#            the PostgREST protocol and concurrency (pytest)
+#   layer 3: the pgTAP suite users can run on their own database (pg_prove)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ensure_toolchain
@@ -29,11 +31,22 @@ set -e
 db_passed=$(tail -1 "$OUT/db.log" > "$OUT/db.last"; sum_of passed "$OUT/db.last")
 db_failed=$(sum_of 'failed|errors?' "$OUT/db.last")
 
-passed=$((domain_passed + db_passed))
-failed=$((domain_failed + db_failed))
-if [ "$db_passed" -eq 0 ] || [ "$domain_passed" -eq 0 ]; then
+log "layer 3: pgTAP suite"
+psql -qX -v ON_ERROR_STOP=1 -d postgres -c "DROP DATABASE IF EXISTS mps_pgtap" -c "CREATE DATABASE mps_pgtap" >/dev/null
+psql -qX -v ON_ERROR_STOP=1 -d mps_pgtap -c "CREATE EXTENSION mps_ext" >/dev/null
+set +e
+pg_prove -d mps_pgtap "$ROOT"/tests/pgtap/*.sql 2>&1 | tee "$OUT/pgtap.log"
+pgtap_status=${PIPESTATUS[0]}
+set -e
+pgtap_total=$({ grep -Eo 'Tests=[0-9]+' "$OUT/pgtap.log" || true; } | tr -dc '0-9')
+pgtap_total=${pgtap_total:-0}
+if [ "$pgtap_status" -eq 0 ]; then pgtap_passed=$pgtap_total; pgtap_failed=0; else pgtap_passed=0; pgtap_failed=1; fi
+
+passed=$((domain_passed + db_passed + pgtap_passed))
+failed=$((domain_failed + db_failed + pgtap_failed))
+if [ "$db_passed" -eq 0 ] || [ "$domain_passed" -eq 0 ] || [ "$pgtap_passed" -eq 0 ]; then
     echo "a test layer ran no test" >&2
     failed=$((failed + 1))
 fi
 echo "mps_ext: $passed passed, $failed failed"
-[ "$failed" -eq 0 ] && [ "$db_status" -eq 0 ]
+[ "$failed" -eq 0 ] && [ "$db_status" -eq 0 ] && [ "$pgtap_status" -eq 0 ]

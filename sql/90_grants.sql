@@ -29,6 +29,24 @@ BEGIN
 END
 $revoke$;
 
+-- psql administrators: members of mps_admin may call every RPC (as super admins).
+DO $admin$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOR f IN
+        SELECT p.oid::regprocedure
+          FROM pg_catalog.pg_proc p
+          JOIN pg_catalog.pg_depend d ON d.objid = p.oid AND d.classid = 'pg_catalog.pg_proc'::regclass
+         WHERE d.refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'mps_ext')
+           AND d.deptype = 'e'
+           AND p.pronamespace = 'public'::regnamespace
+    LOOP
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO mps_admin', f);
+    END LOOP;
+END
+$admin$;
+
 -- Caller resolution for RLS policies: evaluated as the querying role.
 GRANT USAGE ON SCHEMA mps_auth TO anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION mps_auth.caller_member_id(), mps_auth.caller_merchant_id(),

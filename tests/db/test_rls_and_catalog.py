@@ -6,7 +6,7 @@ import psycopg
 import pytest
 
 from conftest import make_member
-from mps import ANON, SERVICE, user_claims
+from mps import ANON, SERVICE, dsn, user_claims
 
 PERMISSION = "42501"
 
@@ -197,29 +197,49 @@ def test_drop_and_recreate_extension(database):
             conn.execute(f"drop database if exists {name} with (force)")
 
 
+SUPABASE_ROLES = """
+do $$ begin
+  if not exists (select from pg_roles where rolname = 'supabase_admin') then
+    create role supabase_admin superuser createdb createrole replication bypassrls;
+  end if;
+  -- Supabase demotes postgres: no superuser, but BYPASSRLS
+  if not exists (select from pg_roles where rolname = 'supa_postgres') then
+    create role supa_postgres login nosuperuser createdb createrole bypassrls;
+  end if;
+end $$;
+"""
+
 SUPABASE_LIKE = """
+set role supabase_admin;
 create schema auth;
 create table auth.users (id uuid primary key);
 create function auth.uid() returns uuid language sql stable as
   $$ select (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')::uuid $$;
-alter default privileges in schema public grant all on tables to anon, authenticated, service_role;
-alter default privileges in schema public grant all on functions to anon, authenticated, service_role;
+alter default privileges for role supabase_admin in schema public grant all on tables to anon, authenticated, service_role;
+alter default privileges for role supabase_admin in schema public grant all on functions to anon, authenticated, service_role;
+alter default privileges for role supabase_admin in schema public grant all on sequences to anon, authenticated, service_role;
+create extension mps_ext;
+reset role;
 """
 
 
 def test_supabase_like_database(database, api):
-    """Roles and auth schema exist beforehand; default privileges grant everything to anon."""
+    """Supabase's shape: roles and the auth schema exist beforehand, `postgres` is not a
+    superuser, the extension is created by supabase_admin, and default privileges grant
+    every new public function and table to anon and authenticated."""
     from mps import admin_connect, Api
     name = f"{database}_supabase"
     with admin_connect("postgres") as conn:
         conn.autocommit = True
+        conn.execute(SUPABASE_ROLES)
         conn.execute(f"drop database if exists {name} with (force)")
         conn.execute(f"create database {name}")
     try:
         with admin_connect(name) as conn:
             conn.autocommit = True
             conn.execute(SUPABASE_LIKE)
-            conn.execute("create extension mps_ext")
+            owner = conn.execute("select extowner::regrole::text as o from pg_extension where extname = 'mps_ext'")
+            assert owner.fetchone()["o"] == "supabase_admin"
             fks = conn.execute("select conname from pg_constraint where confrelid = 'auth.users'::regclass"
                                " order by conname").fetchall()
             assert [f["conname"] for f in fks] == [
@@ -228,15 +248,31 @@ def test_supabase_like_database(database, api):
             # default privileges did not survive our revokes
             leaked = conn.execute(
                 "select p.proname from pg_proc p where p.pronamespace = 'public'::regnamespace"
-                " and p.proname in ('create_merchant', 'create_member_profile', 'cleanup_expired_sessions')"
+                " and p.proname in ('create_merchant', 'create_member_profile', 'cleanup_expired_sessions',"
+                "                   'verify_ledger', 'get_all_members')"
                 " and has_function_privilege('anon', p.oid, 'EXECUTE')").fetchall()
             assert leaked == []
-            assert conn.execute("select has_table_privilege('anon', 'public.merchants', 'INSERT') as i")\
-                .fetchone()["i"] is False
+            for privilege in ["INSERT", "UPDATE", "DELETE"]:
+                assert conn.execute("select has_table_privilege('anon', 'public.member_cards', %s) as p",
+                                    (privilege,)).fetchone()["p"] is False
+            assert conn.execute("select has_column_privilege('authenticated', 'public.merchants', 'password_hash',"
+                                " 'SELECT') as p").fetchone()["p"] is False
             sub = uuid.uuid4()
             conn.execute("insert into auth.users values (%s)", (sub,))
+            conn.execute("set role supabase_admin")
             conn.execute("select public.create_member_profile('S', '0900', null, 'long-password',"
                          " 'supabase', %s)", (str(sub),))
+            conn.execute("reset role")
+        # the demoted postgres may call nothing until it is made an mps_admin
+        with psycopg.connect(dsn(name, "supa_postgres"), autocommit=True) as demoted:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                demoted.execute("select public.get_user_role()")
+        with admin_connect(name) as conn:
+            conn.autocommit = True
+            conn.execute("grant mps_admin to supa_postgres")
+        with psycopg.connect(dsn(name, "supa_postgres"), autocommit=True) as demoted:
+            assert demoted.execute("select public.get_user_role()").fetchone()[0] == "super_admin"
+            assert demoted.execute("select count(*) from public.get_all_members()").fetchone()[0] == 1
         client = Api(name)
         try:
             assert client.as_user(sub).scalar("get_user_role") == "member"
@@ -250,3 +286,4 @@ def test_supabase_like_database(database, api):
         with admin_connect("postgres") as conn:
             conn.autocommit = True
             conn.execute(f"drop database if exists {name} with (force)")
+            conn.execute("revoke mps_admin from supa_postgres")
