@@ -1,6 +1,7 @@
 -- Public API: money movements, points and levels, and the ledger check. Amounts travel to
 -- Rust as text (exact decimal) and come back as numeric.
 
+-- The hot path: bound straight to the Rust function, without a SQL wrapper in between.
 CREATE FUNCTION public.merchant_charge_by_qr(
     p_merchant_code text,
     p_qr_plain text,
@@ -10,12 +11,8 @@ CREATE FUNCTION public.merchant_charge_by_qr(
     p_external_order_id text DEFAULT NULL,
     p_session_id text DEFAULT NULL)
 RETURNS TABLE (tx_id uuid, tx_no text, card_id uuid, final_amount numeric, discount numeric)
-LANGUAGE sql SECURITY DEFINER SET search_path = ''
-AS $$
-    SELECT r.tx_id, r.tx_no, r.card_id, r.final_amount::numeric, r.discount::numeric
-      FROM mps_internal.merchant_charge_by_qr(p_merchant_code, p_qr_plain, p_raw_amount::text, p_idempotency_key,
-                                              p_tag, p_external_order_id, p_session_id) r
-$$;
+LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = ''
+AS 'MODULE_PATHNAME', 'merchant_charge_by_qr_wrapper';
 
 CREATE FUNCTION public.merchant_refund_tx(
     p_merchant_code text,

@@ -83,8 +83,13 @@ impl Caller {
         }
     }
 
+    /// The role recorded in the audit log.
+    pub fn audit_role(&self) -> &'static str {
+        self.role_name().unwrap_or("anonymous")
+    }
+
     pub fn audit(&self, action: &str, object_type: &str, object_id: Option<Uuid>, context: serde_json::Value) {
-        store::audit::record(self.actor_id(), self.role_name().unwrap_or("anonymous"), action, object_type, object_id, context);
+        store::audit::record(self.actor_id(), self.audit_role(), action, object_type, object_id, context);
     }
 }
 

@@ -10,8 +10,8 @@ use crate::error::rpc;
 use crate::settings;
 use crate::store;
 use crate::store::cards::MoneyCard;
-use crate::store::transactions::{Lookup, NewTx, Recorded};
-use pgrx::datum::{JsonB, Uuid};
+use crate::store::transactions::{Actor, CardChange, Lookup, NewTx, Recorded};
+use pgrx::datum::{AnyNumeric, JsonB, Uuid};
 use pgrx::prelude::*;
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -75,22 +75,39 @@ fn check_card_can_move_money(card: &MoneyCard) -> MpsResult<()> {
     Ok(())
 }
 
-/// Writes the card's new balance and points with the level they reach.
-fn apply(card: &MoneyCard, balance_delta: Decimal, points: i32) {
+/// The card's new balance and points, with the level they reach.
+fn card_change(card: &MoneyCard, balance_delta: Decimal, points: i32, ledger_reason: Option<&'static str>) -> CardChange {
     let standing = levels::standing(i64::from(points), &store::levels::active());
-    store::cards::apply_movement(card.card.id, balance_delta, points, standing.level, standing.discount);
+    CardChange {
+        balance_delta,
+        points_before: card.points,
+        points_after: points,
+        level: standing.level,
+        level_discount: standing.discount,
+        ledger_reason,
+    }
+}
+
+fn actor<'a>(caller: &'a Caller, action: &'a str, context: serde_json::Value) -> Actor<'a> {
+    Actor { user_id: caller.actor_id(), role: caller.audit_role(), action, context }
+}
+
+fn numeric(d: Decimal) -> AnyNumeric {
+    AnyNumeric::try_from(d.to_string().as_str()).expect("a Decimal is a valid numeric")
 }
 
 fn tag_of(tag: Option<JsonB>) -> serde_json::Value {
     tag.map(|t| t.0).filter(|v| !v.is_null()).unwrap_or_else(|| json!({}))
 }
 
-#[pg_extern(schema = "mps_internal")]
+/// Bound directly as public.merchant_charge_by_qr (sql/32_api_money.sql): the hot path of
+/// the system skips the SQL wrapper layer the other RPCs have.
+#[pg_extern(sql = false)]
 #[allow(clippy::too_many_arguments)]
 fn merchant_charge_by_qr(
     p_merchant_code: Option<&str>,
     p_qr_plain: Option<&str>,
-    p_raw_amount: Option<&str>,
+    p_raw_amount: Option<AnyNumeric>,
     p_idempotency_key: Option<&str>,
     p_tag: Option<JsonB>,
     p_external_order_id: Option<&str>,
@@ -99,18 +116,18 @@ fn merchant_charge_by_qr(
     name!(tx_id, Uuid),
     name!(tx_no, String),
     name!(card_id, Uuid),
-    name!(final_amount, String),
-    name!(discount, String),
+    name!(final_amount, AnyNumeric),
+    name!(discount, AnyNumeric),
 )> {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
-        let raw = money::amount(p_raw_amount, ErrorCode::InvalidPrice, "p_raw_amount", false)?;
+        let raw = money::amount(p_raw_amount.map(|n| n.to_string()).as_deref(), ErrorCode::InvalidPrice, "p_raw_amount", false)?;
         let merchant_id = authorize_merchant(&caller, p_merchant_code)?;
         let key = optional_text(p_idempotency_key);
         let order = optional_text(p_external_order_id);
         let qr_digest = tokens::digest(p_qr_plain.unwrap_or_default());
         let fingerprint = idempotency::fingerprint(&["payment", &raw.to_string(), &qr_digest, order.unwrap_or("")]);
-        let row = |r: Recorded| TableIterator::once((r.tx_id, r.tx_no, r.card_id, r.final_amount.to_string(), r.discount.to_string()));
+        let row = |r: Recorded| TableIterator::once((r.tx_id, r.tx_no, r.card_id, numeric(r.final_amount), numeric(r.discount)));
         let earlier = earlier_request(
             "payment",
             merchant_id,
@@ -137,7 +154,10 @@ fn merchant_charge_by_qr(
             ));
         }
 
-        let (tx_id, tx_no) = store::transactions::insert(&NewTx {
+        let points = card.points + charge.points;
+        let ledger = (card.card.card_type == "standard").then_some("payment_earn");
+        let audit = json!({ "merchant": p_merchant_code, "final": charge.final_amount.to_string(), "card_id": card_id.to_string() });
+        let (tx_id, tx_no) = store::transactions::record(&NewTx {
             tx_type: "payment",
             card_id,
             merchant_id: Some(merchant_id),
@@ -153,21 +173,10 @@ fn merchant_charge_by_qr(
             processed_by: caller.auth_user(),
             tag: tag_of(p_tag),
             fingerprint: Some(fingerprint),
-        });
-        let points = card.points + charge.points;
-        apply(&card, -charge.final_amount, points);
-        if card.card.card_type == "standard" {
-            store::ledger::record_points(card_id, Some(tx_id), charge.points, card.points, points, "payment_earn");
-        }
+        }, &card_change(&card, -charge.final_amount, points, ledger), &actor(&caller, "PAYMENT", audit));
         if settings::qr_single_use() {
             store::qr::revoke(card_id);
         }
-        caller.audit(
-            "PAYMENT",
-            "transactions",
-            Some(tx_id),
-            json!({ "merchant": p_merchant_code, "final": charge.final_amount.to_string(), "card_id": card_id.to_string() }),
-        );
         Ok(row(Recorded { tx_id, tx_no, card_id, final_amount: charge.final_amount, discount: charge.discount, fingerprint: None }))
     })
 }
@@ -214,7 +223,10 @@ fn merchant_refund_tx(
         )
         .min(card.points);
 
-        let (refund_id, refund_no) = store::transactions::insert(&NewTx {
+        let points = card.points - reversed;
+        let ledger = (reversed > 0).then_some("refund_reverse");
+        let audit = json!({ "merchant": p_merchant_code, "amount": amount.to_string(), "original": original.tx_no });
+        let (refund_id, refund_no) = store::transactions::record(&NewTx {
             tx_type: "refund",
             card_id: original.card_id,
             merchant_id: Some(merchant_id),
@@ -230,21 +242,10 @@ fn merchant_refund_tx(
             processed_by: caller.auth_user(),
             tag: tag_of(p_tag),
             fingerprint: None,
-        });
-        let points = card.points - reversed;
-        apply(&card, amount, points);
-        if reversed > 0 {
-            store::ledger::record_points(original.card_id, Some(refund_id), -reversed, card.points, points, "refund_reverse");
-        }
+        }, &card_change(&card, amount, points, ledger), &actor(&caller, "REFUND", audit));
         if refunded_before + amount == original.final_amount {
             store::transactions::mark_refunded(original.id);
         }
-        caller.audit(
-            "REFUND",
-            "transactions",
-            Some(refund_id),
-            json!({ "merchant": p_merchant_code, "amount": amount.to_string(), "original": original.tx_no }),
-        );
         Ok(TableIterator::once((refund_id, refund_no, amount.to_string())))
     })
 }
@@ -312,7 +313,8 @@ fn user_recharge_card(
             ));
         }
 
-        let (tx_id, tx_no) = store::transactions::insert(&NewTx {
+        let audit = json!({ "amount": amount.to_string(), "method": method });
+        let (tx_id, tx_no) = store::transactions::record(&NewTx {
             tx_type: "recharge",
             card_id,
             merchant_id: None,
@@ -328,9 +330,7 @@ fn user_recharge_card(
             processed_by: caller.auth_user(),
             tag: tag_of(p_tag),
             fingerprint: Some(fingerprint),
-        });
-        apply(&card, amount, card.points);
-        caller.audit("RECHARGE", "transactions", Some(tx_id), json!({ "amount": amount.to_string(), "method": method }));
+        }, &card_change(&card, amount, card.points, None), &actor(&caller, "RECHARGE", audit));
         Ok(row(Recorded { tx_id, tx_no, card_id, final_amount: amount, discount: Decimal::ONE, fingerprint: None }))
     })
 }

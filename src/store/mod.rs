@@ -15,8 +15,38 @@ pub mod settlements;
 pub mod transactions;
 
 use pgrx::datum::DatumWithOid;
+use pgrx::pg_sys::PgOid;
 use pgrx::prelude::*;
-use pgrx::spi::{SpiHeapTupleData, SpiResult};
+use pgrx::spi::{OwnedPreparedStatement, SpiHeapTupleData, SpiResult, SpiTupleTable};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+thread_local! {
+    /// Plans of this backend's statements, prepared once and kept (SPI_keepplan): a call
+    /// then skips parsing and planning. PostgreSQL's plan cache re-plans them after schema
+    /// changes. Keyed by text and argument types.
+    static PLANS: RefCell<HashMap<(String, Vec<u32>), Rc<OwnedPreparedStatement>>> = RefCell::new(HashMap::new());
+}
+
+/// Runs one statement through its kept plan and hands the result to `read`.
+fn run<T>(sql: &str, args: &[DatumWithOid<'_>], read: impl FnOnce(SpiTupleTable<'_>) -> SpiResult<T>) -> T {
+    Spi::connect_mut(|client| {
+        let key = (sql.to_owned(), args.iter().map(|a| u32::from(a.oid())).collect::<Vec<_>>());
+        let cached = PLANS.with(|plans| plans.borrow().get(&key).cloned());
+        let plan = match cached {
+            Some(plan) => plan,
+            None => {
+                let types: Vec<PgOid> = args.iter().map(|a| PgOid::from(a.oid())).collect();
+                let plan = Rc::new(client.prepare_mut(sql, &types)?.keep());
+                PLANS.with(|plans| plans.borrow_mut().insert(key, plan.clone()));
+                plan
+            }
+        };
+        read(client.update(&*plan, None, args)?)
+    })
+    .unwrap_or_else(|e| pgrx::error!("mps_ext: SPI failure: {e}"))
+}
 
 /// Runs one statement and maps every row it returns.
 fn query<R>(
@@ -24,8 +54,7 @@ fn query<R>(
     args: &[DatumWithOid<'_>],
     mut map: impl FnMut(&SpiHeapTupleData<'_>) -> SpiResult<R>,
 ) -> Vec<R> {
-    Spi::connect_mut(|client| client.update(sql, None, args)?.map(|row| map(&row)).collect::<SpiResult<Vec<R>>>())
-        .unwrap_or_else(|e| pgrx::error!("mps_ext: SPI failure: {e}"))
+    run(sql, args, |table| table.map(|row| map(&row)).collect())
 }
 
 /// Runs one statement and maps its first row, if any.
@@ -38,10 +67,9 @@ fn value<T: FromDatum + IntoDatum>(sql: &str, args: &[DatumWithOid<'_>]) -> Opti
     query_one(sql, args, |row| row.get::<T>(1)).flatten()
 }
 
-/// Runs one statement and returns how many rows it touched.
+/// Runs one statement and returns how many rows it touched (or returned).
 fn execute(sql: &str, args: &[DatumWithOid<'_>]) -> usize {
-    Spi::connect_mut(|client| client.update(sql, None, args).map(|t| t.len()))
-        .unwrap_or_else(|e| pgrx::error!("mps_ext: SPI failure: {e}"))
+    run(sql, args, |table| Ok(table.len()))
 }
 
 /// A column the schema declares NOT NULL.

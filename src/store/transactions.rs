@@ -78,17 +78,50 @@ pub struct NewTx<'a> {
     pub fingerprint: Option<String>,
 }
 
-/// Records a completed movement; returns its id and number.
-pub fn insert(tx: &NewTx) -> (Uuid, String) {
+/// The card side of a movement: its balance change and new points, level and level discount.
+pub struct CardChange {
+    pub balance_delta: Decimal,
+    pub points_before: i32,
+    pub points_after: i32,
+    pub level: i32,
+    pub level_discount: Decimal,
+    /// The point ledger's reason, when the movement writes a ledger row.
+    pub ledger_reason: Option<&'static str>,
+}
+
+/// Who did it, for the audit row.
+pub struct Actor<'a> {
+    pub user_id: Option<Uuid>,
+    pub role: &'a str,
+    pub action: &'a str,
+    pub context: serde_json::Value,
+}
+
+/// Everything one money movement writes, in one statement: the completed transaction row,
+/// the (already locked) card's balance, points and level, the ledger row and the audit row.
+/// Returns the transaction's id and number.
+pub fn record(tx: &NewTx, card: &CardChange, actor: &Actor) -> (Uuid, String) {
     let row = query_one(
-        "INSERT INTO public.transactions
-                (tx_no, tx_type, card_id, merchant_id, raw_amount, discount_applied, final_amount, points_earned,
-                 status, reason, payment_method, external_order_id, idempotency_key, original_tx_id,
-                 processed_by_user_id, tag, request_fingerprint)
-         VALUES (mps_internal.tx_no($1, pg_catalog.nextval('public.seq_tx_no')), $1::public.tx_type, $2, $3,
-                 $4::numeric, $5::numeric, $6::numeric, $7, 'completed', $8, $9::public.pay_method, $10, $11, $12,
-                 $13, $14, $15)
-         RETURNING id, tx_no",
+        "WITH tx AS (
+             INSERT INTO public.transactions
+                    (tx_no, tx_type, card_id, merchant_id, raw_amount, discount_applied, final_amount, points_earned,
+                     status, reason, payment_method, external_order_id, idempotency_key, original_tx_id,
+                     processed_by_user_id, tag, request_fingerprint)
+             VALUES (mps_internal.tx_no($1, pg_catalog.nextval('public.seq_tx_no')), $1::public.tx_type, $2, $3,
+                     $4::numeric, $5::numeric, $6::numeric, $7, 'completed', $8, $9::public.pay_method, $10, $11,
+                     $12, $13, $14, $15)
+             RETURNING id, tx_no),
+         card AS (
+             UPDATE public.member_cards
+                SET balance = balance + $16::numeric, points = $18, level = $19, discount = $20::numeric
+              WHERE id = $2),
+         ledger AS (
+             INSERT INTO public.point_ledger (card_id, tx_id, change, balance_before, balance_after, reason)
+             SELECT $2, tx.id, $18 - $17, $17, $18, $21 FROM tx WHERE $21 IS NOT NULL),
+         audit AS (
+             INSERT INTO audit.event_log (actor_user_id, actor_role, action, object_type, object_id, context)
+             SELECT $22, $23, $24, 'transactions', tx.id, $25 FROM tx)
+         SELECT id, tx_no FROM tx",
         &[
             tx.tx_type.into(),
             tx.card_id.into(),
@@ -105,10 +138,20 @@ pub fn insert(tx: &NewTx) -> (Uuid, String) {
             tx.processed_by.into(),
             JsonB(tx.tag.clone()).into(),
             tx.fingerprint.as_deref().into(),
+            card.balance_delta.to_string().into(),
+            card.points_before.into(),
+            card.points_after.into(),
+            card.level.into(),
+            card.level_discount.to_string().into(),
+            card.ledger_reason.into(),
+            actor.user_id.into(),
+            actor.role.into(),
+            actor.action.into(),
+            JsonB(actor.context.clone()).into(),
         ],
         |r| Ok((required(r.get::<Uuid>(1)?, "transactions.id"), required(r.get::<String>(2)?, "transactions.tx_no"))),
     );
-    required(row, "inserted transaction")
+    required(row, "recorded movement")
 }
 
 /// A payment being refunded.

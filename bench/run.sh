@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The benchmark: charges per second against what this same server does for pgbench's TPC-B.
+#   bash bench/run.sh            full run (about 8 minutes)
+#   BENCH_SECONDS=5 bash bench/run.sh   a quick smoke run
+# Writes bench/results/<date>.md and bench/results/<date>.png and prints PASS/FAIL lines.
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+
+SECONDS_PER_RUN=${BENCH_SECONDS:-20}
+CARDS=${BENCH_CARDS:-100000}
+LOGINS=1000
+BENCH="$ROOT/bench"
+STAMP=$(date -u +%Y-%m-%d)
+RESULTS="$BENCH/results"
+WORK="$ROOT/.cluster/bench-work"
+
+ensure_toolchain
+ensure_python
+"$PYTHON" -c 'import matplotlib' 2>/dev/null || "$ROOT/.venv/bin/pip" install -q -r "$BENCH/requirements.txt"
+install_extension
+
+start_cluster bench "${MPS_BENCH_PORT:-5491}"
+trap stop_cluster EXIT
+cat "$BENCH/postgresql.conf" | as_root tee -a "$CLUSTER_DIR/data/postgresql.conf" >/dev/null
+as_root env -u RUST_BACKTRACE runuser -u postgres -- "$PGBIN/pg_ctl" -D "$CLUSTER_DIR/data" -m fast -w restart \
+    -l "$CLUSTER_DIR/server.log" -o "-p $CLUSTER_PORT -k $CLUSTER_SOCK -c listen_addresses=127.0.0.1" >/dev/null
+rm -rf "$WORK"; mkdir -p "$WORK" "$RESULTS"; chmod 777 "$WORK"
+
+log "loading: TPC-B scale 10, and $CARDS members with cards and live QR codes"
+psql -qX -d postgres -c "CREATE DATABASE tpcb" -c "CREATE DATABASE mps"
+"$PGBIN/pgbench" -q -i -s 10 tpcb >/dev/null 2>&1
+create_database_objects() {
+    psql -qX -v ON_ERROR_STOP=1 -d mps -c "CREATE EXTENSION mps_ext" -c "CREATE EXTENSION pg_stat_statements" \
+        -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticator') THEN CREATE ROLE authenticator LOGIN NOINHERIT; END IF; END \$\$" \
+        -c "GRANT anon, authenticated, service_role TO authenticator" >/dev/null
+    psql -qX -v ON_ERROR_STOP=1 -d mps -v cards="$CARDS" -v logins="$LOGINS" -f "$BENCH/load.sql" >/dev/null
+}
+create_database_objects
+SESSION=$(psql -qAtX -d mps -c "SELECT merchant_login('BENCH-SHOP', 'bench-shop-password') ->> 'session_id'")
+
+# live_codes N: exactly N live QR codes (cards 1..N), in a freshly built index.
+live_codes() {
+    psql -qX -v ON_ERROR_STOP=1 -d mps -v n="$1" <<'SQL' >/dev/null
+TRUNCATE public.card_qr_state;
+INSERT INTO public.card_qr_state (card_id, token_hash, expires_at)
+SELECT card_id, encode(sha256(convert_to(encode(sha256(convert_to('bench-qr-' || n, 'UTF8')), 'base64'), 'UTF8')), 'hex'),
+       now() + interval '1 day'
+  FROM mps_bench.cards WHERE n <= :n;
+ANALYZE public.card_qr_state;
+SQL
+}
+
+# run NAME DB CLIENTS [pgbench args…]: one timed pgbench run, per-transaction latencies logged.
+run() {
+    local name=$1 db=$2 clients=$3; shift 3
+    local threads=$(( clients < 2 ? 1 : 2 ))
+    log "$name: $clients client(s), ${SECONDS_PER_RUN}s"
+    (cd "$WORK" && "$PGBIN/pgbench" -n -M prepared -c "$clients" -j "$threads" -T "$SECONDS_PER_RUN" \
+        -l --log-prefix="$name.c$clients" "$@" "$db" > "$WORK/$name.c$clients.out" 2>&1) \
+        || { cat "$WORK/$name.c$clients.out"; exit 1; }
+    grep -E "^(tps|number of failed)" "$WORK/$name.c$clients.out" | sed 's/^/    /'
+}
+
+for clients in 1 4 16; do
+    run tpcb tpcb "$clients"
+    live_codes "$CARDS"
+    run charge mps "$clients" -U authenticator -f "$BENCH/scripts/charge.sql" -D cards="$CARDS" -D session="$SESSION"
+    live_codes 10
+    run charge_10_codes mps "$clients" -U authenticator -f "$BENCH/scripts/charge.sql" -D cards=10 -D session="$SESSION"
+    live_codes "$CARDS"
+    run charge_100k_codes mps "$clients" -U authenticator -f "$BENCH/scripts/charge.sql" -D cards=10 -D session="$SESSION"
+done
+
+psql -qX -d mps -c "INSERT INTO mps_bench.payments (tx_no) SELECT tx_no FROM public.transactions WHERE tx_type = 'payment'"
+PAYMENTS=$(psql -qAtX -d mps -c "SELECT count(*) FROM mps_bench.payments")
+run refund mps 4 -U authenticator -f "$BENCH/scripts/refund.sql" -D payments="$PAYMENTS" -D session="$SESSION"
+run recharge mps 4 -U authenticator -f "$BENCH/scripts/recharge.sql" -D cards="$CARDS"
+run history mps 4 -U authenticator -f "$BENCH/scripts/history.sql" -D cards="$CARDS"
+run login mps 4 -U authenticator -f "$BENCH/scripts/login.sql" -D logins="$LOGINS"
+
+log "verify_ledger() after the run"
+VIOLATIONS=$(psql -qAtX -d mps -c "SELECT count(*) FROM verify_ledger()")
+psql -qAtX -d mps -c "SELECT calls, round(mean_exec_time::numeric, 3) AS ms, left(regexp_replace(query, '\s+', ' ', 'g'), 90)
+                        FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'mps')
+                        ORDER BY total_exec_time DESC LIMIT 25" > "$WORK/statements.txt"
+SETTINGS=$(psql -qAtX -d mps -c "SELECT string_agg(name || ' = ' || setting || COALESCE(unit, ''), E'\n' ORDER BY name)
+                                   FROM pg_settings WHERE source = 'configuration file'")
+BCRYPT=$(psql -qAtX -d mps -c "SELECT public.compute_level(0)" -c "SHOW mps.bcrypt_cost" | tail -1)
+
+"$PYTHON" "$BENCH/report.py" --work "$WORK" --out "$RESULTS/$STAMP" --seconds "$SECONDS_PER_RUN" --cards "$CARDS" \
+    --violations "$VIOLATIONS" --bcrypt "$BCRYPT" --settings "$SETTINGS"

@@ -1,0 +1,15 @@
+-- merchant_charge_by_qr as PostgREST sends it for a POS (anon key + merchant session):
+-- a random card among :cards, a fresh idempotency key, a random price.
+\set card random(1, :cards)
+\set cents random(100, 5000)
+BEGIN;
+SELECT set_config('search_path', 'public', true), set_config('role', 'anon', true),
+       set_config('request.jwt.claims', '{"role":"anon"}', true), set_config('request.method', 'POST', true),
+       set_config('request.path', '/rpc/merchant_charge_by_qr', true), set_config('request.headers', '{}', true);
+SELECT tx_no, final_amount FROM public.merchant_charge_by_qr(
+    p_merchant_code := 'BENCH-SHOP',
+    p_qr_plain := encode(sha256(convert_to('bench-qr-' || :card, 'UTF8')), 'base64'),
+    p_raw_amount := :cents / 100.0,
+    p_idempotency_key := gen_random_uuid()::text,
+    p_session_id := :session);
+END;
