@@ -75,9 +75,14 @@ start_cluster() {
     as_root runuser -u postgres -- "$PGBIN/initdb" -D "$CLUSTER_DIR/data" -U postgres --auth=trust \
         --locale=C.UTF-8 -E UTF8 >/dev/null
     cat "$ROOT/scripts/postgresql.conf" | as_root tee -a "$CLUSTER_DIR/data/postgresql.conf" >/dev/null
-    as_root env -u RUST_BACKTRACE runuser -u postgres -- "$PGBIN/pg_ctl" -D "$CLUSTER_DIR/data" \
-        -l "$CLUSTER_DIR/server.log" -o "-p $port -k $CLUSTER_SOCK -c listen_addresses=127.0.0.1" -w start >/dev/null
+    launch_cluster
     export PGHOST="$CLUSTER_SOCK" PGPORT="$port" PGUSER=postgres
+}
+
+# launch_cluster: starts the initialized cluster of start_cluster (again, e.g. after a crash).
+launch_cluster() {
+    as_root env -u RUST_BACKTRACE runuser -u postgres -- "$PGBIN/pg_ctl" -D "$CLUSTER_DIR/data" \
+        -l "$CLUSTER_DIR/server.log" -o "-p $CLUSTER_PORT -k $CLUSTER_SOCK -c listen_addresses=127.0.0.1" -w start >/dev/null
 }
 
 stop_cluster_dir() {

@@ -5,6 +5,7 @@
 #   layer 2: database tests through psycopg as anon/authenticated/service_role, including
 #            the PostgREST protocol and concurrency (pytest)
 #   layer 3: the pgTAP suite users can run on their own database (pg_prove)
+#   layer 4: crash safety: kill -9 of the postmaster mid-load, on a cluster of its own (pytest)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ensure_toolchain
@@ -42,11 +43,25 @@ pgtap_total=$({ grep -Eo 'Tests=[0-9]+' "$OUT/pgtap.log" || true; } | tr -dc '0-
 pgtap_total=${pgtap_total:-0}
 if [ "$pgtap_status" -eq 0 ]; then pgtap_passed=$pgtap_total; pgtap_failed=0; else pgtap_passed=0; pgtap_failed=1; fi
 
-passed=$((domain_passed + db_passed + pgtap_passed))
-failed=$((domain_failed + db_failed + pgtap_failed))
-if [ "$db_passed" -eq 0 ] || [ "$domain_passed" -eq 0 ] || [ "$pgtap_passed" -eq 0 ]; then
+log "layer 4: crash safety"
+stop_cluster
+start_cluster crash "${MPS_CRASH_PORT:-5493}"
+export MPS_CRASH_PGDATA="$CLUSTER_DIR/data"
+# After SIGKILL the orphaned backends need a moment to go; retry the start until they have.
+export MPS_CRASH_START="for i in \$(seq 60); do source '$ROOT/scripts/lib.sh'; CLUSTER_DIR='$CLUSTER_DIR' CLUSTER_PORT=$CLUSTER_PORT CLUSTER_SOCK='$CLUSTER_SOCK' launch_cluster && exit 0; sleep 0.5; done; exit 1"
+set +e
+(cd "$ROOT/tests/crash" && "$PYTHON" -m pytest -q -s -p no:cacheprovider) 2>&1 | tee "$OUT/crash.log"
+crash_status=${PIPESTATUS[0]}
+set -e
+tail -1 "$OUT/crash.log" > "$OUT/crash.last"
+crash_passed=$(sum_of passed "$OUT/crash.last")
+crash_failed=$(sum_of 'failed|errors?' "$OUT/crash.last")
+
+passed=$((domain_passed + db_passed + pgtap_passed + crash_passed))
+failed=$((domain_failed + db_failed + pgtap_failed + crash_failed))
+if [ "$db_passed" -eq 0 ] || [ "$domain_passed" -eq 0 ] || [ "$pgtap_passed" -eq 0 ] || [ "$crash_passed" -eq 0 ]; then
     echo "a test layer ran no test" >&2
     failed=$((failed + 1))
 fi
 echo "mps_ext: $passed passed, $failed failed"
-[ "$failed" -eq 0 ] && [ "$db_status" -eq 0 ] && [ "$pgtap_status" -eq 0 ]
+[ "$failed" -eq 0 ] && [ "$db_status" -eq 0 ] && [ "$pgtap_status" -eq 0 ] && [ "$crash_status" -eq 0 ]

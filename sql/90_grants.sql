@@ -129,7 +129,9 @@ GRANT EXECUTE ON FUNCTION
     public.update_member_by_identifier(text, text, text, text, text),
     public.set_member_password_by_identifier(text, text, text),
     public.toggle_member_status_by_identifier(text, public.member_status, text),
-    public.toggle_card_status_by_card_no(text, public.card_status, text)
+    public.toggle_card_status_by_card_no(text, public.card_status, text),
+    public.generate_daily_settlements(date, text),
+    public.schedule_maintenance(text)
 TO authenticated, service_role;
 
 -- Table API: SELECT only, rows filtered by RLS, secret columns never granted.

@@ -153,4 +153,9 @@ extension_sql_file!(
         rpc::admin::toggle_card_status_by_card_no,
     ]
 );
+extension_sql_file!(
+    "../sql/37_api_schedules.sql",
+    name = "api_schedules",
+    requires = ["tables", rpc::schedules::generate_daily_settlements, rpc::schedules::schedule_maintenance]
+);
 extension_sql_file!("../sql/90_grants.sql", name = "grants", finalize);

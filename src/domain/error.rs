@@ -108,6 +108,8 @@ error_codes! {
     SettlementNotFound => "SETTLEMENT_NOT_FOUND", Business, None;
     InvalidStatusTransition => "INVALID_STATUS_TRANSITION", Business, None;
     TxNotFound => "TX_NOT_FOUND", Business, None;
+    PgCronNotInstalled => "PG_CRON_NOT_INSTALLED", Business,
+        Some("install pg_cron (shared_preload_libraries) and CREATE EXTENSION pg_cron in this database");
     ExternalOrderIdReused => "EXTERNAL_ORDER_ID_REUSED", Business,
         Some("this external order id was already used for a different request");
     QrExpiredOrInvalid => "QR_EXPIRED_OR_INVALID", Business, Some("ask the member to show a fresh QR code");

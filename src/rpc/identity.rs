@@ -2,6 +2,7 @@
 
 use super::required_text;
 use crate::auth::{self, Caller};
+use crate::domain::error::{ErrorCode, MpsError};
 use crate::error::rpc;
 use crate::store;
 use pgrx::datum::JsonB;
@@ -17,6 +18,12 @@ fn get_user_role(p_session_id: Option<&str>) -> Option<String> {
 fn check_permission(required_role: Option<&str>, p_session_id: Option<&str>) {
     rpc(|| {
         let required_role = required_text(required_role, "required_role")?;
+        if !matches!(required_role, "super_admin" | "merchant" | "member") {
+            return Err(MpsError::new(
+                ErrorCode::InvalidArgument,
+                format!("required_role must be super_admin, merchant or member, not {required_role:?}"),
+            ));
+        }
         auth::resolve(p_session_id)?.require_role(required_role)
     })
 }

@@ -10,6 +10,7 @@ pub mod login_attempts;
 pub mod members;
 pub mod merchants;
 pub mod qr;
+pub mod schedules;
 pub mod sessions;
 pub mod settlements;
 pub mod transactions;
@@ -21,12 +22,23 @@ use pgrx::spi::{OwnedPreparedStatement, SpiHeapTupleData, SpiResult, SpiTupleTab
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+/// A kept plan is prepared again after a while: PostgreSQL re-plans kept plans after schema
+/// changes and ANALYZE, but a generic plan made while a table was nearly empty (a fresh
+/// install, a new partition) would otherwise go on scanning it as it grows, until autovacuum
+/// gets round to analyzing it. The interval starts short and doubles up to a minute, so a
+/// young table is re-planned often and a settled one rarely.
+const FIRST_REPLAN: Duration = Duration::from_secs(1);
+const MAX_REPLAN: Duration = Duration::from_secs(60);
+
+/// A kept plan, when it was prepared, and how long it may be used.
+type Plan = (Rc<OwnedPreparedStatement>, Instant, Duration);
 
 thread_local! {
     /// Plans of this backend's statements, prepared once and kept (SPI_keepplan): a call
-    /// then skips parsing and planning. PostgreSQL's plan cache re-plans them after schema
-    /// changes. Keyed by text and argument types.
-    static PLANS: RefCell<HashMap<(String, Vec<u32>), Rc<OwnedPreparedStatement>>> = RefCell::new(HashMap::new());
+    /// then skips parsing and planning. Keyed by text and argument types.
+    static PLANS: RefCell<HashMap<(String, Vec<u32>), Plan>> = RefCell::new(HashMap::new());
 }
 
 /// Runs one statement through its kept plan and hands the result to `read`.
@@ -35,11 +47,12 @@ fn run<T>(sql: &str, args: &[DatumWithOid<'_>], read: impl FnOnce(SpiTupleTable<
         let key = (sql.to_owned(), args.iter().map(|a| u32::from(a.oid())).collect::<Vec<_>>());
         let cached = PLANS.with(|plans| plans.borrow().get(&key).cloned());
         let plan = match cached {
-            Some(plan) => plan,
-            None => {
+            Some((plan, prepared, lifetime)) if prepared.elapsed() < lifetime => plan,
+            stale => {
+                let lifetime = stale.map_or(FIRST_REPLAN, |(_, _, lifetime)| (lifetime * 2).min(MAX_REPLAN));
                 let types: Vec<PgOid> = args.iter().map(|a| PgOid::from(a.oid())).collect();
                 let plan = Rc::new(client.prepare_mut(sql, &types)?.keep());
-                PLANS.with(|plans| plans.borrow_mut().insert(key, plan.clone()));
+                PLANS.with(|plans| plans.borrow_mut().insert(key, (plan.clone(), Instant::now(), lifetime)));
                 plan
             }
         };

@@ -89,3 +89,28 @@ pub fn set_status(id: Uuid, status: &str) {
         &[id.into(), status.into()],
     );
 }
+
+/// [start, end) of a UTC day; None means yesterday.
+pub fn utc_day(day: Option<pgrx::datum::Date>) -> (TimestampWithTimeZone, TimestampWithTimeZone) {
+    let row = query_one(
+        "SELECT d::timestamp AT TIME ZONE 'UTC', (d + 1)::timestamp AT TIME ZONE 'UTC'
+           FROM (SELECT COALESCE($1, (pg_catalog.now() AT TIME ZONE 'UTC')::date - 1) AS d) day",
+        &[day.into()],
+        |r| Ok((required(r.get::<TimestampWithTimeZone>(1)?, "start"), required(r.get::<TimestampWithTimeZone>(2)?, "end"))),
+    );
+    required(row, "utc day")
+}
+
+/// Active merchants with payments or refunds in [start, end), in id order (lock order).
+pub fn merchants_due(start: TimestampWithTimeZone, end: TimestampWithTimeZone) -> Vec<Uuid> {
+    super::query(
+        "SELECT DISTINCT t.merchant_id
+           FROM public.transactions t
+           JOIN public.merchants m ON m.id = t.merchant_id AND m.status = 'active'
+          WHERE t.created_at >= $1 AND t.created_at < $2
+            AND t.tx_type IN ('payment', 'refund') AND t.status IN ('completed', 'refunded')
+          ORDER BY t.merchant_id",
+        &[start.into(), end.into()],
+        |r| Ok(required(r.get::<Uuid>(1)?, "merchant_id")),
+    )
+}

@@ -11,8 +11,8 @@ CREATE TEMP VIEW mps_functions AS
       JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'mps_ext';
 GRANT SELECT ON mps_functions TO PUBLIC;
 
-SELECT is((SELECT count(*)::int FROM mps_functions WHERE schema = 'public'), 71,
-          'the 70 contract RPCs and verify_ledger are in public');
+SELECT is((SELECT count(*)::int FROM mps_functions WHERE schema = 'public'), 73,
+          'the 70 contract RPCs, verify_ledger, generate_daily_settlements and schedule_maintenance are in public');
 
 SELECT is_empty($$ SELECT name FROM mps_functions WHERE schema = 'public' AND NOT prosecdef $$,
                 'every public RPC is SECURITY DEFINER');

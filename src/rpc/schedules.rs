@@ -1,0 +1,72 @@
+//! Periodic work: daily T+1 settlements, and registering the maintenance jobs with pg_cron.
+
+use crate::auth;
+use crate::domain::error::{ErrorCode, MpsError};
+use crate::error::rpc;
+use crate::store;
+use pgrx::datum::Date;
+use pgrx::prelude::*;
+use serde_json::json;
+
+/// T+1 settlement of one UTC day for every active merchant with movements that day and no
+/// settlement for it yet; returns how many were created. Idempotent: a second run creates
+/// nothing.
+#[pg_extern(schema = "mps_internal")]
+fn generate_daily_settlements(p_day: Option<Date>, p_session_id: Option<&str>) -> i32 {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        caller.require_super_admin()?;
+        let (start, end) = store::settlements::utc_day(p_day);
+        let mut created = 0;
+        for merchant_id in store::settlements::merchants_due(start, end) {
+            store::merchants::lock(merchant_id);
+            if store::settlements::overlapping(merchant_id, "t_plus_1", start, end).is_some() {
+                continue;
+            }
+            let totals = store::settlements::period_totals(merchant_id, start, end);
+            if totals.tx_count == 0 || totals.total.is_sign_negative() {
+                continue; // nothing to settle, or refunds ahead of payments: left for a longer period
+            }
+            let id = store::settlements::insert(merchant_id, "t_plus_1", start, end, &totals);
+            caller.audit(
+                "SETTLEMENT_GENERATE",
+                "settlements",
+                Some(id),
+                json!({ "merchant_id": merchant_id.to_string(), "total": totals.total.to_string(),
+                        "count": totals.tx_count, "scheduled": true }),
+            );
+            created += 1;
+        }
+        Ok(created)
+    })
+}
+
+/// The jobs mps_ext runs under pg_cron: (name, schedule, command).
+const JOBS: &[(&str, &str, &str)] = &[
+    ("mps-maintenance", "*/5 * * * *", "SELECT public.cron_rotate_qr_tokens()"),
+    ("mps-daily-settlements", "10 0 * * *", "SELECT public.generate_daily_settlements()"),
+];
+
+/// Registers (or updates) the periodic jobs with pg_cron; returns them. pg_cron runs them
+/// as the extension's owner, a super admin by its database role.
+#[pg_extern(schema = "mps_internal")]
+fn schedule_maintenance(
+    p_session_id: Option<&str>,
+) -> TableIterator<'static, (name!(job_name, String), name!(schedule, String), name!(command, String))> {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        caller.require_super_admin()?;
+        if !store::schedules::pg_cron_installed() {
+            return Err(MpsError::new(ErrorCode::PgCronNotInstalled, "the pg_cron extension is not installed in this database"));
+        }
+        let jobs = JOBS
+            .iter()
+            .map(|&(name, schedule, command)| {
+                store::schedules::schedule(name, schedule, command);
+                (name.to_string(), schedule.to_string(), command.to_string())
+            })
+            .collect::<Vec<_>>();
+        caller.audit("SCHEDULE_MAINTENANCE", "system", None, json!({ "jobs": JOBS.iter().map(|j| j.0).collect::<Vec<_>>() }));
+        Ok(TableIterator::new(jobs))
+    })
+}
