@@ -40,6 +40,9 @@ install_extension() {
         tail -40 "$ROOT/.cluster/install.log" >&2
         return 1
     fi
+    # Earlier versions' install scripts and the upgrade scripts, for ALTER EXTENSION UPDATE.
+    as_root install -m 644 "$ROOT"/sql/archive/mps_ext--*.sql "$ROOT"/sql/mps_ext--*--*.sql \
+        "$("$PG_CONFIG" --sharedir)/extension/"
 }
 
 ensure_python() {

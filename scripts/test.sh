@@ -21,7 +21,18 @@ domain_passed=$(sum_of passed "$OUT/domain.log")
 domain_failed=$(sum_of failed "$OUT/domain.log")
 
 install_extension
-start_cluster test "${MPS_TEST_PORT:-5489}"
+log "package: cargo pgrx package, and the tests run on what it installs"
+TARBALL=$(bash "$ROOT/scripts/package.sh" | tail -1)
+package_passed=0
+if tar -tzf "$TARBALL" | grep -q 'lib/postgresql/15/lib/mps_ext.so$' \
+   && tar -tzf "$TARBALL" | grep -q 'extension/mps_ext.control$' \
+   && tar -tzf "$TARBALL" | grep -q 'extension/mps_ext--0.1.0--0.2.0.sql$'; then
+    as_root tar -C / -xzf "$TARBALL"
+    package_passed=1
+    echo "    $TARBALL: installed"
+else
+    echo "    $TARBALL lacks files" >&2
+fi
 trap stop_cluster EXIT
 
 log "layer 2: database tests"
@@ -57,8 +68,8 @@ tail -1 "$OUT/crash.log" > "$OUT/crash.last"
 crash_passed=$(sum_of passed "$OUT/crash.last")
 crash_failed=$(sum_of 'failed|errors?' "$OUT/crash.last")
 
-passed=$((domain_passed + db_passed + pgtap_passed + crash_passed))
-failed=$((domain_failed + db_failed + pgtap_failed + crash_failed))
+passed=$((domain_passed + package_passed + db_passed + pgtap_passed + crash_passed))
+failed=$((domain_failed + (1 - package_passed) + db_failed + pgtap_failed + crash_failed))
 if [ "$db_passed" -eq 0 ] || [ "$domain_passed" -eq 0 ] || [ "$pgtap_passed" -eq 0 ] || [ "$crash_passed" -eq 0 ]; then
     echo "a test layer ran no test" >&2
     failed=$((failed + 1))

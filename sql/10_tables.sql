@@ -149,16 +149,25 @@ CREATE TABLE public.card_qr_history (
     issued_at  timestamptz NOT NULL DEFAULT now()
 );
 
+-- Every movement's number and id, unique across all partitions of transactions (a unique
+-- index on a partitioned table must include its partition key). Foreign keys to a movement
+-- point here.
 CREATE TABLE public.tx_registry (
     tx_no      text PRIMARY KEY,
     tx_id      uuid NOT NULL UNIQUE,
     created_at timestamptz NOT NULL DEFAULT now()
 );
 
+-- Idempotency keys and external order ids, unique within their scope: per merchant for
+-- payments, per card for recharges (the original's key space was global, B7).
 CREATE TABLE public.idempotency_registry (
-    idempotency_key text PRIMARY KEY,
-    tx_id           uuid NOT NULL UNIQUE,
-    created_at      timestamptz NOT NULL DEFAULT now()
+    operation       text NOT NULL CHECK (operation IN ('payment', 'recharge')),
+    scope_id        uuid NOT NULL,
+    key_kind        text NOT NULL CHECK (key_kind IN ('key', 'order')),
+    idempotency_key text NOT NULL,
+    tx_id           uuid NOT NULL REFERENCES public.tx_registry (tx_id),
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (operation, scope_id, key_kind, idempotency_key)
 );
 
 CREATE TABLE public.merchant_order_registry (
@@ -169,8 +178,11 @@ CREATE TABLE public.merchant_order_registry (
     UNIQUE (merchant_id, external_order_id)
 );
 
+-- Partitioned by month (created_at); partitions live in mps_internal, out of the API's reach,
+-- and are made ahead of time by create_transaction_partitions(). Rows outside every month
+-- partition land in the default partition.
 CREATE TABLE public.transactions (
-    id                   uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    id                   uuid NOT NULL DEFAULT gen_random_uuid(),
     tx_no                text NOT NULL,
     tx_type              public.tx_type NOT NULL,
     card_id              uuid NOT NULL REFERENCES public.member_cards (id),
@@ -184,7 +196,7 @@ CREATE TABLE public.transactions (
     payment_method       public.pay_method DEFAULT 'balance',
     external_order_id    text,
     idempotency_key      text,
-    original_tx_id       uuid REFERENCES public.transactions (id),
+    original_tx_id       uuid REFERENCES public.tx_registry (tx_id),
     processed_by_user_id uuid,
     tag                  jsonb NOT NULL DEFAULT '{}',
     created_at           timestamptz NOT NULL DEFAULT now(),
@@ -192,13 +204,16 @@ CREATE TABLE public.transactions (
     -- Beyond the contract's columns: hex SHA-256 of the request's parameters, to tell a
     -- retry from a reused idempotency key or external order id.
     request_fingerprint  text,
+    PRIMARY KEY (id, created_at),
     CONSTRAINT transactions_check CHECK (raw_amount > 0 AND final_amount >= 0)
-);
+) PARTITION BY RANGE (created_at);
+
+CREATE TABLE mps_internal.transactions_default PARTITION OF public.transactions DEFAULT;
 
 CREATE TABLE public.point_ledger (
     id             uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     card_id        uuid NOT NULL REFERENCES public.member_cards (id) ON DELETE CASCADE,
-    tx_id          uuid REFERENCES public.transactions (id),
+    tx_id          uuid REFERENCES public.tx_registry (tx_id),
     change         int NOT NULL,
     balance_before int NOT NULL,
     balance_after  int NOT NULL,

@@ -25,7 +25,7 @@ CREATE INDEX idx_qr_state_expires ON public.card_qr_state (expires_at);
 CREATE INDEX idx_qr_hist_card_time ON public.card_qr_history (card_id, issued_at DESC);
 CREATE INDEX idx_qr_hist_issued_at ON public.card_qr_history (issued_at);
 
-CREATE UNIQUE INDEX uq_tx_tx_no ON public.transactions (tx_no);
+-- tx_no is unique through tx_registry (its primary key), across partitions.
 CREATE INDEX idx_tx_card_time ON public.transactions (card_id, created_at DESC);
 CREATE INDEX idx_tx_merchant_time ON public.transactions (merchant_id, created_at DESC);
 -- Partial: nearly every row is 'completed'; the index serves the look-ups of the others and
@@ -37,16 +37,7 @@ CREATE INDEX idx_tx_created_at ON public.transactions (created_at);
 CREATE INDEX idx_tx_tag_gin ON public.transactions USING gin (tag) WHERE tag <> '{}'::jsonb;
 -- Partial: only refunds have an original.
 CREATE INDEX idx_tx_original ON public.transactions (original_tx_id) WHERE original_tx_id IS NOT NULL;
--- Idempotency keys and external order ids are unique per merchant for payments and per
--- card for recharges (the original's registry was one global namespace, B7).
-CREATE UNIQUE INDEX uq_tx_payment_idempotency ON public.transactions (merchant_id, idempotency_key)
-    WHERE tx_type = 'payment' AND idempotency_key IS NOT NULL;
-CREATE UNIQUE INDEX uq_tx_payment_order ON public.transactions (merchant_id, external_order_id)
-    WHERE tx_type = 'payment' AND external_order_id IS NOT NULL;
-CREATE UNIQUE INDEX uq_tx_recharge_idempotency ON public.transactions (card_id, idempotency_key)
-    WHERE tx_type = 'recharge' AND idempotency_key IS NOT NULL;
-CREATE UNIQUE INDEX uq_tx_recharge_order ON public.transactions (card_id, external_order_id)
-    WHERE tx_type = 'recharge' AND external_order_id IS NOT NULL;
+CREATE INDEX idx_tx_registry_created_at ON public.tx_registry (created_at);
 
 CREATE INDEX idx_point_ledger_card_time ON public.point_ledger (card_id, created_at DESC);
 CREATE INDEX idx_point_ledger_tx ON public.point_ledger (tx_id);

@@ -19,6 +19,7 @@ ALTER TABLE public.tx_registry ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.idempotency_registry ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.merchant_order_registry ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.transactions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE mps_internal.transactions_default ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.point_ledger ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.settlements ENABLE ROW LEVEL SECURITY;
 ALTER TABLE audit.event_log ENABLE ROW LEVEL SECURITY;

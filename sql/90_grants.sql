@@ -131,7 +131,8 @@ GRANT EXECUTE ON FUNCTION
     public.toggle_member_status_by_identifier(text, public.member_status, text),
     public.toggle_card_status_by_card_no(text, public.card_status, text),
     public.generate_daily_settlements(date, text),
-    public.schedule_maintenance(text)
+    public.schedule_maintenance(text),
+    public.create_transaction_partitions(integer, text)
 TO authenticated, service_role;
 
 -- Table API: SELECT only, rows filtered by RLS, secret columns never granted.

@@ -43,9 +43,14 @@ extension_sql_file!(
 );
 extension_sql_file!("../sql/13_seed.sql", name = "seed", requires = ["tables"]);
 extension_sql_file!(
+    "../sql/14_partitions.sql",
+    name = "partitions",
+    requires = ["tables", "indexes", "triggers", rpc::numbering::tx_no]
+);
+extension_sql_file!(
     "../sql/20_rls.sql",
     name = "rls",
-    requires = ["tables", rpc::policy::caller_member_id, rpc::policy::caller_merchant_id, rpc::policy::caller_is_super_admin]
+    requires = ["tables", "partitions", rpc::policy::caller_member_id, rpc::policy::caller_merchant_id, rpc::policy::caller_is_super_admin]
 );
 extension_sql_file!(
     "../sql/30_api_identity.sql",
@@ -156,6 +161,12 @@ extension_sql_file!(
 extension_sql_file!(
     "../sql/37_api_schedules.sql",
     name = "api_schedules",
-    requires = ["tables", rpc::schedules::generate_daily_settlements, rpc::schedules::schedule_maintenance]
+    requires = [
+        "tables",
+        "partitions",
+        rpc::schedules::generate_daily_settlements,
+        rpc::schedules::schedule_maintenance,
+        rpc::schedules::create_transaction_partitions,
+    ]
 );
 extension_sql_file!("../sql/90_grants.sql", name = "grants", finalize);

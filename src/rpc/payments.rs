@@ -10,7 +10,7 @@ use crate::error::rpc;
 use crate::settings;
 use crate::store;
 use crate::store::cards::MoneyCard;
-use crate::store::transactions::{Actor, CardChange, Lookup, NewTx, Recorded};
+use crate::store::transactions::{Actor, CardChange, NewTx, Recorded};
 use pgrx::datum::{AnyNumeric, JsonB, Uuid};
 use pgrx::prelude::*;
 use rust_decimal::Decimal;
@@ -39,21 +39,22 @@ fn authorize_merchant(caller: &Caller, code: Option<&str>) -> MpsResult<Uuid> {
 fn earlier_request(
     operation: &str,
     scope: Uuid,
-    key: Option<(Lookup, &str)>,
-    order: Option<(Lookup, &str)>,
+    key: Option<&str>,
+    order: Option<&str>,
     fingerprint: &str,
 ) -> MpsResult<Option<Recorded>> {
+    let requests = [("key", key, ErrorCode::IdempotencyKeyReused), ("order", order, ErrorCode::ExternalOrderIdReused)];
     let scope_name = scope.to_string();
-    for (kind, request_id) in [("key", key), ("order", order)] {
-        if let Some((_, value)) = request_id {
+    for (kind, value, _) in requests {
+        if let Some(value) = value {
             store::lock_name(&idempotency::lock_name(operation, &scope_name, kind, value));
         }
     }
-    for (code, request_id) in [(ErrorCode::IdempotencyKeyReused, key), (ErrorCode::ExternalOrderIdReused, order)] {
-        let Some((lookup, value)) = request_id else { continue };
-        if let Some(earlier) = store::transactions::find_earlier(lookup, scope, value) {
+    for (kind, value, reused) in requests {
+        let Some(value) = value else { continue };
+        if let Some(earlier) = store::transactions::find_earlier(operation, scope, kind, value) {
             if earlier.fingerprint.as_deref() != Some(fingerprint) {
-                return Err(MpsError::new(code, format!("{value:?} was used by {} with other parameters", earlier.tx_no)));
+                return Err(MpsError::new(reused, format!("{value:?} was used by {} with other parameters", earlier.tx_no)));
             }
             return Ok(Some(earlier));
         }
@@ -128,13 +129,7 @@ fn merchant_charge_by_qr(
         let qr_digest = tokens::digest(p_qr_plain.unwrap_or_default());
         let fingerprint = idempotency::fingerprint(&["payment", &raw.to_string(), &qr_digest, order.unwrap_or("")]);
         let row = |r: Recorded| TableIterator::once((r.tx_id, r.tx_no, r.card_id, numeric(r.final_amount), numeric(r.discount)));
-        let earlier = earlier_request(
-            "payment",
-            merchant_id,
-            key.map(|k| (Lookup::PaymentKey, k)),
-            order.map(|o| (Lookup::PaymentOrder, o)),
-            &fingerprint,
-        )?;
+        let earlier = earlier_request("payment", merchant_id, key, order, &fingerprint)?;
         if let Some(earlier) = earlier {
             return Ok(row(earlier));
         }
@@ -173,6 +168,7 @@ fn merchant_charge_by_qr(
             processed_by: caller.auth_user(),
             tag: tag_of(p_tag),
             fingerprint: Some(fingerprint),
+            request_scope: Some(("payment", merchant_id)),
         }, &card_change(&card, -charge.final_amount, points, ledger), &actor(&caller, "PAYMENT", audit));
         if settings::qr_single_use() {
             store::qr::revoke(card_id);
@@ -242,6 +238,7 @@ fn merchant_refund_tx(
             processed_by: caller.auth_user(),
             tag: tag_of(p_tag),
             fingerprint: None,
+            request_scope: None,
         }, &card_change(&card, amount, points, ledger), &actor(&caller, "REFUND", audit));
         if refunded_before + amount == original.final_amount {
             store::transactions::mark_refunded(original.id);
@@ -284,13 +281,7 @@ fn user_recharge_card(
         let order = optional_text(p_external_order_id);
         let fingerprint = idempotency::fingerprint(&["recharge", &amount.to_string(), method, order.unwrap_or("")]);
         let row = |r: Recorded| TableIterator::once((r.tx_id, r.tx_no, r.card_id, r.final_amount.to_string()));
-        let earlier = earlier_request(
-            "recharge",
-            card_id,
-            key.map(|k| (Lookup::RechargeKey, k)),
-            order.map(|o| (Lookup::RechargeOrder, o)),
-            &fingerprint,
-        )?;
+        let earlier = earlier_request("recharge", card_id, key, order, &fingerprint)?;
         if let Some(earlier) = earlier {
             return Ok(row(earlier));
         }
@@ -330,6 +321,7 @@ fn user_recharge_card(
             processed_by: caller.auth_user(),
             tag: tag_of(p_tag),
             fingerprint: Some(fingerprint),
+            request_scope: Some(("recharge", card_id)),
         }, &card_change(&card, amount, card.points, None), &actor(&caller, "RECHARGE", audit));
         Ok(row(Recorded { tx_id, tx_no, card_id, final_amount: amount, discount: Decimal::ONE, fingerprint: None }))
     })

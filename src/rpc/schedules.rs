@@ -41,10 +41,25 @@ fn generate_daily_settlements(p_day: Option<Date>, p_session_id: Option<&str>) -
     })
 }
 
+/// Creates the monthly partitions of transactions for this month and the next
+/// `p_months_ahead` (default 3) that are missing; returns how many were created.
+#[pg_extern(schema = "mps_internal")]
+fn create_transaction_partitions(p_months_ahead: Option<i32>, p_session_id: Option<&str>) -> i32 {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        caller.require_super_admin()?;
+        let months = p_months_ahead.unwrap_or(3).clamp(0, 120);
+        let created = store::schedules::ensure_transaction_partitions(months);
+        caller.audit("CREATE_PARTITIONS", "system", None, json!({ "months_ahead": months, "created": created }));
+        Ok(created)
+    })
+}
+
 /// The jobs mps_ext runs under pg_cron: (name, schedule, command).
 const JOBS: &[(&str, &str, &str)] = &[
     ("mps-maintenance", "*/5 * * * *", "SELECT public.cron_rotate_qr_tokens()"),
     ("mps-daily-settlements", "10 0 * * *", "SELECT public.generate_daily_settlements()"),
+    ("mps-partitions", "0 1 * * *", "SELECT public.create_transaction_partitions(3)"),
 ];
 
 /// Registers (or updates) the periodic jobs with pg_cron; returns them. pg_cron runs them

@@ -38,7 +38,7 @@ pub fn violations() -> Vec<Violation> {
                LEFT JOIN public.transactions r
                  ON r.original_tx_id = p.id AND r.tx_type = 'refund' AND r.status = 'completed'
               WHERE p.tx_type = 'payment'
-              GROUP BY p.id)
+              GROUP BY p.id, p.card_id, p.tx_no, p.final_amount, p.status)
          SELECT c.id, c.card_no, 'balance', (c.issued_balance + COALESCE(m.delta, 0))::text, c.balance::text
            FROM public.member_cards c LEFT JOIN movement m ON m.card_id = c.id
           WHERE c.balance <> c.issued_balance + COALESCE(m.delta, 0)
@@ -49,7 +49,7 @@ pub fn violations() -> Vec<Violation> {
          UNION ALL
          SELECT t.card_id, t.tx_no, 'points_earned', COALESCE(sum(l.change), 0)::text, t.points_earned::text
            FROM public.transactions t LEFT JOIN public.point_ledger l ON l.tx_id = t.id
-          GROUP BY t.id HAVING t.points_earned <> COALESCE(sum(l.change), 0)
+          GROUP BY t.id, t.card_id, t.tx_no, t.points_earned HAVING t.points_earned <> COALESCE(sum(l.change), 0)
          UNION ALL
          SELECT f.card_id, f.tx_no, 'refund_total', f.final_amount::text, f.refunded::text
            FROM refunds f WHERE f.refunded > f.final_amount

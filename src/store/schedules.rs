@@ -8,3 +8,7 @@ pub fn pg_cron_installed() -> bool {
 pub fn schedule(name: &str, schedule: &str, command: &str) {
     execute("SELECT cron.schedule($1, $2, $3)", &[name.into(), schedule.into(), command.into()]);
 }
+
+pub fn ensure_transaction_partitions(months_ahead: i32) -> i32 {
+    value::<i32>("SELECT mps_internal.ensure_transaction_partitions($1)", &[months_ahead.into()]).unwrap_or(0)
+}

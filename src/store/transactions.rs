@@ -17,36 +17,16 @@ pub struct Recorded {
     pub fingerprint: Option<String>,
 }
 
-/// Where earlier requests are looked up: the scope column and the request-id column.
-#[derive(Clone, Copy)]
-pub enum Lookup {
-    PaymentKey,
-    PaymentOrder,
-    RechargeKey,
-    RechargeOrder,
-}
-
-impl Lookup {
-    fn sql(self) -> &'static str {
-        match self {
-            Lookup::PaymentKey => "tx_type = 'payment' AND merchant_id = $1 AND idempotency_key = $2",
-            Lookup::PaymentOrder => "tx_type = 'payment' AND merchant_id = $1 AND external_order_id = $2",
-            Lookup::RechargeKey => "tx_type = 'recharge' AND card_id = $1 AND idempotency_key = $2",
-            Lookup::RechargeOrder => "tx_type = 'recharge' AND card_id = $1 AND external_order_id = $2",
-        }
-    }
-}
-
-/// The earlier movement recorded under that key in that scope (whatever happened to it
-/// since: a refunded payment still replays).
-pub fn find_earlier(lookup: Lookup, scope: Uuid, value: &str) -> Option<Recorded> {
+/// The earlier movement recorded under this idempotency key or external order id
+/// (`key_kind` 'key' or 'order') in this scope, whatever happened to it since: a refunded
+/// payment still replays.
+pub fn find_earlier(operation: &str, scope: Uuid, key_kind: &str, value: &str) -> Option<Recorded> {
     query_one(
-        &format!(
-            "SELECT id, tx_no, card_id, final_amount::text, discount_applied::text, request_fingerprint
-               FROM public.transactions WHERE {}",
-            lookup.sql()
-        ),
-        &[scope.into(), value.into()],
+        "SELECT t.id, t.tx_no, t.card_id, t.final_amount::text, t.discount_applied::text, t.request_fingerprint
+           FROM public.idempotency_registry r
+           JOIN public.transactions t ON t.id = r.tx_id
+          WHERE r.operation = $1 AND r.scope_id = $2 AND r.key_kind = $3 AND r.idempotency_key = $4",
+        &[operation.into(), scope.into(), key_kind.into(), value.into()],
         |r| {
             Ok(Recorded {
                 tx_id: required(r.get::<Uuid>(1)?, "transactions.id"),
@@ -76,6 +56,9 @@ pub struct NewTx<'a> {
     pub processed_by: Option<Uuid>,
     pub tag: serde_json::Value,
     pub fingerprint: Option<String>,
+    /// Where its idempotency key and external order id are unique: ('payment', merchant)
+    /// or ('recharge', card).
+    pub request_scope: Option<(&'a str, Uuid)>,
 }
 
 /// The card side of a movement: its balance change and new points, level and level discount.
@@ -120,7 +103,14 @@ pub fn record(tx: &NewTx, card: &CardChange, actor: &Actor) -> (Uuid, String) {
              SELECT $2, tx.id, $18 - $17, $17, $18, $21 FROM tx WHERE $21 IS NOT NULL),
          audit AS (
              INSERT INTO audit.event_log (actor_user_id, actor_role, action, object_type, object_id, context)
-             SELECT $22, $23, $24, 'transactions', tx.id, $25 FROM tx)
+             SELECT $22, $23, $24, 'transactions', tx.id, $25 FROM tx),
+         registry AS (
+             INSERT INTO public.tx_registry (tx_no, tx_id) SELECT tx_no, id FROM tx),
+         requests AS (
+             INSERT INTO public.idempotency_registry (operation, scope_id, key_kind, idempotency_key, tx_id)
+             SELECT $26, $27, request.kind, request.id, tx.id
+               FROM tx, (VALUES ('key', $11), ('order', $10)) AS request (kind, id)
+              WHERE request.id IS NOT NULL AND $26 IS NOT NULL)
          SELECT id, tx_no FROM tx",
         &[
             tx.tx_type.into(),
@@ -148,6 +138,8 @@ pub fn record(tx: &NewTx, card: &CardChange, actor: &Actor) -> (Uuid, String) {
             actor.role.into(),
             actor.action.into(),
             JsonB(actor.context.clone()).into(),
+            tx.request_scope.map(|(operation, _)| operation).into(),
+            tx.request_scope.map(|(_, scope)| scope).into(),
         ],
         |r| Ok((required(r.get::<Uuid>(1)?, "transactions.id"), required(r.get::<String>(2)?, "transactions.tx_no"))),
     );
@@ -170,10 +162,12 @@ pub struct Original {
 /// payment queue here, so none can see a stale remaining amount (§6.3).
 pub fn lock_original(tx_no: &str, merchant_id: Uuid) -> Option<Original> {
     query_one(
-        "SELECT id, tx_no, tx_type::text, status::text, card_id, final_amount::text, points_earned,
-                payment_method::text
-           FROM public.transactions WHERE tx_no = $1 AND merchant_id = $2
-           FOR UPDATE",
+        "SELECT t.id, t.tx_no, t.tx_type::text, t.status::text, t.card_id, t.final_amount::text, t.points_earned,
+                t.payment_method::text
+           FROM public.tx_registry r
+           JOIN public.transactions t ON t.id = r.tx_id
+          WHERE r.tx_no = $1 AND t.merchant_id = $2
+            FOR UPDATE OF t",
         &[tx_no.into(), merchant_id.into()],
         |r| {
             Ok(Original {
@@ -190,12 +184,15 @@ pub fn lock_original(tx_no: &str, merchant_id: Uuid) -> Option<Original> {
     )
 }
 
-/// What earlier refunds of a payment returned, and the points they took back.
+/// What earlier refunds of a payment returned, and the points they took back. Only refunds
+/// have an original; the filter stays out of the WHERE clause so that the plan is always the
+/// original_tx_id index, whatever the statistics say about rare transaction types.
 pub fn refunds_of(original_id: Uuid) -> (Decimal, i32) {
     let row = query_one(
-        "SELECT COALESCE(sum(final_amount), 0)::text, COALESCE(-sum(points_earned), 0)::int
+        "SELECT COALESCE(sum(final_amount) FILTER (WHERE tx_type = 'refund' AND status = 'completed'), 0)::text,
+                COALESCE(-sum(points_earned) FILTER (WHERE tx_type = 'refund' AND status = 'completed'), 0)::int
            FROM public.transactions
-          WHERE original_tx_id = $1 AND tx_type = 'refund' AND status = 'completed'",
+          WHERE original_tx_id = $1",
         &[original_id.into()],
         |r| Ok((decimal(r.get::<String>(1)?, "refunded"), required(r.get::<i32>(2)?, "reversed"))),
     );
@@ -209,7 +206,9 @@ pub fn mark_refunded(tx_id: Uuid) {
 /// The transaction with that number: its id, card and merchant.
 pub fn find_by_no(tx_no: &str) -> Option<(Uuid, Uuid, Option<Uuid>)> {
     query_one(
-        "SELECT id, card_id, merchant_id FROM public.transactions WHERE tx_no = $1",
+        "SELECT t.id, t.card_id, t.merchant_id
+           FROM public.tx_registry r JOIN public.transactions t ON t.id = r.tx_id
+          WHERE r.tx_no = $1",
         &[tx_no.into()],
         |r| Ok((required(r.get::<Uuid>(1)?, "transactions.id"), required(r.get::<Uuid>(2)?, "transactions.card_id"), r.get::<Uuid>(3)?)),
     )

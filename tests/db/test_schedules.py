@@ -60,7 +60,8 @@ def test_pg_cron_registers_and_runs_the_jobs():
         try:
             jobs = client.as_service().rows("schedule_maintenance")
             assert [(j["job_name"], j["schedule"]) for j in jobs] == [("mps-maintenance", "*/5 * * * *"),
-                                                                       ("mps-daily-settlements", "10 0 * * *")]
+                                                                       ("mps-daily-settlements", "10 0 * * *"),
+                                                                       ("mps-partitions", "0 1 * * *")]
             client.as_service().rows("schedule_maintenance")  # again: updated, not duplicated
         finally:
             client.close()
@@ -69,7 +70,8 @@ def test_pg_cron_registers_and_runs_the_jobs():
             registered = conn.execute("select jobname, command from cron.job order by jobname").fetchall()
             assert registered == [
                 {"jobname": "mps-daily-settlements", "command": "SELECT public.generate_daily_settlements()"},
-                {"jobname": "mps-maintenance", "command": "SELECT public.cron_rotate_qr_tokens()"}]
+                {"jobname": "mps-maintenance", "command": "SELECT public.cron_rotate_qr_tokens()"},
+                {"jobname": "mps-partitions", "command": "SELECT public.create_transaction_partitions(3)"}]
             # let pg_cron run the maintenance job now (every minute) and wait for it
             conn.execute("select cron.alter_job(jobid, schedule := '* * * * *') from cron.job"
                          " where jobname = 'mps-maintenance'")

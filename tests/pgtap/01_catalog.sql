@@ -11,8 +11,8 @@ CREATE TEMP VIEW mps_functions AS
       JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'mps_ext';
 GRANT SELECT ON mps_functions TO PUBLIC;
 
-SELECT is((SELECT count(*)::int FROM mps_functions WHERE schema = 'public'), 73,
-          'the 70 contract RPCs, verify_ledger, generate_daily_settlements and schedule_maintenance are in public');
+SELECT is((SELECT count(*)::int FROM mps_functions WHERE schema = 'public'), 74,
+          'the 70 contract RPCs and four more (verify_ledger, generate_daily_settlements, schedule_maintenance, create_transaction_partitions)');
 
 SELECT is_empty($$ SELECT name FROM mps_functions WHERE schema = 'public' AND NOT prosecdef $$,
                 'every public RPC is SECURITY DEFINER');
@@ -51,7 +51,7 @@ SELECT is_empty($$ SELECT c.oid::regclass::text
                      FROM pg_class c
                      JOIN pg_depend d ON d.objid = c.oid AND d.classid = 'pg_class'::regclass AND d.deptype = 'e'
                      JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'mps_ext'
-                    WHERE c.relkind = 'r' AND NOT c.relrowsecurity $$,
+                    WHERE c.relkind IN ('r', 'p') AND NOT c.relrowsecurity $$,
                 'every table has row level security');
 
 SELECT * FROM finish();

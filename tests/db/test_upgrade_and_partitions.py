@@ -1,0 +1,201 @@
+"""Schema versions and partitions: 0.1.0 installs, takes data, and `ALTER EXTENSION mps_ext
+UPDATE` brings it to a schema identical to a fresh install, with the data and the books
+intact; transactions are partitioned by month and still found through indexes."""
+
+import uuid
+from decimal import Decimal
+
+import psycopg
+import pytest
+
+from conftest import Shop
+from mps import Api, admin_connect
+
+OLD, NEW = "0.1.0", "0.2.0"
+
+# Data written the way 0.1.0 wrote it (its RPCs need its own library, so plain SQL here):
+# a member with a standard card, a recharge with an idempotency key, a payment with points
+# and a partial refund, spread over two months.
+OLD_DATA = """
+insert into member_profiles (id, name, phone) values ('11111111-1111-1111-1111-111111111111', 'Old Member', '0900');
+insert into member_cards (id, card_no, card_type, owner_member_id, balance, points, level, discount)
+values ('22222222-2222-2222-2222-222222222222', 'STD00000001', 'standard', '11111111-1111-1111-1111-111111111111',
+        70.00, 20, 0, 1.000);
+insert into card_bindings (card_id, member_id, role)
+values ('22222222-2222-2222-2222-222222222222', '11111111-1111-1111-1111-111111111111', 'owner');
+insert into merchants (id, code, name) values ('33333333-3333-3333-3333-333333333333', 'OLD-SHOP', 'Old Shop');
+insert into transactions (id, tx_no, tx_type, card_id, merchant_id, raw_amount, final_amount, points_earned, status,
+                          reason, payment_method, idempotency_key, created_at)
+values ('44444444-4444-4444-4444-444444444441', 'RCG0000000001', 'recharge', '22222222-2222-2222-2222-222222222222',
+        null, 100, 100, 0, 'completed', 'recharge', 'cash', 'old-recharge-key', now() - interval '40 days'),
+       ('44444444-4444-4444-4444-444444444442', 'PAY0000000002', 'payment', '22222222-2222-2222-2222-222222222222',
+        '33333333-3333-3333-3333-333333333333', 40, 40, 40, 'completed', null, 'balance', 'old-pay-key', now());
+insert into transactions (id, tx_no, tx_type, card_id, merchant_id, raw_amount, final_amount, points_earned, status,
+                          reason, payment_method, original_tx_id, created_at)
+values ('44444444-4444-4444-4444-444444444443', 'REF0000000003', 'refund', '22222222-2222-2222-2222-222222222222',
+        '33333333-3333-3333-3333-333333333333', 10, 10, -20, 'completed', 'PAY0000000002', 'balance',
+        '44444444-4444-4444-4444-444444444442', now());
+insert into point_ledger (card_id, tx_id, change, balance_before, balance_after, reason)
+values ('22222222-2222-2222-2222-222222222222', '44444444-4444-4444-4444-444444444442', 40, 0, 40, 'payment_earn'),
+       ('22222222-2222-2222-2222-222222222222', '44444444-4444-4444-4444-444444444443', -20, 40, 20, 'refund_reverse');
+update member_cards set issued_balance = 0 where id = '22222222-2222-2222-2222-222222222222';
+"""
+
+SCHEMA = """
+select 'column' as kind, c.table_schema || '.' || c.table_name || '.' || c.column_name || ' ' || c.data_type
+       || ' ' || c.is_nullable || ' ' || coalesce(c.column_default, '') as item
+  from information_schema.columns c where c.table_schema in ('public', 'audit', 'mps_internal')
+   and c.table_name not like 'transactions_p%'
+union all
+select 'function', p.oid::regprocedure::text || ' ' || pg_get_function_result(p.oid) || ' ' || p.prosecdef
+       || ' ' || coalesce(array_to_string(p.proconfig, ','), '') || ' ' || p.provolatile::text
+  from pg_proc p where p.pronamespace in ('public'::regnamespace, 'mps_internal'::regnamespace, 'mps_auth'::regnamespace)
+union all
+select 'index', indexdef from pg_indexes where schemaname in ('public', 'audit')
+union all
+select 'constraint', conrelid::regclass::text || ' ' || pg_get_constraintdef(oid)
+  from pg_constraint where connamespace in ('public'::regnamespace, 'audit'::regnamespace)
+union all
+select 'policy', tablename || ' ' || policyname || ' ' || qual from pg_policies
+union all
+select 'grant', grantee || ' ' || table_name || ' ' || privilege_type from information_schema.role_table_grants
+ where table_schema = 'public' and grantee in ('anon', 'authenticated', 'service_role')
+union all
+select 'execute', p.oid::regprocedure::text || ' ' || r.rolname
+  from pg_proc p, pg_roles r
+ where p.pronamespace = 'public'::regnamespace and r.rolname in ('anon', 'authenticated', 'service_role', 'mps_admin')
+   and has_function_privilege(r.oid, p.oid, 'EXECUTE')
+order by 1, 2
+"""
+
+
+def fresh(name, version=None):
+    with admin_connect("postgres") as conn:
+        conn.autocommit = True
+        conn.execute(f"drop database if exists {name} with (force)")
+        conn.execute(f"create database {name}")
+    with admin_connect(name) as conn:
+        conn.autocommit = True
+        conn.execute("create extension mps_ext" + (f" version '{version}'" if version else ""))
+        conn.execute("grant anon, authenticated, service_role to authenticator")
+
+
+def drop(name):
+    with admin_connect("postgres") as conn:
+        conn.autocommit = True
+        conn.execute(f"drop database if exists {name} with (force)")
+
+
+def test_upgrade_from_0_1_0_keeps_data_and_matches_a_fresh_install():
+    try:
+        fresh("mps_upgrade", OLD)
+        fresh("mps_fresh")
+        with admin_connect("mps_upgrade") as conn:
+            conn.autocommit = True
+            assert conn.execute("select extversion from pg_extension where extname = 'mps_ext'").fetchone() == \
+                {"extversion": OLD}
+            conn.execute(OLD_DATA)
+            conn.execute("alter extension mps_ext update")
+            assert conn.execute("select extversion from pg_extension where extname = 'mps_ext'").fetchone() == \
+                {"extversion": NEW}
+            assert conn.execute("select relkind from pg_class where oid = 'public.transactions'::regclass") \
+                .fetchone() == {"relkind": "p"}
+            rows = conn.execute("select tx_no, final_amount, points_earned from transactions order by tx_no").fetchall()
+            assert [(r["tx_no"], r["final_amount"], r["points_earned"]) for r in rows] == [
+                ("PAY0000000002", Decimal("40.00"), 40), ("RCG0000000001", Decimal("100.00"), 0),
+                ("REF0000000003", Decimal("10.00"), -20)]
+            assert conn.execute("select count(*) as n from tx_registry").fetchone()["n"] == 3
+            assert conn.execute("select * from verify_ledger()").fetchall() == []
+            upgraded = [r["item"] for r in conn.execute(SCHEMA).fetchall()]
+        with admin_connect("mps_fresh") as conn:
+            installed = [r["item"] for r in conn.execute(SCHEMA).fetchall()]
+        assert set(upgraded) ^ set(installed) == set()
+
+        # the upgraded database works. A key used before the upgrade is known as used (0.1.0
+        # kept no request fingerprint, so it cannot be replayed): never a second recharge.
+        api = Api("mps_upgrade")
+        try:
+            svc = api.as_service()
+            card = uuid.UUID("22222222-2222-2222-2222-222222222222")
+            with pytest.raises(psycopg.Error) as e:
+                svc.rows("user_recharge_card", p_card_id=card, p_amount=Decimal("100"), p_payment_method="cash",
+                         p_idempotency_key="old-recharge-key")
+            assert e.value.diag.message_primary == "IDEMPOTENCY_KEY_REUSED"
+            qr = svc.rows("rotate_card_qr", p_card_id=card)[0]["qr_plain"]
+            paid = svc.rows("merchant_charge_by_qr", p_merchant_code="OLD-SHOP", p_qr_plain=qr, p_raw_amount=Decimal("5"),
+                            p_idempotency_key="new-key")[0]
+            assert paid["final_amount"] == Decimal("5.00")
+            refund = svc.rows("merchant_refund_tx", p_merchant_code="OLD-SHOP", p_original_tx_no="PAY0000000002",
+                              p_refund_amount=Decimal("30"))[0]
+            assert refund["refunded_amount"] == Decimal("30.00")
+            assert svc.rows("get_member_cards", p_member_id=uuid.UUID("11111111-1111-1111-1111-111111111111"))[0][
+                "balance"] == Decimal("95.00")  # 70 − 5 + 30
+        finally:
+            api.close()
+        with admin_connect("mps_upgrade") as conn:
+            assert conn.execute("select * from verify_ledger()").fetchall() == []
+    finally:
+        drop("mps_upgrade")
+        drop("mps_fresh")
+
+
+def test_transactions_are_partitioned_by_month_and_indexed(api, admin_sql, member, merchant):
+    partitions = admin_sql.execute(
+        "select c.relnamespace::regnamespace::text as schema, c.relname, pg_get_expr(c.relpartbound, c.oid) as bound"
+        "  from pg_inherits i join pg_class c on c.oid = i.inhrelid"
+        " where i.inhparent = 'public.transactions'::regclass order by c.relname").fetchall()
+    names = [p["relname"] for p in partitions]
+    assert "transactions_default" in names and len(names) >= 5  # this month, 3 ahead, default
+    assert all(p["schema"] == "mps_internal" for p in partitions)
+    assert api.as_service().scalar("create_transaction_partitions", p_months_ahead=5) == 2
+    assert api.as_service().scalar("create_transaction_partitions", p_months_ahead=5) == 0
+
+    shop = Shop(api, member, merchant)
+    paid = shop.charge(Decimal("12"))
+    # tx_no stays unique across partitions: through the registry
+    with pytest.raises(Exception):
+        admin_sql.execute("insert into tx_registry (tx_no, tx_id) values (%s, gen_random_uuid())", (paid["tx_no"],))
+    # rows for a month without a partition wait in the default one and move when it is made
+    admin_sql.execute("update transactions set created_at = now() + interval '9 months' where id = %s",
+                      (paid["tx_id"],))
+    where = admin_sql.execute("select tableoid::regclass::text as p from transactions where id = %s",
+                              (paid["tx_id"],)).fetchone()["p"]
+    assert where == "mps_internal.transactions_default"
+    api.as_service().scalar("create_transaction_partitions", p_months_ahead=10)
+    where = admin_sql.execute("select tableoid::regclass::text as p from transactions where id = %s",
+                              (paid["tx_id"],)).fetchone()["p"]
+    assert where.startswith("mps_internal.transactions_p")
+    admin_sql.execute("update transactions set created_at = now() where id = %s", (paid["tx_id"],))
+
+    # plans on realistic volumes: 20,000 movements over 200 cards and 50 merchants in this
+    # month's partition, rolled back afterwards
+    with admin_connect(admin_sql.info.dbname) as conn:
+        conn.execute("insert into member_cards (card_no, card_type) select 'PLAN' || g, 'standard'"
+                     " from generate_series(1, 200) g")
+        conn.execute("insert into merchants (code, name) select 'PLANM' || g, 'Plan' from generate_series(1, 50) g")
+        conn.execute("insert into transactions (tx_no, tx_type, card_id, merchant_id, raw_amount, final_amount,"
+                     "                          status, created_at)"
+                     " select 'PLANTX' || g, 'payment', c.id, m.id, 1, 1, 'completed', date_trunc('month', now())"
+                     "   from generate_series(1, 20000) g"
+                     "   join (select id, row_number() over () - 1 as n from member_cards where card_no like 'PLAN%') c"
+                     "     on c.n = g % 200"
+                     "   join (select id, row_number() over () - 1 as n from merchants where code like 'PLANM%') m"
+                     "     on m.n = g % 50")
+        conn.execute("analyze transactions")
+        card = conn.execute("select id from member_cards where card_no = 'PLAN7'").fetchone()["id"]
+        shop_id = conn.execute("select id from merchants where code = 'PLANM7'").fetchone()["id"]
+        this_month = conn.execute("select 'transactions_p' || to_char(now() at time zone 'UTC', 'YYYYMM') as p") \
+            .fetchone()["p"]
+        for query, arg, index in [
+            ("select id from transactions where card_id = %s order by created_at desc limit 20", card,
+             "card_id_created_at_idx"),
+            ("select id from transactions where merchant_id = %s and created_at >= now() - interval '40 days'",
+             shop_id, "merchant_id_created_at_idx"),
+        ]:
+            lines = [r["QUERY PLAN"] for r in conn.execute("explain " + query, (arg,)).fetchall()]
+            plan = "\n".join(lines)
+            # the partition holding the rows is read through its copy of idx_tx_card_time /
+            # idx_tx_merchant_time (empty partitions may be scanned sequentially: they are empty)
+            scans = [l for l in lines if f"on {this_month} " in l]
+            assert scans and not any("Seq Scan" in l for l in scans) and f"{this_month}_{index}" in plan, plan
+        conn.rollback()
