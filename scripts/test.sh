@@ -33,6 +33,7 @@ if tar -tzf "$TARBALL" | grep -q 'lib/postgresql/15/lib/mps_ext.so$' \
 else
     echo "    $TARBALL lacks files" >&2
 fi
+start_cluster test "${MPS_TEST_PORT:-5489}"
 trap stop_cluster EXIT
 
 log "layer 2: database tests"

@@ -9,9 +9,9 @@ use pgrx::prelude::*;
 
 mod auth;
 mod error;
+mod rpc;
 mod settings;
 mod store;
-mod rpc;
 
 pub use mps_domain as domain;
 
@@ -36,11 +36,7 @@ extension_sql_file!(
     requires = ["bootstrap", rpc::numbering::member_no, rpc::numbering::tx_no]
 );
 extension_sql_file!("../sql/11_indexes.sql", name = "indexes", requires = ["tables"]);
-extension_sql_file!(
-    "../sql/12_triggers.sql",
-    name = "triggers",
-    requires = ["tables", rpc::numbering::card_no]
-);
+extension_sql_file!("../sql/12_triggers.sql", name = "triggers", requires = ["tables", rpc::numbering::card_no]);
 extension_sql_file!("../sql/13_seed.sql", name = "seed", requires = ["tables"]);
 extension_sql_file!(
     "../sql/14_partitions.sql",
@@ -50,7 +46,13 @@ extension_sql_file!(
 extension_sql_file!(
     "../sql/20_rls.sql",
     name = "rls",
-    requires = ["tables", "partitions", rpc::policy::caller_member_id, rpc::policy::caller_merchant_id, rpc::policy::caller_is_super_admin]
+    requires = [
+        "tables",
+        "partitions",
+        rpc::policy::caller_member_id,
+        rpc::policy::caller_merchant_id,
+        rpc::policy::caller_is_super_admin
+    ]
 );
 extension_sql_file!(
     "../sql/30_api_identity.sql",

@@ -66,8 +66,9 @@ pub fn authenticate(kind: AccountKind, account: Option<LoginAccount>, password: 
 const WORKER_FUNCTION: &str = "mps_login_failure_worker";
 
 fn record_failure(kind: AccountKind, account_id: Uuid) -> MpsResult<()> {
-    let unavailable =
-        |why: &str| MpsError::new(ErrorCode::LoginGuardUnavailable, format!("the failed login could not be recorded: {why}"));
+    let unavailable = |why: &str| {
+        MpsError::new(ErrorCode::LoginGuardUnavailable, format!("the failed login could not be recorded: {why}"))
+    };
     let database = unsafe { pg_sys::MyDatabaseId };
     let worker = BackgroundWorkerBuilder::new("mps_ext login failure")
         .set_library("mps_ext")

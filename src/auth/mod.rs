@@ -14,10 +14,18 @@ use pgrx::datum::Uuid;
 pub enum Caller {
     Anonymous,
     /// `auth_user` is the JWT user, if the admin came through one.
-    SuperAdmin { auth_user: Option<Uuid> },
+    SuperAdmin {
+        auth_user: Option<Uuid>,
+    },
     /// `auth_user` is the staff member's JWT user; None for the merchant's own session.
-    Merchant { merchant_id: Uuid, auth_user: Option<Uuid> },
-    Member { member_id: Uuid, auth_user: Option<Uuid> },
+    Merchant {
+        merchant_id: Uuid,
+        auth_user: Option<Uuid>,
+    },
+    Member {
+        member_id: Uuid,
+        auth_user: Option<Uuid>,
+    },
 }
 
 impl Caller {
@@ -45,9 +53,9 @@ impl Caller {
     pub fn auth_user(&self) -> Option<Uuid> {
         match *self {
             Caller::Anonymous => None,
-            Caller::SuperAdmin { auth_user } | Caller::Merchant { auth_user, .. } | Caller::Member { auth_user, .. } => {
-                auth_user
-            }
+            Caller::SuperAdmin { auth_user }
+            | Caller::Merchant { auth_user, .. }
+            | Caller::Member { auth_user, .. } => auth_user,
         }
     }
 
@@ -76,10 +84,9 @@ impl Caller {
             Caller::SuperAdmin { .. } => Ok(()),
             Caller::Member { member_id: me, .. } if me == member_id => Ok(()),
             Caller::Anonymous => Err(not_authenticated("super_admin or the member")),
-            _ => Err(MpsError::new(
-                ErrorCode::PermissionDenied,
-                "only a super admin or the member themself may do this",
-            )),
+            _ => {
+                Err(MpsError::new(ErrorCode::PermissionDenied, "only a super admin or the member themself may do this"))
+            }
         }
     }
 

@@ -62,14 +62,19 @@ pub fn check_grant(actor: BindingActor, role: CardRole) -> MpsResult<()> {
         (BindingActor::SuperAdmin | BindingActor::CardManager, _) => Ok(()),
         (BindingActor::SelfMember, CardRole::Member | CardRole::Viewer) => Ok(()),
         (BindingActor::SelfMember, _) => denied("a member binding themself gets at most role member"),
-        (BindingActor::Other, _) => denied("only the member themself, the card's owner or admin, or a super admin may do this"),
+        (BindingActor::Other, _) => {
+            denied("only the member themself, the card's owner or admin, or a super admin may do this")
+        }
     }
 }
 
 /// May `actor` remove a binding? The owner binding is never removed.
 pub fn check_removal(actor: BindingActor, bound_role: CardRole) -> MpsResult<()> {
     if bound_role == CardRole::Owner {
-        return Err(MpsError::new(ErrorCode::CannotRemoveLastOwner, "the owner's binding cannot be removed or changed"));
+        return Err(MpsError::new(
+            ErrorCode::CannotRemoveLastOwner,
+            "the owner's binding cannot be removed or changed",
+        ));
     }
     match actor {
         BindingActor::Other => Err(MpsError::new(
@@ -130,7 +135,10 @@ mod tests {
 
     #[test]
     fn owner_binding_is_never_removed() {
-        assert_eq!(check_removal(BindingActor::SuperAdmin, CardRole::Owner).unwrap_err().code, ErrorCode::CannotRemoveLastOwner);
+        assert_eq!(
+            check_removal(BindingActor::SuperAdmin, CardRole::Owner).unwrap_err().code,
+            ErrorCode::CannotRemoveLastOwner
+        );
         assert!(check_removal(BindingActor::SelfMember, CardRole::Member).is_ok());
         assert_eq!(check_removal(BindingActor::Other, CardRole::Member).unwrap_err().code, ErrorCode::PermissionDenied);
     }

@@ -22,7 +22,9 @@ pub struct RequestFacts<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
     /// Supabase's server-side key: a super admin. `sub` is kept for the audit trail.
-    ServiceRole { sub: Option<Uuid> },
+    ServiceRole {
+        sub: Option<Uuid>,
+    },
     /// A JWT user, to be looked up in admin_users, merchant_users and member_profiles.
     JwtUser(Uuid),
     /// psql as a superuser or a member of `mps_admin`, without claims: a super admin.
@@ -85,7 +87,10 @@ mod tests {
     #[test]
     fn postgrest_anon_and_service_role() {
         assert_eq!(identify(&facts("anon", false, Some(r#"{"role":"anon"}"#))), Source::Anonymous);
-        assert_eq!(identify(&facts("service_role", false, Some(r#"{"role":"service_role"}"#))), Source::ServiceRole { sub: None });
+        assert_eq!(
+            identify(&facts("service_role", false, Some(r#"{"role":"service_role"}"#))),
+            Source::ServiceRole { sub: None }
+        );
     }
 
     #[test]

@@ -33,16 +33,31 @@ mod tests {
     use rust_decimal::prelude::FromStr;
 
     fn seed() -> Vec<Level> {
-        let l = |level, min, max, d: &str| Level { level, min_points: min, max_points: max, discount: Decimal::from_str(d).unwrap() };
-        vec![l(0, 0, Some(999), "1.000"), l(1, 1000, Some(4999), "0.950"), l(2, 5000, Some(9999), "0.900"), l(3, 10000, None, "0.850")]
+        let l = |level, min, max, d: &str| Level {
+            level,
+            min_points: min,
+            max_points: max,
+            discount: Decimal::from_str(d).unwrap(),
+        };
+        vec![
+            l(0, 0, Some(999), "1.000"),
+            l(1, 1000, Some(4999), "0.950"),
+            l(2, 5000, Some(9999), "0.900"),
+            l(3, 10000, None, "0.850"),
+        ]
     }
 
     #[test]
     fn contract_table() {
         let levels = seed();
-        for (points, level, discount) in
-            [(999, 0, "1.000"), (1000, 1, "0.950"), (4999, 1, "0.950"), (5000, 2, "0.900"), (10000, 3, "0.850"), (-5, 0, "1")]
-        {
+        for (points, level, discount) in [
+            (999, 0, "1.000"),
+            (1000, 1, "0.950"),
+            (4999, 1, "0.950"),
+            (5000, 2, "0.900"),
+            (10000, 3, "0.850"),
+            (-5, 0, "1"),
+        ] {
             let s = standing(points, &levels);
             assert_eq!(s.level, level, "points {points}");
             assert_eq!(s.discount, Decimal::from_str(discount).unwrap(), "points {points}");

@@ -3,8 +3,8 @@
 
 pub mod cards;
 pub mod error;
-pub mod identity;
 pub mod idempotency;
+pub mod identity;
 pub mod levels;
 pub mod login;
 pub mod money;

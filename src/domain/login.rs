@@ -23,11 +23,8 @@ impl Attempts {
         let fresh_window = self.failed_count == 0 || now - self.window_started_at >= WINDOW_SECS;
         let (failed_count, window_started_at) =
             if fresh_window { (1, now) } else { (self.failed_count + 1, self.window_started_at) };
-        let locked_until = if failed_count >= MAX_FAILURES {
-            Some(now + LOCK_SECS)
-        } else {
-            self.locked_until.filter(|&t| now < t)
-        };
+        let locked_until =
+            if failed_count >= MAX_FAILURES { Some(now + LOCK_SECS) } else { self.locked_until.filter(|&t| now < t) };
         Attempts { failed_count, window_started_at, locked_until }
     }
 }

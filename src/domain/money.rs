@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 /// The largest value numeric(12,2) holds.
 pub fn max_amount() -> Decimal {
-    Decimal::new(9_999_999_999_99, 2)
+    Decimal::new(999_999_999_999, 2)
 }
 
 /// Rounds to cents, half away from zero, and always shows two decimals (100 → 100.00).
@@ -27,7 +27,8 @@ pub fn parse_numeric(text: &str) -> Option<Decimal> {
 /// (or zero when `allow_zero`) and within numeric(12,2). `code` is the RPC's own error.
 pub fn amount(raw: Option<&str>, code: ErrorCode, argument: &str, allow_zero: bool) -> MpsResult<Decimal> {
     let raw = raw.ok_or_else(|| MpsError::new(code, format!("{argument} is required")))?;
-    let value = parse_numeric(raw).ok_or_else(|| MpsError::new(code, format!("{argument} = {raw} is not an amount")))?;
+    let value =
+        parse_numeric(raw).ok_or_else(|| MpsError::new(code, format!("{argument} = {raw} is not an amount")))?;
     let rounded = round_cents(value);
     if rounded < Decimal::ZERO || (rounded.is_zero() && !allow_zero) {
         let bound = if allow_zero { "negative" } else { "not positive" };
@@ -41,7 +42,8 @@ pub fn amount(raw: Option<&str>, code: ErrorCode, argument: &str, allow_zero: bo
 
 /// A discount multiplier argument: within [0, 1], rounded to 3 decimals half away from zero.
 pub fn discount(raw: &str, argument: &str) -> MpsResult<Decimal> {
-    let invalid = || MpsError::new(ErrorCode::InvalidDiscount, format!("{argument} = {raw} is not between 0.000 and 1.000"));
+    let invalid =
+        || MpsError::new(ErrorCode::InvalidDiscount, format!("{argument} = {raw} is not between 0.000 and 1.000"));
     let value = parse_numeric(raw).ok_or_else(invalid)?;
     let rounded = value.round_dp_with_strategy(3, RoundingStrategy::MidpointAwayFromZero);
     if rounded < Decimal::ZERO || rounded > Decimal::ONE {

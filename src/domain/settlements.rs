@@ -15,7 +15,10 @@ pub fn check_period(start_before_end: bool) -> MpsResult<()> {
 /// The total to settle: payments minus refunds; an empty or net-negative period is refused.
 pub fn check_totals(tx_count: i64, total: Decimal) -> MpsResult<()> {
     if tx_count == 0 {
-        return Err(MpsError::new(ErrorCode::NoTransactionsInPeriod, "the merchant has no settled movement in the period"));
+        return Err(MpsError::new(
+            ErrorCode::NoTransactionsInPeriod,
+            "the merchant has no settled movement in the period",
+        ));
     }
     if total < Decimal::ZERO {
         return Err(MpsError::new(
@@ -44,8 +47,18 @@ mod tests {
         assert!(check_transition("pending", "settled").is_ok());
         assert!(check_transition("pending", "failed").is_ok());
         assert!(check_transition("settled", "paid").is_ok());
-        for (from, to) in [("pending", "paid"), ("paid", "pending"), ("failed", "settled"), ("settled", "pending"), ("pending", "pending")] {
-            assert_eq!(check_transition(from, to).unwrap_err().code, ErrorCode::InvalidStatusTransition, "{from}->{to}");
+        for (from, to) in [
+            ("pending", "paid"),
+            ("paid", "pending"),
+            ("failed", "settled"),
+            ("settled", "pending"),
+            ("pending", "pending"),
+        ] {
+            assert_eq!(
+                check_transition(from, to).unwrap_err().code,
+                ErrorCode::InvalidStatusTransition,
+                "{from}->{to}"
+            );
         }
     }
 
@@ -53,7 +66,10 @@ mod tests {
     fn totals_and_periods() {
         assert_eq!(check_period(false).unwrap_err().code, ErrorCode::InvalidPeriod);
         assert_eq!(check_totals(0, Decimal::ZERO).unwrap_err().code, ErrorCode::NoTransactionsInPeriod);
-        assert_eq!(check_totals(2, Decimal::from_str("-0.01").unwrap()).unwrap_err().code, ErrorCode::NegativeSettlementAmount);
+        assert_eq!(
+            check_totals(2, Decimal::from_str("-0.01").unwrap()).unwrap_err().code,
+            ErrorCode::NegativeSettlementAmount
+        );
         assert!(check_totals(4, Decimal::from_str("0.40").unwrap()).is_ok());
         assert!(check_totals(2, Decimal::ZERO).is_ok());
     }

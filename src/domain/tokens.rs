@@ -28,10 +28,7 @@ pub fn digest(token: &str) -> String {
 /// Whether `s` has the shape of a token this system issues. Lets callers reject junk
 /// before touching the database.
 pub fn is_well_formed(s: &str) -> bool {
-    s.len() == TOKEN_LEN
-        && base64::engine::general_purpose::STANDARD
-            .decode(s)
-            .is_ok_and(|b| b.len() == TOKEN_BYTES)
+    s.len() == TOKEN_LEN && base64::engine::general_purpose::STANDARD.decode(s).is_ok_and(|b| b.len() == TOKEN_BYTES)
 }
 
 #[cfg(test)]

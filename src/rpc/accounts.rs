@@ -123,10 +123,9 @@ pub(super) fn duplicate_error(taken: Option<Taken>, phone: Option<&str>, email: 
         Some(Taken::Email) => {
             MpsError::new(ErrorCode::DuplicateEmail, format!("email {} belongs to another member", email.unwrap_or("")))
         }
-        Some(Taken::ExternalLink | Taken::AuthUser) | None => MpsError::new(
-            ErrorCode::ExternalIdAlreadyBound,
-            "the external identity is already bound to another member",
-        ),
+        Some(Taken::ExternalLink | Taken::AuthUser) | None => {
+            MpsError::new(ErrorCode::ExternalIdAlreadyBound, "the external identity is already bound to another member")
+        }
     }
 }
 

@@ -25,7 +25,12 @@ fn set_member_status(caller: &Caller, member_id: Uuid, status: &str, action: &st
     Ok(true)
 }
 
-fn set_merchant_status(p_merchant_id: Option<Uuid>, status: &str, action: &str, p_session_id: Option<&str>) -> MpsResult<bool> {
+fn set_merchant_status(
+    p_merchant_id: Option<Uuid>,
+    status: &str,
+    action: &str,
+    p_session_id: Option<&str>,
+) -> MpsResult<bool> {
     let caller = auth::resolve(p_session_id)?;
     caller.require_super_admin()?;
     let merchant_id = required(p_merchant_id, "p_merchant_id")?;
@@ -36,23 +41,26 @@ fn set_merchant_status(p_merchant_id: Option<Uuid>, status: &str, action: &str, 
     Ok(true)
 }
 
+fn admin_member_status(
+    p_member_id: Option<Uuid>,
+    status: &str,
+    action: &str,
+    p_session_id: Option<&str>,
+) -> MpsResult<bool> {
+    let caller = auth::resolve(p_session_id)?;
+    caller.require_super_admin()?;
+    set_member_status(&caller, required(p_member_id, "p_member_id")?, status, action)
+}
+
 /// A suspended member can neither log in nor move money; their sessions stop working.
 #[pg_extern(schema = "mps_internal")]
 fn admin_suspend_member(p_member_id: Option<Uuid>, p_session_id: Option<&str>) -> bool {
-    rpc(|| {
-        let caller = auth::resolve(p_session_id)?;
-        caller.require_super_admin()?;
-        set_member_status(&caller, required(p_member_id, "p_member_id")?, "suspended", "MEMBER_SUSPEND")
-    })
+    rpc(|| admin_member_status(p_member_id, "suspended", "MEMBER_SUSPEND", p_session_id))
 }
 
 #[pg_extern(schema = "mps_internal")]
 fn admin_activate_member(p_member_id: Option<Uuid>, p_session_id: Option<&str>) -> bool {
-    rpc(|| {
-        let caller = auth::resolve(p_session_id)?;
-        caller.require_super_admin()?;
-        set_member_status(&caller, required(p_member_id, "p_member_id")?, "active", "MEMBER_ACTIVATE")
-    })
+    rpc(|| admin_member_status(p_member_id, "active", "MEMBER_ACTIVATE", p_session_id))
 }
 
 #[pg_extern(schema = "mps_internal")]
@@ -66,7 +74,13 @@ fn admin_activate_merchant(p_merchant_id: Option<Uuid>, p_session_id: Option<&st
 }
 
 /// Changes the given fields (NULL keeps one). A phone or email of another member is refused.
-fn update_member(caller: &Caller, member_id: Uuid, name: Option<&str>, phone: Option<&str>, email: Option<&str>) -> MpsResult<bool> {
+fn update_member(
+    caller: &Caller,
+    member_id: Uuid,
+    name: Option<&str>,
+    phone: Option<&str>,
+    email: Option<&str>,
+) -> MpsResult<bool> {
     let (name, phone, email) = (optional_text(name), optional_text(phone), optional_text(email));
     lock_contact(phone, email);
     if let Some(taken) = store::members::taken_by_other(member_id, phone, email) {
@@ -75,7 +89,12 @@ fn update_member(caller: &Caller, member_id: Uuid, name: Option<&str>, phone: Op
     if !store::members::update_contact(member_id, name, phone, email) {
         return Err(member_not_found(member_id));
     }
-    caller.audit("UPDATE_MEMBER", "member_profiles", Some(member_id), json!({ "name": name, "phone": phone, "email": email }));
+    caller.audit(
+        "UPDATE_MEMBER",
+        "member_profiles",
+        Some(member_id),
+        json!({ "name": name, "phone": phone, "email": email }),
+    );
     Ok(true)
 }
 
@@ -113,7 +132,11 @@ fn update_member_by_identifier(
 
 /// Password rules apply here too (the original accepted one-character passwords, W13).
 #[pg_extern(schema = "mps_internal")]
-fn set_member_password_by_identifier(p_identifier: Option<&str>, p_new_password: Option<&str>, p_session_id: Option<&str>) -> bool {
+fn set_member_password_by_identifier(
+    p_identifier: Option<&str>,
+    p_new_password: Option<&str>,
+    p_session_id: Option<&str>,
+) -> bool {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         caller.require_super_admin()?;
@@ -122,7 +145,11 @@ fn set_member_password_by_identifier(p_identifier: Option<&str>, p_new_password:
 }
 
 #[pg_extern(schema = "mps_internal")]
-fn toggle_member_status_by_identifier(p_identifier: Option<&str>, p_new_status: Option<&str>, p_session_id: Option<&str>) -> bool {
+fn toggle_member_status_by_identifier(
+    p_identifier: Option<&str>,
+    p_new_status: Option<&str>,
+    p_session_id: Option<&str>,
+) -> bool {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         caller.require_super_admin()?;
@@ -133,7 +160,11 @@ fn toggle_member_status_by_identifier(p_identifier: Option<&str>, p_new_status: 
 
 /// Sets any card status (an administrator's override); corporate discounts follow.
 #[pg_extern(schema = "mps_internal")]
-fn toggle_card_status_by_card_no(p_card_no: Option<&str>, p_new_status: Option<&str>, p_session_id: Option<&str>) -> bool {
+fn toggle_card_status_by_card_no(
+    p_card_no: Option<&str>,
+    p_new_status: Option<&str>,
+    p_session_id: Option<&str>,
+) -> bool {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         caller.require_super_admin()?;
@@ -141,7 +172,8 @@ fn toggle_card_status_by_card_no(p_card_no: Option<&str>, p_new_status: Option<&
         let card_no = p_card_no.unwrap_or_default();
         let card_id = store::cards::find_by_card_no(card_no)
             .ok_or_else(|| MpsError::new(ErrorCode::CardNotFound, format!("no card {card_no:?}")))?;
-        let card = store::cards::lock(card_id).ok_or_else(|| MpsError::new(ErrorCode::CardNotFound, "the card is gone"))?;
+        let card =
+            store::cards::lock(card_id).ok_or_else(|| MpsError::new(ErrorCode::CardNotFound, "the card is gone"))?;
         store::cards::set_status(card_id, status);
         if card.card_type == "corporate" {
             super::cards::refresh_bound_members(card_id);

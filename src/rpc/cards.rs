@@ -49,7 +49,9 @@ fn binding_actor(caller: &Caller, card_id: Uuid, member_id: Uuid) -> MpsResult<B
     match *caller {
         Caller::Anonymous => Err(MpsError::new(ErrorCode::NotAuthenticated, "log in to change card bindings")),
         Caller::SuperAdmin { .. } => Ok(BindingActor::SuperAdmin),
-        Caller::Member { .. } if caller_role(caller, card_id).is_some_and(CardRole::manages) => Ok(BindingActor::CardManager),
+        Caller::Member { .. } if caller_role(caller, card_id).is_some_and(CardRole::manages) => {
+            Ok(BindingActor::CardManager)
+        }
         Caller::Member { member_id: me, .. } if me == member_id => Ok(BindingActor::SelfMember),
         _ => Ok(BindingActor::Other),
     }
@@ -79,7 +81,8 @@ fn issue_card(
     expires_at: Option<TimestampWithTimeZone>,
 ) -> MpsResult<Uuid> {
     let owner = required(owner, "p_owner_member_id")?;
-    let balance = money::amount(Some(initial_balance.unwrap_or("0")), ErrorCode::InvalidAmount, "p_initial_balance", true)?;
+    let balance =
+        money::amount(Some(initial_balance.unwrap_or("0")), ErrorCode::InvalidAmount, "p_initial_balance", true)?;
     if !store::members::exists(owner) {
         return Err(member_not_found(owner));
     }
@@ -172,9 +175,9 @@ fn bind_member_to_card(
         let actor = binding_actor(&caller, card_id, member_id)?;
         cards::check_grant(actor, role)?;
 
-        let card = store::cards::lock(card_id)
-            .filter(|c| c.status == "active")
-            .ok_or_else(|| MpsError::new(ErrorCode::CardNotFoundOrInactive, format!("no active card with id {card_id}")))?;
+        let card = store::cards::lock(card_id).filter(|c| c.status == "active").ok_or_else(|| {
+            MpsError::new(ErrorCode::CardNotFoundOrInactive, format!("no active card with id {card_id}"))
+        })?;
         if !store::members::lock(member_id) {
             return Err(member_not_found(member_id));
         }
@@ -184,7 +187,12 @@ fn bind_member_to_card(
         }
         store::cards::upsert_binding(card_id, member_id, role.as_str());
         refresh_corporate_discount(member_id);
-        caller.audit("BIND_CARD", "member_cards", Some(card_id), json!({ "member_id": member_id.to_string(), "role": role.as_str() }));
+        caller.audit(
+            "BIND_CARD",
+            "member_cards",
+            Some(card_id),
+            json!({ "member_id": member_id.to_string(), "role": role.as_str() }),
+        );
         Ok(true)
     })
 }
@@ -244,7 +252,9 @@ fn get_card_bindings(
         store::cards::get(card_id).ok_or_else(|| card_not_found(card_id))?;
         require_card_access(&caller, card_id)?;
         let only = match caller {
-            Caller::Member { member_id, .. } if !caller_role(&caller, card_id).is_some_and(CardRole::manages) => Some(member_id),
+            Caller::Member { member_id, .. } if !caller_role(&caller, card_id).is_some_and(CardRole::manages) => {
+                Some(member_id)
+            }
             _ => None,
         };
         Ok(TableIterator::once((card_id, only)))
@@ -285,8 +295,12 @@ fn get_member_cards(p_member_id: Option<Uuid>, p_session_id: Option<&str>) -> Uu
         let member_id = match (p_member_id, caller) {
             (Some(id), _) => id,
             (None, Caller::Member { member_id, .. }) => member_id,
-            (None, Caller::Anonymous) => return Err(MpsError::new(ErrorCode::NotAuthenticated, "log in to list your cards")),
-            (None, _) => return Err(MpsError::new(ErrorCode::MemberNotFound, "p_member_id is required for this caller")),
+            (None, Caller::Anonymous) => {
+                return Err(MpsError::new(ErrorCode::NotAuthenticated, "log in to list your cards"))
+            }
+            (None, _) => {
+                return Err(MpsError::new(ErrorCode::MemberNotFound, "p_member_id is required for this caller"))
+            }
         };
         caller.require_admin_or_member(member_id)?;
         if !store::members::exists(member_id) {

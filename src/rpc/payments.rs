@@ -54,7 +54,10 @@ fn earlier_request(
         let Some(value) = value else { continue };
         if let Some(earlier) = store::transactions::find_earlier(operation, scope, kind, value) {
             if earlier.fingerprint.as_deref() != Some(fingerprint) {
-                return Err(MpsError::new(reused, format!("{value:?} was used by {} with other parameters", earlier.tx_no)));
+                return Err(MpsError::new(
+                    reused,
+                    format!("{value:?} was used by {} with other parameters", earlier.tx_no),
+                ));
             }
             return Ok(Some(earlier));
         }
@@ -77,7 +80,12 @@ fn check_card_can_move_money(card: &MoneyCard) -> MpsResult<()> {
 }
 
 /// The card's new balance and points, with the level they reach.
-fn card_change(card: &MoneyCard, balance_delta: Decimal, points: i32, ledger_reason: Option<&'static str>) -> CardChange {
+fn card_change(
+    card: &MoneyCard,
+    balance_delta: Decimal,
+    points: i32,
+    ledger_reason: Option<&'static str>,
+) -> CardChange {
     let standing = levels::standing(i64::from(points), &store::levels::active());
     CardChange {
         balance_delta,
@@ -113,22 +121,32 @@ fn merchant_charge_by_qr(
     p_tag: Option<JsonB>,
     p_external_order_id: Option<&str>,
     p_session_id: Option<&str>,
-) -> TableIterator<'static, (
-    name!(tx_id, Uuid),
-    name!(tx_no, String),
-    name!(card_id, Uuid),
-    name!(final_amount, AnyNumeric),
-    name!(discount, AnyNumeric),
-)> {
+) -> TableIterator<
+    'static,
+    (
+        name!(tx_id, Uuid),
+        name!(tx_no, String),
+        name!(card_id, Uuid),
+        name!(final_amount, AnyNumeric),
+        name!(discount, AnyNumeric),
+    ),
+> {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
-        let raw = money::amount(p_raw_amount.map(|n| n.to_string()).as_deref(), ErrorCode::InvalidPrice, "p_raw_amount", false)?;
+        let raw = money::amount(
+            p_raw_amount.map(|n| n.to_string()).as_deref(),
+            ErrorCode::InvalidPrice,
+            "p_raw_amount",
+            false,
+        )?;
         let merchant_id = authorize_merchant(&caller, p_merchant_code)?;
         let key = optional_text(p_idempotency_key);
         let order = optional_text(p_external_order_id);
         let qr_digest = tokens::digest(p_qr_plain.unwrap_or_default());
         let fingerprint = idempotency::fingerprint(&["payment", &raw.to_string(), &qr_digest, order.unwrap_or("")]);
-        let row = |r: Recorded| TableIterator::once((r.tx_id, r.tx_no, r.card_id, numeric(r.final_amount), numeric(r.discount)));
+        let row = |r: Recorded| {
+            TableIterator::once((r.tx_id, r.tx_no, r.card_id, numeric(r.final_amount), numeric(r.discount)))
+        };
         let earlier = earlier_request("payment", merchant_id, key, order, &fingerprint)?;
         if let Some(earlier) = earlier {
             return Ok(row(earlier));
@@ -152,28 +170,39 @@ fn merchant_charge_by_qr(
         let points = card.points + charge.points;
         let ledger = (card.card.card_type == "standard").then_some("payment_earn");
         let audit = json!({ "merchant": p_merchant_code, "final": charge.final_amount.to_string(), "card_id": card_id.to_string() });
-        let (tx_id, tx_no) = store::transactions::record(&NewTx {
-            tx_type: "payment",
-            card_id,
-            merchant_id: Some(merchant_id),
-            raw_amount: raw,
-            discount: charge.discount,
-            final_amount: charge.final_amount,
-            points_earned: charge.points,
-            reason: None,
-            payment_method: Some("balance"),
-            external_order_id: order,
-            idempotency_key: key,
-            original_tx_id: None,
-            processed_by: caller.auth_user(),
-            tag: tag_of(p_tag),
-            fingerprint: Some(fingerprint),
-            request_scope: Some(("payment", merchant_id)),
-        }, &card_change(&card, -charge.final_amount, points, ledger), &actor(&caller, "PAYMENT", audit));
+        let (tx_id, tx_no) = store::transactions::record(
+            &NewTx {
+                tx_type: "payment",
+                card_id,
+                merchant_id: Some(merchant_id),
+                raw_amount: raw,
+                discount: charge.discount,
+                final_amount: charge.final_amount,
+                points_earned: charge.points,
+                reason: None,
+                payment_method: Some("balance"),
+                external_order_id: order,
+                idempotency_key: key,
+                original_tx_id: None,
+                processed_by: caller.auth_user(),
+                tag: tag_of(p_tag),
+                fingerprint: Some(fingerprint),
+                request_scope: Some(("payment", merchant_id)),
+            },
+            &card_change(&card, -charge.final_amount, points, ledger),
+            &actor(&caller, "PAYMENT", audit),
+        );
         if settings::qr_single_use() {
             store::qr::revoke(card_id);
         }
-        Ok(row(Recorded { tx_id, tx_no, card_id, final_amount: charge.final_amount, discount: charge.discount, fingerprint: None }))
+        Ok(row(Recorded {
+            tx_id,
+            tx_no,
+            card_id,
+            final_amount: charge.final_amount,
+            discount: charge.discount,
+            fingerprint: None,
+        }))
     })
 }
 
@@ -222,24 +251,28 @@ fn merchant_refund_tx(
         let points = card.points - reversed;
         let ledger = (reversed > 0).then_some("refund_reverse");
         let audit = json!({ "merchant": p_merchant_code, "amount": amount.to_string(), "original": original.tx_no });
-        let (refund_id, refund_no) = store::transactions::record(&NewTx {
-            tx_type: "refund",
-            card_id: original.card_id,
-            merchant_id: Some(merchant_id),
-            raw_amount: amount,
-            discount: Decimal::new(1000, 3),
-            final_amount: amount,
-            points_earned: -reversed,
-            reason: Some(&original.tx_no),
-            payment_method: original.payment_method.as_deref(),
-            external_order_id: None,
-            idempotency_key: None,
-            original_tx_id: Some(original.id),
-            processed_by: caller.auth_user(),
-            tag: tag_of(p_tag),
-            fingerprint: None,
-            request_scope: None,
-        }, &card_change(&card, amount, points, ledger), &actor(&caller, "REFUND", audit));
+        let (refund_id, refund_no) = store::transactions::record(
+            &NewTx {
+                tx_type: "refund",
+                card_id: original.card_id,
+                merchant_id: Some(merchant_id),
+                raw_amount: amount,
+                discount: Decimal::new(1000, 3),
+                final_amount: amount,
+                points_earned: -reversed,
+                reason: Some(&original.tx_no),
+                payment_method: original.payment_method.as_deref(),
+                external_order_id: None,
+                idempotency_key: None,
+                original_tx_id: Some(original.id),
+                processed_by: caller.auth_user(),
+                tag: tag_of(p_tag),
+                fingerprint: None,
+                request_scope: None,
+            },
+            &card_change(&card, amount, points, ledger),
+            &actor(&caller, "REFUND", audit),
+        );
         if refunded_before + amount == original.final_amount {
             store::transactions::mark_refunded(original.id);
         }
@@ -263,7 +296,8 @@ fn user_recharge_card(
         let caller = auth::resolve(p_session_id)?;
         let amount = money::amount(p_amount, ErrorCode::InvalidRechargeAmount, "p_amount", false)?;
         let card_id = required(p_card_id, "p_card_id")?;
-        let not_found = || MpsError::new(ErrorCode::CardNotFoundOrInactive, format!("no active card with id {card_id}"));
+        let not_found =
+            || MpsError::new(ErrorCode::CardNotFoundOrInactive, format!("no active card with id {card_id}"));
         let owner = store::cards::get(card_id).ok_or_else(not_found)?.owner_member_id;
         match caller {
             Caller::SuperAdmin { .. } => {}
@@ -305,24 +339,28 @@ fn user_recharge_card(
         }
 
         let audit = json!({ "amount": amount.to_string(), "method": method });
-        let (tx_id, tx_no) = store::transactions::record(&NewTx {
-            tx_type: "recharge",
-            card_id,
-            merchant_id: None,
-            raw_amount: amount,
-            discount: Decimal::new(1000, 3),
-            final_amount: amount,
-            points_earned: 0,
-            reason: Some("recharge"),
-            payment_method: Some(method),
-            external_order_id: order,
-            idempotency_key: key,
-            original_tx_id: None,
-            processed_by: caller.auth_user(),
-            tag: tag_of(p_tag),
-            fingerprint: Some(fingerprint),
-            request_scope: Some(("recharge", card_id)),
-        }, &card_change(&card, amount, card.points, None), &actor(&caller, "RECHARGE", audit));
+        let (tx_id, tx_no) = store::transactions::record(
+            &NewTx {
+                tx_type: "recharge",
+                card_id,
+                merchant_id: None,
+                raw_amount: amount,
+                discount: Decimal::new(1000, 3),
+                final_amount: amount,
+                points_earned: 0,
+                reason: Some("recharge"),
+                payment_method: Some(method),
+                external_order_id: order,
+                idempotency_key: key,
+                original_tx_id: None,
+                processed_by: caller.auth_user(),
+                tag: tag_of(p_tag),
+                fingerprint: Some(fingerprint),
+                request_scope: Some(("recharge", card_id)),
+            },
+            &card_change(&card, amount, card.points, None),
+            &actor(&caller, "RECHARGE", audit),
+        );
         Ok(row(Recorded { tx_id, tx_no, card_id, final_amount: amount, discount: Decimal::ONE, fingerprint: None }))
     })
 }

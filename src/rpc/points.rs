@@ -75,7 +75,9 @@ fn get_point_ledger(
         match caller {
             Caller::SuperAdmin { .. } => {}
             Caller::Member { member_id, .. } if store::cards::member_role(card_id, member_id).is_some() => {}
-            Caller::Anonymous => return Err(MpsError::new(ErrorCode::NotAuthenticated, "log in to read a points ledger")),
+            Caller::Anonymous => {
+                return Err(MpsError::new(ErrorCode::NotAuthenticated, "log in to read a points ledger"))
+            }
             _ => return Err(MpsError::new(ErrorCode::PermissionDenied, "the card is neither yours nor bound to you")),
         }
         let (limit, offset) = paging::page(p_limit, p_offset);
@@ -85,13 +87,19 @@ fn get_point_ledger(
 
 /// Every violation of the money invariants; no rows means the books balance.
 #[pg_extern(schema = "mps_internal", stable)]
-fn verify_ledger(p_session_id: Option<&str>) -> TableIterator<'static, (
-    name!(card_id, Option<Uuid>),
-    name!(card_no, Option<String>),
-    name!(check_name, String),
-    name!(expected, String),
-    name!(actual, String),
-)> {
+#[allow(clippy::type_complexity)] // pgrx reads the result columns from the tuple written out here
+fn verify_ledger(
+    p_session_id: Option<&str>,
+) -> TableIterator<
+    'static,
+    (
+        name!(card_id, Option<Uuid>),
+        name!(card_no, Option<String>),
+        name!(check_name, String),
+        name!(expected, String),
+        name!(actual, String),
+    ),
+> {
     rpc(|| {
         auth::resolve(p_session_id)?.require_super_admin()?;
         let rows = store::ledger::violations()

@@ -36,7 +36,9 @@ const REVOKE: QrDenials = QrDenials {
 fn authorize(caller: &Caller, card_id: Uuid, denials: &QrDenials) -> MpsResult<()> {
     match *caller {
         Caller::SuperAdmin { .. } => {}
-        Caller::Merchant { .. } => return Err(MpsError::permission(denials.merchant, "merchants cannot manage QR codes")),
+        Caller::Merchant { .. } => {
+            return Err(MpsError::permission(denials.merchant, "merchants cannot manage QR codes"))
+        }
         Caller::Anonymous => return Err(MpsError::permission(denials.anonymous, "log in first")),
         Caller::Member { member_id, .. } => {
             if store::cards::member_role(card_id, member_id).is_none() {
@@ -48,7 +50,8 @@ fn authorize(caller: &Caller, card_id: Uuid, denials: &QrDenials) -> MpsResult<(
 }
 
 fn existing_card(card_id: Uuid) -> MpsResult<store::cards::Card> {
-    store::cards::lock(card_id).ok_or_else(|| MpsError::new(ErrorCode::CardNotFound, format!("no card with id {card_id}")))
+    store::cards::lock(card_id)
+        .ok_or_else(|| MpsError::new(ErrorCode::CardNotFound, format!("no card with id {card_id}")))
 }
 
 /// Issues a new code for a card that can pay; the previous code dies at once.
@@ -67,7 +70,10 @@ fn rotate_card_qr(
         let card = existing_card(card_id)?;
         authorize(&caller, card_id, &ROTATE)?;
         if card.card_type == "corporate" {
-            return Err(MpsError::new(ErrorCode::CorporateCardCannotPay, "a corporate card cannot pay, so it gets no QR code"));
+            return Err(MpsError::new(
+                ErrorCode::CorporateCardCannotPay,
+                "a corporate card cannot pay, so it gets no QR code",
+            ));
         }
         if card.status != "active" {
             return Err(MpsError::new(ErrorCode::CardNotActive, format!("the card is {}", card.status)));
@@ -107,9 +113,14 @@ fn validate_qr_plain(p_qr_plain: Option<&str>, p_session_id: Option<&str>) -> Uu
     rpc(|| {
         match auth::resolve(p_session_id)? {
             Caller::SuperAdmin { .. } | Caller::Merchant { .. } => {}
-            Caller::Anonymous => return Err(MpsError::new(ErrorCode::NotAuthenticated, "log in as a merchant to check QR codes")),
+            Caller::Anonymous => {
+                return Err(MpsError::new(ErrorCode::NotAuthenticated, "log in as a merchant to check QR codes"))
+            }
             Caller::Member { .. } => {
-                return Err(MpsError::new(ErrorCode::PermissionDenied, "only merchants and super admins check QR codes"))
+                return Err(MpsError::new(
+                    ErrorCode::PermissionDenied,
+                    "only merchants and super admins check QR codes",
+                ))
             }
         }
         live_card(p_qr_plain)

@@ -72,7 +72,10 @@ fn schedule_maintenance(
         let caller = auth::resolve(p_session_id)?;
         caller.require_super_admin()?;
         if !store::schedules::pg_cron_installed() {
-            return Err(MpsError::new(ErrorCode::PgCronNotInstalled, "the pg_cron extension is not installed in this database"));
+            return Err(MpsError::new(
+                ErrorCode::PgCronNotInstalled,
+                "the pg_cron extension is not installed in this database",
+            ));
         }
         let jobs = JOBS
             .iter()
@@ -81,7 +84,12 @@ fn schedule_maintenance(
                 (name.to_string(), schedule.to_string(), command.to_string())
             })
             .collect::<Vec<_>>();
-        caller.audit("SCHEDULE_MAINTENANCE", "system", None, json!({ "jobs": JOBS.iter().map(|j| j.0).collect::<Vec<_>>() }));
+        caller.audit(
+            "SCHEDULE_MAINTENANCE",
+            "system",
+            None,
+            json!({ "jobs": JOBS.iter().map(|j| j.0).collect::<Vec<_>>() }),
+        );
         Ok(TableIterator::new(jobs))
     })
 }

@@ -65,7 +65,10 @@ pub(super) fn require_merchant_access(caller: &Caller, merchant_id: Uuid) -> Mps
         Caller::SuperAdmin { .. } => Ok(()),
         Caller::Merchant { merchant_id: mine, .. } if mine == merchant_id => Ok(()),
         Caller::Anonymous => Err(MpsError::new(ErrorCode::NotAuthenticated, "log in as the merchant")),
-        _ => Err(MpsError::new(ErrorCode::NotAuthorizedForThisMerchant, format!("the caller may not read merchant {merchant_id}"))),
+        _ => Err(MpsError::new(
+            ErrorCode::NotAuthorizedForThisMerchant,
+            format!("the caller may not read merchant {merchant_id}"),
+        )),
     }
 }
 
@@ -104,7 +107,10 @@ fn report_merchant(p_merchant_id: Option<Uuid>, p_session_id: Option<&str>) -> M
 }
 
 #[pg_extern(schema = "mps_internal", stable)]
-fn report_scope(p_merchant_id: Option<Uuid>, p_session_id: Option<&str>) -> TableIterator<'static, (name!(merchant_id, Option<Uuid>),)> {
+fn report_scope(
+    p_merchant_id: Option<Uuid>,
+    p_session_id: Option<&str>,
+) -> TableIterator<'static, (name!(merchant_id, Option<Uuid>),)> {
     rpc(|| Ok(TableIterator::once((report_merchant(p_merchant_id, p_session_id)?,))))
 }
 
@@ -140,7 +146,9 @@ fn transaction_scope(p_tx_no: Option<&str>, p_session_id: Option<&str>) -> Uuid 
             Caller::SuperAdmin { .. } => true,
             Caller::Merchant { merchant_id: mine, .. } => merchant_id == Some(mine),
             Caller::Member { member_id, .. } => store::cards::member_role(card_id, member_id).is_some(),
-            Caller::Anonymous => return Err(MpsError::new(ErrorCode::NotAuthenticated, "log in to read a transaction")),
+            Caller::Anonymous => {
+                return Err(MpsError::new(ErrorCode::NotAuthenticated, "log in to read a transaction"))
+            }
         };
         if !allowed {
             // Not yours looks the same as not there.
@@ -210,8 +218,9 @@ fn member_identifier_scope(p_identifier: Option<&str>, p_session_id: Option<&str
 
 pub(super) fn find_member(identifier: Option<&str>) -> MpsResult<Uuid> {
     let identifier = identifier.unwrap_or_default();
-    store::members::find_by_identifier(identifier)
-        .ok_or_else(|| MpsError::new(ErrorCode::MemberNotFound, format!("no member with number, phone or email {identifier:?}")))
+    store::members::find_by_identifier(identifier).ok_or_else(|| {
+        MpsError::new(ErrorCode::MemberNotFound, format!("no member with number, phone or email {identifier:?}"))
+    })
 }
 
 /// get_merchant_by_identifier: super admins only.

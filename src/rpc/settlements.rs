@@ -64,7 +64,12 @@ fn update_settlement_status(p_settlement_id: Option<Uuid>, p_status: Option<&str
             .ok_or_else(|| MpsError::new(ErrorCode::SettlementNotFound, format!("no settlement with id {id}")))?;
         settlements::check_transition(&current, status)?;
         store::settlements::set_status(id, status);
-        caller.audit("SETTLEMENT_STATUS_UPDATE", "settlements", Some(id), json!({ "old_status": current, "new_status": status }));
+        caller.audit(
+            "SETTLEMENT_STATUS_UPDATE",
+            "settlements",
+            Some(id),
+            json!({ "old_status": current, "new_status": status }),
+        );
         Ok(true)
     })
 }

@@ -34,7 +34,11 @@ pub fn get(card_id: Uuid) -> Option<Card> {
 /// The card, row-locked until the end of the transaction. Lock order everywhere:
 /// original transaction, then card, then member.
 pub fn lock(card_id: Uuid) -> Option<Card> {
-    query_one(&format!("SELECT {CARD_COLUMNS} FROM public.member_cards WHERE id = $1 FOR UPDATE"), &[card_id.into()], read_card)
+    query_one(
+        &format!("SELECT {CARD_COLUMNS} FROM public.member_cards WHERE id = $1 FOR UPDATE"),
+        &[card_id.into()],
+        read_card,
+    )
 }
 
 pub struct NewCard<'a> {
@@ -160,10 +164,7 @@ pub fn set_status(card_id: Uuid, status: &str) {
 }
 
 pub fn set_binding_password_hash(card_id: Uuid, hash: &str) {
-    execute(
-        "UPDATE public.member_cards SET binding_password_hash = $2 WHERE id = $1",
-        &[card_id.into(), hash.into()],
-    );
+    execute("UPDATE public.member_cards SET binding_password_hash = $2 WHERE id = $1", &[card_id.into(), hash.into()]);
 }
 
 /// A card as a money movement needs it, row-locked until the end of the transaction.

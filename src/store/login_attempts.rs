@@ -38,7 +38,8 @@ pub fn record_failure(kind: &str, account_id: Uuid) {
         |r| Ok((r.get::<i32>(1)?, r.get::<i64>(2)?, r.get::<i64>(3)?, r.get::<i64>(4)?)),
     );
     let Some((count, window, locked, now)) = row else { return };
-    let before = Attempts { failed_count: count.unwrap_or(0), window_started_at: window.unwrap_or(0), locked_until: locked };
+    let before =
+        Attempts { failed_count: count.unwrap_or(0), window_started_at: window.unwrap_or(0), locked_until: locked };
     let after = before.after_failure(now.unwrap_or(0));
     execute(
         "UPDATE mps_internal.login_attempts

@@ -16,7 +16,12 @@ pub fn find_active_for_login(identifier: &str) -> Option<LoginAccount> {
           ORDER BY (member_no = $1) DESC, created_at, id
           LIMIT 1",
         &[identifier.into()],
-        |r| Ok(LoginAccount { id: required(r.get::<Uuid>(1)?, "member_profiles.id"), password_hash: r.get::<String>(2)? }),
+        |r| {
+            Ok(LoginAccount {
+                id: required(r.get::<Uuid>(1)?, "member_profiles.id"),
+                password_hash: r.get::<String>(2)?,
+            })
+        },
     )
 }
 
@@ -112,14 +117,12 @@ pub fn set_password_hash(id: Uuid, hash: &str) -> bool {
 
 /// Whether the member exists, row-locked (serializes changes to the member's bindings).
 pub fn lock(member_id: Uuid) -> bool {
-    value::<bool>(
-        "SELECT true FROM public.member_profiles WHERE id = $1 FOR UPDATE",
-        &[member_id.into()],
-    ) == Some(true)
+    value::<bool>("SELECT true FROM public.member_profiles WHERE id = $1 FOR UPDATE", &[member_id.into()]) == Some(true)
 }
 
 pub fn exists(member_id: Uuid) -> bool {
-    value::<bool>("SELECT EXISTS (SELECT 1 FROM public.member_profiles WHERE id = $1)", &[member_id.into()]) == Some(true)
+    value::<bool>("SELECT EXISTS (SELECT 1 FROM public.member_profiles WHERE id = $1)", &[member_id.into()])
+        == Some(true)
 }
 
 /// The member an identifier names: a member number, else a phone, else an email. The order

@@ -71,7 +71,11 @@ fn query<R>(
 }
 
 /// Runs one statement and maps its first row, if any.
-fn query_one<R>(sql: &str, args: &[DatumWithOid<'_>], map: impl FnMut(&SpiHeapTupleData<'_>) -> SpiResult<R>) -> Option<R> {
+fn query_one<R>(
+    sql: &str,
+    args: &[DatumWithOid<'_>],
+    map: impl FnMut(&SpiHeapTupleData<'_>) -> SpiResult<R>,
+) -> Option<R> {
     query(sql, args, map).into_iter().next()
 }
 

@@ -53,7 +53,14 @@ pub fn create(
         "INSERT INTO public.app_sessions (session_id, user_role, user_id, member_id, merchant_id, expires_at)
          VALUES ($1, $2, $3, $4, $5, pg_catalog.now() + pg_catalog.make_interval(secs => $6))
          RETURNING pg_catalog.to_jsonb(expires_at)",
-        &[digest.into(), user_role.into(), user_id.into(), member_id.into(), merchant_id.into(), (ttl_secs as f64).into()],
+        &[
+            digest.into(),
+            user_role.into(),
+            user_id.into(),
+            member_id.into(),
+            merchant_id.into(),
+            (ttl_secs as f64).into(),
+        ],
     );
     required(expires_at, "app_sessions.expires_at").0
 }

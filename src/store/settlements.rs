@@ -36,7 +36,12 @@ pub fn period_totals(merchant_id: Uuid, start: TimestampWithTimeZone, end: Times
 }
 
 /// A live (not failed) settlement of the merchant in the same mode overlapping the period.
-pub fn overlapping(merchant_id: Uuid, mode: &str, start: TimestampWithTimeZone, end: TimestampWithTimeZone) -> Option<Uuid> {
+pub fn overlapping(
+    merchant_id: Uuid,
+    mode: &str,
+    start: TimestampWithTimeZone,
+    end: TimestampWithTimeZone,
+) -> Option<Uuid> {
     value(
         "SELECT id FROM public.settlements
           WHERE merchant_id = $1 AND mode = $2::public.settlement_mode AND status <> 'failed'
@@ -72,11 +77,12 @@ pub fn insert(
 
 /// The settlement's merchant and status, row-locked.
 pub fn lock(id: Uuid) -> Option<(Uuid, String)> {
-    query_one(
-        "SELECT merchant_id, status::text FROM public.settlements WHERE id = $1 FOR UPDATE",
-        &[id.into()],
-        |r| Ok((required(r.get::<Uuid>(1)?, "settlements.merchant_id"), required(r.get::<String>(2)?, "settlements.status"))),
-    )
+    query_one("SELECT merchant_id, status::text FROM public.settlements WHERE id = $1 FOR UPDATE", &[id.into()], |r| {
+        Ok((
+            required(r.get::<Uuid>(1)?, "settlements.merchant_id"),
+            required(r.get::<String>(2)?, "settlements.status"),
+        ))
+    })
 }
 
 pub fn merchant_of(id: Uuid) -> Option<Uuid> {
@@ -96,7 +102,12 @@ pub fn utc_day(day: Option<pgrx::datum::Date>) -> (TimestampWithTimeZone, Timest
         "SELECT d::timestamp AT TIME ZONE 'UTC', (d + 1)::timestamp AT TIME ZONE 'UTC'
            FROM (SELECT COALESCE($1, (pg_catalog.now() AT TIME ZONE 'UTC')::date - 1) AS d) day",
         &[day.into()],
-        |r| Ok((required(r.get::<TimestampWithTimeZone>(1)?, "start"), required(r.get::<TimestampWithTimeZone>(2)?, "end"))),
+        |r| {
+            Ok((
+                required(r.get::<TimestampWithTimeZone>(1)?, "start"),
+                required(r.get::<TimestampWithTimeZone>(2)?, "end"),
+            ))
+        },
     );
     required(row, "utc day")
 }

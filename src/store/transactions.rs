@@ -210,6 +210,12 @@ pub fn find_by_no(tx_no: &str) -> Option<(Uuid, Uuid, Option<Uuid>)> {
            FROM public.tx_registry r JOIN public.transactions t ON t.id = r.tx_id
           WHERE r.tx_no = $1",
         &[tx_no.into()],
-        |r| Ok((required(r.get::<Uuid>(1)?, "transactions.id"), required(r.get::<Uuid>(2)?, "transactions.card_id"), r.get::<Uuid>(3)?)),
+        |r| {
+            Ok((
+                required(r.get::<Uuid>(1)?, "transactions.id"),
+                required(r.get::<Uuid>(2)?, "transactions.card_id"),
+                r.get::<Uuid>(3)?,
+            ))
+        },
     )
 }
