@@ -24,9 +24,10 @@ install_extension
 log "package: cargo pgrx package, and the tests run on what it installs"
 TARBALL=$(bash "$ROOT/scripts/package.sh" | tail -1)
 package_passed=0
-if tar -tzf "$TARBALL" | grep -q 'lib/postgresql/15/lib/mps_ext.so$' \
-   && tar -tzf "$TARBALL" | grep -q 'extension/mps_ext.control$' \
-   && tar -tzf "$TARBALL" | grep -q 'extension/mps_ext--0.1.0--0.2.0.sql$'; then
+CONTENTS=$(tar -tzf "$TARBALL")
+if grep -q 'lib/postgresql/15/lib/mps_ext.so$' <<<"$CONTENTS" \
+   && grep -q 'extension/mps_ext.control$' <<<"$CONTENTS" \
+   && grep -q 'extension/mps_ext--0.1.0--0.2.0.sql$' <<<"$CONTENTS"; then
     as_root tar -C / -xzf "$TARBALL"
     package_passed=1
     echo "    $TARBALL: installed"
