@@ -26,6 +26,10 @@ mod mps_auth {}
 
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
+    // A Rust backtrace must never reach a caller, whatever the server was started with:
+    // std decides once, on first use, whether to capture backtraces.
+    std::env::remove_var("RUST_BACKTRACE");
+    std::env::remove_var("RUST_LIB_BACKTRACE");
     settings::init();
 }
 
