@@ -10,6 +10,8 @@ PGBIN=/usr/lib/postgresql/15/bin
 APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl postgresql-15-cron
               libclang-dev clang build-essential pkg-config libssl-dev sudo python3-venv)
 export DEBIAN_FRONTEND=noninteractive CARGO_TERM_COLOR=never
+# rustup's cargo, also where the caller's PATH does not have it (CI, cron, sudo)
+[ -d "$HOME/.cargo/bin" ] && export PATH="$HOME/.cargo/bin:$PATH"
 export USER="${USER:-root}"
 # A backtrace in the server's environment would end up in error DETAILs.
 unset RUST_BACKTRACE RUSTFLAGS
