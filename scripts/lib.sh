@@ -10,8 +10,9 @@ PGBIN=/usr/lib/postgresql/15/bin
 APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl postgresql-15-cron
               libclang-dev clang build-essential pkg-config libssl-dev sudo python3-venv)
 export DEBIAN_FRONTEND=noninteractive CARGO_TERM_COLOR=never
-# rustup's cargo, also where the caller's PATH does not have it (CI, cron, sudo)
-[ -d "$HOME/.cargo/bin" ] && export PATH="$HOME/.cargo/bin:$PATH"
+# rustup's cargo and the system tools (runuser, pg_prove), also where the caller's PATH lacks
+# them (CI, cron, sudo)
+export PATH="$HOME/.cargo/bin:$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 export USER="${USER:-root}"
 # A backtrace in the server's environment would end up in error DETAILs.
 unset RUST_BACKTRACE RUSTFLAGS
