@@ -60,7 +60,7 @@ fn update_settlement_status(p_settlement_id: Option<Uuid>, p_status: Option<&str
         caller.require_super_admin()?;
         let id = required(p_settlement_id, "p_settlement_id")?;
         let status = required(p_status, "p_status")?;
-        let (_, current) = store::settlements::lock(id)
+        let current = store::settlements::lock_status(id)
             .ok_or_else(|| MpsError::new(ErrorCode::SettlementNotFound, format!("no settlement with id {id}")))?;
         settlements::check_transition(&current, status)?;
         store::settlements::set_status(id, status);

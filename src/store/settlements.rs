@@ -75,14 +75,9 @@ pub fn insert(
     required(id, "settlements.id")
 }
 
-/// The settlement's merchant and status, row-locked.
-pub fn lock(id: Uuid) -> Option<(Uuid, String)> {
-    query_one("SELECT merchant_id, status::text FROM public.settlements WHERE id = $1 FOR UPDATE", &[id.into()], |r| {
-        Ok((
-            required(r.get::<Uuid>(1)?, "settlements.merchant_id"),
-            required(r.get::<String>(2)?, "settlements.status"),
-        ))
-    })
+/// The settlement's status, row-locked.
+pub fn lock_status(id: Uuid) -> Option<String> {
+    value("SELECT status::text FROM public.settlements WHERE id = $1 FOR UPDATE", &[id.into()])
 }
 
 pub fn merchant_of(id: Uuid) -> Option<Uuid> {
