@@ -6,8 +6,6 @@ import glob
 import os
 import platform
 import re
-import statistics
-import subprocess
 from datetime import datetime, timezone
 
 import matplotlib

@@ -20,7 +20,7 @@ import psycopg
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "db"))
-from mps import Api, admin_connect  # noqa: E402
+from mps import Api, admin_connect, recreate_database  # noqa: E402
 
 DB = "mps_crash"
 WORKERS = 4
@@ -28,15 +28,8 @@ CARDS = 8
 
 
 def setup_database():
-    with admin_connect("postgres") as conn:
-        conn.autocommit = True
-        conn.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticator')"
-                     " THEN CREATE ROLE authenticator LOGIN NOINHERIT; END IF; END $$")
-        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB}")
+    recreate_database(DB)
     with admin_connect(DB) as conn:
-        conn.execute("CREATE EXTENSION mps_ext")
-        conn.execute("GRANT anon, authenticated, service_role TO authenticator")
         conn.execute("SELECT public.create_merchant('CRASH-SHOP', 'Crash Shop', NULL, 'crash-password')")
         cards = []
         for i in range(CARDS):

@@ -4,33 +4,18 @@ that scripts/test.sh started, and PostgREST-style clients connecting as `authent
 import os
 import uuid
 
-import psycopg
 import pytest
 
 from decimal import Decimal
 
-from mps import Api, admin_connect
+from mps import Api, admin_connect, recreate_database
 
 DB = os.environ.get("MPS_TEST_DB", "mps_test")
 
 
-def _recreate_database(name: str) -> None:
-    with admin_connect("postgres") as conn:
-        conn.autocommit = True
-        # PostgREST's login role, as on Supabase: it may switch to the API roles only.
-        conn.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticator')"
-                     " THEN CREATE ROLE authenticator LOGIN NOINHERIT; END IF; END $$")
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {name}")
-    with admin_connect(name) as conn:
-        conn.execute("CREATE EXTENSION mps_ext")
-        conn.execute("GRANT anon, authenticated, service_role TO authenticator")
-        conn.commit()
-
-
 @pytest.fixture(scope="session")
 def database():
-    _recreate_database(DB)
+    recreate_database(DB)
     return DB
 
 

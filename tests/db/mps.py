@@ -20,6 +20,29 @@ def admin_connect(database: str) -> psycopg.Connection:
     return psycopg.connect(dsn(database, "postgres"), row_factory=dict_row)
 
 
+def drop_database(name: str) -> None:
+    with admin_connect("postgres") as conn:
+        conn.autocommit = True
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def recreate_database(name: str, version: str | None = None, extension: bool = True) -> None:
+    """A new, empty database `name`, with mps_ext (at `version`, default the latest) unless
+    `extension` is false, and PostgREST's login role `authenticator` able to switch to the
+    API roles, as on Supabase."""
+    drop_database(name)
+    with admin_connect("postgres") as conn:
+        conn.autocommit = True
+        conn.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticator')"
+                     " THEN CREATE ROLE authenticator LOGIN NOINHERIT; END IF; END $$")
+        conn.execute(f"CREATE DATABASE {name}")
+    if extension:
+        with admin_connect(name) as conn:
+            conn.execute("CREATE EXTENSION mps_ext" + (f" VERSION '{version}'" if version else ""))
+            conn.execute("GRANT anon, authenticated, service_role TO authenticator")
+            conn.commit()
+
+
 ANON = {"role": "anon"}
 SERVICE = {"role": "service_role"}
 
@@ -97,6 +120,18 @@ class Api:
 
     def as_claims(self, claims: dict | None) -> Request:
         return Request(self, claims)
+
+
+def fails(call, *args, **kwargs) -> tuple[str, str]:
+    """Calls `call`, which must raise; returns (SQLSTATE, message). Every error of ours (all
+    but PostgreSQL's own "permission denied for …") must carry a DETAIL."""
+    import pytest
+
+    with pytest.raises(psycopg.Error) as e:
+        call(*args, **kwargs)
+    if not e.value.diag.message_primary.startswith("permission denied for"):
+        assert e.value.diag.message_detail, "every error of ours carries a DETAIL"
+    return error_of(e)
 
 
 def error_of(excinfo) -> tuple[str, str]:

@@ -3,22 +3,14 @@
 import uuid
 from decimal import Decimal
 
-import psycopg
 import pytest
 
 from conftest import login_member, login_merchant, make_member, standard_card
-from mps import error_of
+from mps import fails
 
 PERMISSION = "42501"
 BUSINESS = "P0001"
 
-
-def fails(call, *args, **kwargs):
-    with pytest.raises(psycopg.Error) as e:
-        call(*args, **kwargs)
-    if not e.value.diag.message_primary.startswith("permission denied for"):  # PostgreSQL's own
-        assert e.value.diag.message_detail, "every error of ours carries a DETAIL"
-    return error_of(e)
 
 
 @pytest.fixture

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import _recreate_database
-from mps import admin_connect, dsn
+from mps import admin_connect, drop_database, dsn, recreate_database
 from postgrest_http import Server, key_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,11 +17,9 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def fresh_database():
     name = "mps_examples"
-    _recreate_database(name)
+    recreate_database(name)
     yield name
-    with admin_connect("postgres") as conn:
-        conn.autocommit = True
-        conn.execute(f"drop database if exists {name} with (force)")
+    drop_database(name)
 
 
 def test_psql_example(fresh_database):

@@ -8,20 +8,14 @@ import uuid
 from decimal import Decimal
 
 import psycopg
-import pytest
 
-from conftest import Shop, login_member, login_merchant, make_member, standard_card
-from mps import Api, error_of
+from conftest import Shop, login_member, login_merchant, make_member
+from mps import Api, fails
 
 PERMISSION = "42501"
 BUSINESS = "P0001"
 D = Decimal
 
-
-def fails(call, *args, **kwargs):
-    with pytest.raises(psycopg.Error) as e:
-        call(*args, **kwargs)
-    return error_of(e)
 
 
 def balance_points(api, card_id):

@@ -4,14 +4,13 @@ HTTP statuses errors map to. No RPC answers 5xx, whatever the input."""
 
 import csv
 import uuid
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from conftest import Shop, login_member, login_merchant
 from mps import ANON, SERVICE, user_claims
-from postgrest import Caller, PostgREST, RpcError
+from postgrest import Caller, PostgREST
 from test_every_rpc import valid_calls
 
 CONTRACT = Path(__file__).resolve().parent.parent / "contract-functions.tsv"

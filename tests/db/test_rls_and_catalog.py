@@ -6,7 +6,7 @@ import psycopg
 import pytest
 
 from conftest import make_member
-from mps import ANON, SERVICE, dsn, user_claims
+from mps import ANON, SERVICE, Api, admin_connect, drop_database, dsn, recreate_database, user_claims
 
 PERMISSION = "42501"
 
@@ -176,12 +176,8 @@ def test_function_catalog_security(admin_sql):
 
 
 def test_drop_and_recreate_extension(database):
-    from mps import admin_connect
     name = f"{database}_recreate"
-    with admin_connect("postgres") as conn:
-        conn.autocommit = True
-        conn.execute(f"drop database if exists {name} with (force)")
-        conn.execute(f"create database {name}")
+    recreate_database(name, extension=False)
     try:
         with admin_connect(name) as conn:
             conn.autocommit = True
@@ -192,9 +188,7 @@ def test_drop_and_recreate_extension(database):
             conn.execute("create extension mps_ext")
             assert conn.execute("select count(*) as n from public.membership_levels").fetchone()["n"] == 4
     finally:
-        with admin_connect("postgres") as conn:
-            conn.autocommit = True
-            conn.execute(f"drop database if exists {name} with (force)")
+        drop_database(name)
 
 
 SUPABASE_ROLES = """
@@ -227,13 +221,11 @@ def test_supabase_like_database(database, api):
     """Supabase's shape: roles and the auth schema exist beforehand, `postgres` is not a
     superuser, the extension is created by supabase_admin, and default privileges grant
     every new public function and table to anon and authenticated."""
-    from mps import admin_connect, Api
     name = f"{database}_supabase"
     with admin_connect("postgres") as conn:
         conn.autocommit = True
         conn.execute(SUPABASE_ROLES)
-        conn.execute(f"drop database if exists {name} with (force)")
-        conn.execute(f"create database {name}")
+    recreate_database(name, extension=False)
     try:
         with admin_connect(name) as conn:
             conn.autocommit = True
@@ -283,7 +275,7 @@ def test_supabase_like_database(database, api):
         finally:
             client.close()
     finally:
+        drop_database(name)
         with admin_connect("postgres") as conn:
             conn.autocommit = True
-            conn.execute(f"drop database if exists {name} with (force)")
             conn.execute("revoke mps_admin from supa_postgres")

@@ -7,11 +7,10 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
-import psycopg
 import pytest
 
-from conftest import login_member, login_merchant, make_member, standard_card
-from mps import error_of
+from conftest import login_member, login_merchant, make_member
+from mps import fails
 
 PERMISSION = "42501"
 BUSINESS = "P0001"
@@ -19,11 +18,6 @@ D = Decimal
 CONTRACT = Path(__file__).resolve().parent.parent / "contract-functions.tsv"
 SESSION_ARG = "p_session_id text DEFAULT NULL::text"
 
-
-def fails(call, *args, **kwargs):
-    with pytest.raises(psycopg.Error) as e:
-        call(*args, **kwargs)
-    return error_of(e)
 
 
 def contract_functions():

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from conftest import Shop
-from mps import Api, admin_connect
+from mps import Api, admin_connect, drop_database, recreate_database
 
 OLD, NEW = "0.1.0", "0.2.0"
 
@@ -69,27 +69,10 @@ order by 1, 2
 """
 
 
-def fresh(name, version=None):
-    with admin_connect("postgres") as conn:
-        conn.autocommit = True
-        conn.execute(f"drop database if exists {name} with (force)")
-        conn.execute(f"create database {name}")
-    with admin_connect(name) as conn:
-        conn.autocommit = True
-        conn.execute("create extension mps_ext" + (f" version '{version}'" if version else ""))
-        conn.execute("grant anon, authenticated, service_role to authenticator")
-
-
-def drop(name):
-    with admin_connect("postgres") as conn:
-        conn.autocommit = True
-        conn.execute(f"drop database if exists {name} with (force)")
-
-
 def test_upgrade_from_0_1_0_keeps_data_and_matches_a_fresh_install():
     try:
-        fresh("mps_upgrade", OLD)
-        fresh("mps_fresh")
+        recreate_database("mps_upgrade", OLD)
+        recreate_database("mps_fresh")
         with admin_connect("mps_upgrade") as conn:
             conn.autocommit = True
             assert conn.execute("select extversion from pg_extension where extname = 'mps_ext'").fetchone() == \
@@ -135,8 +118,8 @@ def test_upgrade_from_0_1_0_keeps_data_and_matches_a_fresh_install():
         with admin_connect("mps_upgrade") as conn:
             assert conn.execute("select * from verify_ledger()").fetchall() == []
     finally:
-        drop("mps_upgrade")
-        drop("mps_fresh")
+        drop_database("mps_upgrade")
+        drop_database("mps_fresh")
 
 
 def test_transactions_are_partitioned_by_month_and_indexed(api, admin_sql, member, merchant):
