@@ -249,18 +249,6 @@ CREATE TABLE audit.event_log (
     context       jsonb NOT NULL DEFAULT '{}'
 );
 
--- Failed logins per account. Written by a background worker in its own transaction, so a
--- failure is counted even though the failing login call itself rolls back.
-CREATE TABLE mps_internal.login_attempts (
-    account_kind      text NOT NULL CHECK (account_kind IN ('member', 'merchant')),
-    account_id        uuid NOT NULL,
-    failed_count      int NOT NULL DEFAULT 0,
-    window_started_at timestamptz NOT NULL DEFAULT now(),
-    locked_until      timestamptz,
-    last_failed_at    timestamptz,
-    PRIMARY KEY (account_kind, account_id)
-);
-
 -- Supabase: link the auth user columns to auth.users where that table exists. On vanilla
 -- PostgreSQL there is no auth schema and the columns stay plain uuids.
 DO $auth_fk$

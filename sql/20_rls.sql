@@ -23,7 +23,6 @@ ALTER TABLE mps_internal.transactions_default ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.point_ledger ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.settlements ENABLE ROW LEVEL SECURITY;
 ALTER TABLE audit.event_log ENABLE ROW LEVEL SECURITY;
-ALTER TABLE mps_internal.login_attempts ENABLE ROW LEVEL SECURITY;
 
 -- Readable by everyone.
 CREATE POLICY levels_public ON public.membership_levels FOR SELECT TO anon, authenticated
@@ -75,5 +74,5 @@ CREATE POLICY settlements_own ON public.settlements FOR SELECT TO authenticated
 CREATE POLICY admin_users_admin ON public.admin_users FOR SELECT TO authenticated
     USING ((SELECT mps_auth.caller_is_super_admin()));
 
--- app_sessions, the three registries, audit.event_log and login_attempts have no policy:
+-- app_sessions, the three registries and audit.event_log have no policy:
 -- no API role reads them.

@@ -31,6 +31,7 @@ pub extern "C-unwind" fn _PG_init() {
     std::env::remove_var("RUST_BACKTRACE");
     std::env::remove_var("RUST_LIB_BACKTRACE");
     settings::init();
+    auth::guard::init();
 }
 
 extension_sql_file!("../sql/00_bootstrap.sql", name = "bootstrap", bootstrap);

@@ -1,6 +1,7 @@
 //! Server settings. They are SUSET: only a superuser (postgresql.conf, ALTER SYSTEM/DATABASE)
 //! can change them, so no API client can weaken them for itself.
 
+use crate::domain::login::Policy;
 use crate::domain::password;
 use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
 
@@ -8,6 +9,9 @@ static BCRYPT_COST: GucSetting<i32> = GucSetting::<i32>::new(password::DEFAULT_C
 static QR_SINGLE_USE: GucSetting<bool> = GucSetting::<bool>::new(false);
 static QR_HISTORY_RETENTION_DAYS: GucSetting<i32> = GucSetting::<i32>::new(30);
 static PASSWORD_MIN_LENGTH: GucSetting<i32> = GucSetting::<i32>::new(password::DEFAULT_MIN_CHARS as i32);
+static LOGIN_MAX_FAILURES: GucSetting<i32> = GucSetting::<i32>::new(Policy::DEFAULT.max_failures as i32);
+static LOGIN_WINDOW_SECONDS: GucSetting<i32> = GucSetting::<i32>::new(Policy::DEFAULT.window_secs as i32);
+static LOGIN_LOCK_SECONDS: GucSetting<i32> = GucSetting::<i32>::new(Policy::DEFAULT.lock_secs as i32);
 
 pub fn init() {
     GucRegistry::define_int_guc(
@@ -48,6 +52,44 @@ pub fn init() {
         GucContext::Suset,
         GucFlags::default(),
     );
+    GucRegistry::define_int_guc(
+        c"mps.login_max_failures",
+        c"Failed password attempts within mps.login_window_seconds that lock an account.",
+        c"Also counts current-password checks and corporate-card binding passwords.",
+        &LOGIN_MAX_FAILURES,
+        1,
+        100,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"mps.login_window_seconds",
+        c"The window, in seconds, in which failed password attempts are counted.",
+        c"",
+        &LOGIN_WINDOW_SECONDS,
+        1,
+        86_400,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"mps.login_lock_seconds",
+        c"How long, in seconds, a lock after too many failed password attempts lasts.",
+        c"",
+        &LOGIN_LOCK_SECONDS,
+        1,
+        86_400,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+}
+
+pub fn login_policy() -> Policy {
+    Policy {
+        max_failures: LOGIN_MAX_FAILURES.get() as u16,
+        window_secs: LOGIN_WINDOW_SECONDS.get().into(),
+        lock_secs: LOGIN_LOCK_SECONDS.get().into(),
+    }
 }
 
 pub fn qr_single_use() -> bool {

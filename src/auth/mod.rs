@@ -2,6 +2,7 @@
 //! JWT claims PostgREST set for the request, (3) the database role for psql callers.
 //! Nothing a client can SET is trusted and nothing survives the call.
 
+pub mod guard;
 pub mod login;
 
 use crate::domain::error::{ErrorCode, MpsError, MpsResult};

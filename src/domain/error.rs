@@ -57,7 +57,7 @@ error_codes! {
         Some("the session is unknown, expired or logged out: log in again");
     InvalidPassword => "INVALID_PASSWORD", Business, None;
     AccountLocked => "ACCOUNT_LOCKED", Business,
-        Some("too many failed logins: wait until the lock expires");
+        Some("too many failed password attempts: wait until the lock expires");
     PasswordTooShort => "PASSWORD_TOO_SHORT", Business, None;
     PasswordTooLong => "PASSWORD_TOO_LONG", Business, Some("bcrypt uses at most 72 bytes of a password");
     InvalidArgument => "INVALID_ARGUMENT", Business, None;
@@ -68,7 +68,7 @@ error_codes! {
     DuplicateMerchantCode => "DUPLICATE_MERCHANT_CODE", Business, Some("choose another merchant code");
     ExternalIdAlreadyBound => "EXTERNAL_ID_ALREADY_BOUND", Business, None;
     LoginGuardUnavailable => "LOGIN_TEMPORARILY_UNAVAILABLE", Business,
-        Some("the server could not record the failed attempt; retry in a moment");
+        Some("the server's attempt guard is not loaded: add mps_ext to shared_preload_libraries and restart");
     InvalidAmount => "INVALID_AMOUNT", Business, Some("amounts are positive, in currency units with at most 2 decimals");
     InvalidDiscount => "INVALID_DISCOUNT", Business, Some("a discount is a multiplier between 0.000 and 1.000");
     CardNotFound => "CARD_NOT_FOUND", Business, None;
@@ -81,6 +81,10 @@ error_codes! {
     CardTypeNotSupportBindingPassword => "CARD_TYPE_NOT_SUPPORT_BINDING_PASSWORD", Business,
         Some("only corporate cards have a binding password");
     InvalidBindingPassword => "INVALID_BINDING_PASSWORD", Business, None;
+    BindingPasswordRequired => "BINDING_PASSWORD_REQUIRED", Business,
+        Some("the card's owner sets a binding password (set_card_binding_password), or an owner or admin binds you");
+    BindingPasswordLocked => "BINDING_PASSWORD_LOCKED", Business,
+        Some("too many wrong binding passwords for this card: wait until the lock expires");
     CannotRemoveLastOwner => "CANNOT_REMOVE_LAST_OWNER", Business, Some("a card always keeps its owner");
     CardBindingNotFound => "CARD_BINDING_NOT_FOUND", Business, None;
     CorporateCardCannotPay => "CORPORATE_CARD_CANNOT_PAY", Business,

@@ -8,11 +8,16 @@ use sha2::{Digest, Sha256};
 pub const TOKEN_BYTES: usize = 32;
 pub const TOKEN_LEN: usize = 44;
 
+/// Bytes from the operating system's CSPRNG.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).expect("the OS random source failed");
+    bytes
+}
+
 /// A fresh token from the operating system's CSPRNG.
 pub fn generate() -> String {
-    let mut bytes = [0u8; TOKEN_BYTES];
-    getrandom::fill(&mut bytes).expect("the OS random source failed");
-    base64::engine::general_purpose::STANDARD.encode(bytes)
+    base64::engine::general_purpose::STANDARD.encode(random_bytes::<TOKEN_BYTES>())
 }
 
 /// Lower-case hex SHA-256 of the token's text: what the database stores and indexes.

@@ -3,6 +3,8 @@
 //! get_card_bindings, freeze_card, unfreeze_card, get_member_cards, get_card_detail.
 
 use super::required;
+use crate::auth::guard::{self, Verdict};
+use crate::auth::login;
 use crate::auth::{self, Caller};
 use crate::domain::cards::{self, BindingActor, CardRole};
 use crate::domain::error::{ErrorCode, MpsError, MpsResult};
@@ -198,7 +200,7 @@ fn bind_member_to_card(
 }
 
 /// Only corporate cards take other members; a member binding themself gives the card's
-/// binding password when it has one.
+/// binding password, and cannot while the card has none.
 fn check_shareable(card: &Card, member_id: Uuid, actor: BindingActor, binding_password: Option<&str>) -> MpsResult<()> {
     if card.card_type != "corporate" {
         return Err(MpsError::new(
@@ -209,13 +211,29 @@ fn check_shareable(card: &Card, member_id: Uuid, actor: BindingActor, binding_pa
     if !store::cards::has_owner_binding(card.id) {
         return Err(MpsError::new(ErrorCode::CardOwnerNotDefined, "the corporate card has no owner binding"));
     }
-    let needs_password = actor == BindingActor::SelfMember && card.owner_member_id != Some(member_id);
-    if let (true, Some(hash)) = (needs_password, card.binding_password_hash.as_deref()) {
-        if !password::verify(binding_password.unwrap_or_default(), Some(hash), settings::bcrypt_cost()) {
-            return Err(MpsError::new(ErrorCode::InvalidBindingPassword, "the binding password is wrong or missing"));
-        }
+    if actor != BindingActor::SelfMember || card.owner_member_id == Some(member_id) {
+        return Ok(());
     }
-    Ok(())
+    let Some(hash) = card.binding_password_hash.as_deref() else {
+        return Err(MpsError::new(
+            ErrorCode::BindingPasswordRequired,
+            "the card has no binding password, so members cannot bind themselves to it",
+        ));
+    };
+    // Counted per card like logins: five wrong passwords lock the card for every binder.
+    let given = binding_password.unwrap_or_default();
+    match guard::check("card binding", &card.id.to_string(), || {
+        password::verify(given, Some(hash), settings::bcrypt_cost())
+    })? {
+        Verdict::Right => Ok(()),
+        Verdict::Wrong => {
+            Err(MpsError::new(ErrorCode::InvalidBindingPassword, "the binding password is wrong or missing"))
+        }
+        Verdict::Locked { seconds_left } => Err(MpsError::new(
+            ErrorCode::BindingPasswordLocked,
+            login::locked_detail("binding password attempts", seconds_left),
+        )),
+    }
 }
 
 #[pg_extern(schema = "mps_internal")]

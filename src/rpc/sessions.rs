@@ -17,7 +17,7 @@ fn member_login(p_identifier: Option<&str>, p_password: Option<&str>) -> JsonB {
     rpc(|| {
         let identifier = p_identifier.unwrap_or_default();
         let account = store::members::find_active_for_login(identifier);
-        let member_id = login::authenticate(AccountKind::Member, account, p_password.unwrap_or_default())?;
+        let member_id = login::authenticate(AccountKind::Member, identifier, account, p_password.unwrap_or_default())?;
         let caller = Caller::Member { member_id, auth_user: None };
         caller.audit("LOGIN_SUCCESS", "member_profiles", Some(member_id), json!({ "identifier": identifier }));
         Ok(JsonB(open_session("member", member_id, store::members::login_profile(member_id))))
@@ -30,7 +30,7 @@ fn merchant_login(p_merchant_code: Option<&str>, p_password: Option<&str>) -> Js
     rpc(|| {
         let code = p_merchant_code.unwrap_or_default();
         let account = store::merchants::find_active_for_login(code);
-        let merchant_id = login::authenticate(AccountKind::Merchant, account, p_password.unwrap_or_default())?;
+        let merchant_id = login::authenticate(AccountKind::Merchant, code, account, p_password.unwrap_or_default())?;
         let caller = Caller::Merchant { merchant_id, auth_user: None };
         caller.audit("LOGIN_SUCCESS", "merchants", Some(merchant_id), json!({ "code": code }));
         Ok(JsonB(open_session("merchant", merchant_id, store::merchants::login_profile(merchant_id))))

@@ -6,7 +6,6 @@ pub mod cards;
 pub mod identity;
 pub mod ledger;
 pub mod levels;
-pub mod login_attempts;
 pub mod members;
 pub mod merchants;
 pub mod qr;

@@ -79,34 +79,6 @@ def test_suspended_member_cannot_log_in_and_loses_sessions(api, member, admin_sq
     assert error_of(e) == (PERMISSION, "SESSION_INVALID")
 
 
-def test_lockout_after_five_failures_survives_rollback(api, member, admin_sql):
-    anon = api.as_anon()
-    for _ in range(5):
-        with pytest.raises(psycopg.Error) as e:
-            anon.scalar("member_login", p_identifier=member["phone"], p_password="bad-password")
-        assert error_of(e) == (BUSINESS, "INVALID_PASSWORD")
-    # every failing call rolled back, yet each failure is counted and audited
-    row = admin_sql.execute(
-        "select failed_count, locked_until > now() + interval '14 minutes' as locked"
-        " from mps_internal.login_attempts where account_id = %s", (member["id"],)).fetchone()
-    assert row == {"failed_count": 5, "locked": True}
-    audited = admin_sql.execute(
-        "select count(*) as n from audit.event_log where action = 'LOGIN_FAILED' and object_id = %s",
-        (member["id"],)).fetchone()["n"]
-    assert audited == 5
-    # locked: even the right password is refused
-    with pytest.raises(psycopg.Error) as e:
-        anon.scalar("member_login", p_identifier=member["phone"], p_password=member["password"])
-    assert error_of(e) == (BUSINESS, "ACCOUNT_LOCKED")
-    # the lock expires after 15 minutes
-    admin_sql.execute("update mps_internal.login_attempts set locked_until = now() - interval '1 second'"
-                      " where account_id = %s", (member["id"],))
-    login = anon.scalar("member_login", p_identifier=member["phone"], p_password=member["password"])
-    assert login["success"] is True
-    assert admin_sql.execute("select count(*) as n from mps_internal.login_attempts where account_id = %s",
-                             (member["id"],)).fetchone()["n"] == 0
-
-
 def test_session_use_expiry_logout_and_garbage(api, member, admin_sql):
     anon = api.as_anon()
     sid = anon.scalar("member_login", p_identifier=member["phone"], p_password=member["password"])["session_id"]

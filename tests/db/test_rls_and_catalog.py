@@ -37,7 +37,7 @@ def test_every_table_has_rls_enabled(admin_sql):
         "select c.relname, c.relrowsecurity from pg_class c join pg_depend d on d.objid = c.oid"
         " join pg_extension e on e.oid = d.refobjid and e.extname = 'mps_ext'"
         " where c.relkind in ('r', 'p')").fetchall()
-    assert {r["relname"] for r in rows} >= set(TABLES) | {"event_log", "login_attempts"}
+    assert {r["relname"] for r in rows} >= set(TABLES) | {"event_log"}
     assert [r["relname"] for r in rows if not r["relrowsecurity"]] == []
 
 

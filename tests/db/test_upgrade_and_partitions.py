@@ -1,6 +1,7 @@
 """Schema versions and partitions: 0.1.0 installs, takes data, and `ALTER EXTENSION mps_ext
-UPDATE` brings it to a schema identical to a fresh install, with the data and the books
-intact; transactions are partitioned by month and still found through indexes."""
+UPDATE` (through 0.2.0) brings it to a schema identical to a fresh install, with the data and
+the books intact; 0.2.0 upgrades to the same schema; transactions are partitioned by month
+and still found through indexes."""
 
 import uuid
 from decimal import Decimal
@@ -11,7 +12,7 @@ import pytest
 from conftest import Shop
 from mps import Api, admin_connect, drop_database, recreate_database
 
-OLD, NEW = "0.1.0", "0.2.0"
+OLD, PREVIOUS, NEW = "0.1.0", "0.2.0", "0.3.0"
 
 # Data written the way 0.1.0 wrote it (its RPCs need its own library, so plain SQL here):
 # a member with a standard card, a recharge with an idempotency key, a payment with points
@@ -92,7 +93,7 @@ def test_upgrade_from_0_1_0_keeps_data_and_matches_a_fresh_install():
             upgraded = [r["item"] for r in conn.execute(SCHEMA).fetchall()]
         with admin_connect("mps_fresh") as conn:
             installed = [r["item"] for r in conn.execute(SCHEMA).fetchall()]
-        assert set(upgraded) ^ set(installed) == set()
+        assert sorted(set(upgraded) ^ set(installed)) == []
 
         # the upgraded database works. A key used before the upgrade is known as used (0.1.0
         # kept no request fingerprint, so it cannot be replayed): never a second recharge.
@@ -117,6 +118,24 @@ def test_upgrade_from_0_1_0_keeps_data_and_matches_a_fresh_install():
             api.close()
         with admin_connect("mps_upgrade") as conn:
             assert conn.execute("select * from verify_ledger()").fetchall() == []
+    finally:
+        drop_database("mps_upgrade")
+        drop_database("mps_fresh")
+
+
+def test_upgrade_from_the_previous_version_matches_a_fresh_install():
+    try:
+        recreate_database("mps_upgrade", PREVIOUS)
+        recreate_database("mps_fresh")
+        with admin_connect("mps_upgrade") as conn:
+            conn.autocommit = True
+            conn.execute("alter extension mps_ext update")
+            assert conn.execute("select extversion from pg_extension where extname = 'mps_ext'").fetchone() == \
+                {"extversion": NEW}
+            upgraded = [r["item"] for r in conn.execute(SCHEMA).fetchall()]
+        with admin_connect("mps_fresh") as conn:
+            installed = [r["item"] for r in conn.execute(SCHEMA).fetchall()]
+        assert sorted(set(upgraded) ^ set(installed)) == []
     finally:
         drop_database("mps_upgrade")
         drop_database("mps_fresh")
