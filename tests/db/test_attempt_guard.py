@@ -13,6 +13,7 @@ import psycopg
 import pytest
 
 from conftest import login_member, make_member
+from clusters import scratch_cluster
 from mps import Api, admin_connect, drop_database, fails, recreate_database
 
 BUSINESS = "P0001"
@@ -213,3 +214,21 @@ def test_wrong_binding_passwords_lock_the_card(api, corporate, unique):
         (BUSINESS, "BINDING_PASSWORD_LOCKED")
     bound = api.as_service().execute("select count(*) as n from public.card_bindings where card_id = %s", (corporate,))
     assert bound[0]["n"] == 1  # the owner only
+
+
+# --- a server without the guard -----------------------------------------------------------
+
+def test_without_the_preloaded_guard_no_password_is_checked():
+    """Without shared_preload_libraries = 'mps_ext' there is nowhere to count attempts, so every
+    password check is refused before the password is looked at: even the right one."""
+    with scratch_cluster(5496, {"shared_preload_libraries": "''"}) as connect:
+        with connect() as conn:
+            conn.execute("CREATE EXTENSION mps_ext")
+            conn.execute("SELECT create_member_profile('Guardless', '0977000000', NULL, 'right-password')")
+            for password in ("right-password", "wrong-password"):
+                with pytest.raises(psycopg.Error) as e:
+                    conn.execute("SELECT member_login('0977000000', %s)", (password,))
+                assert (e.value.sqlstate, e.value.diag.message_primary) == (BUSINESS, "LOGIN_TEMPORARILY_UNAVAILABLE")
+                assert "shared_preload_libraries" in e.value.diag.message_hint
+            # everything that checks no password still works
+            assert conn.execute("SELECT count(*) AS n FROM verify_ledger()").fetchone()["n"] == 0
