@@ -3,7 +3,12 @@
 use crate::domain::error::MpsResult;
 use crate::domain::{MpsError, SqlState};
 use pgrx::pg_sys::panic::ErrorReport;
+use pgrx::prelude::*;
 use pgrx::{PgLogLevel, PgSqlErrorCode};
+use std::ffi::CStr;
+
+/// The message domain of every error mps_ext reports; the log hook recognizes them by it.
+const DOMAIN: &CStr = c"mps_ext";
 
 pub fn raise(e: MpsError) -> ! {
     let sqlstate = match e.sql_state() {
@@ -11,7 +16,9 @@ pub fn raise(e: MpsError) -> ! {
         SqlState::Permission => PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
     };
     let hint = e.hint();
-    let mut report = ErrorReport::new(sqlstate, e.message, "mps_ext").set_detail(e.detail);
+    let mut report = ErrorReport::new(sqlstate, e.message, "mps_ext")
+        .set_detail(e.detail)
+        .set_domain(DOMAIN.to_str().expect("ASCII"));
     if let Some(hint) = hint {
         report = report.set_hint(hint);
     }
@@ -22,4 +29,30 @@ pub fn raise(e: MpsError) -> ! {
 /// Runs an RPC body and reports its error, if any.
 pub fn rpc<T>(body: impl FnOnce() -> MpsResult<T>) -> T {
     body().unwrap_or_else(|e| raise(e))
+}
+
+static mut PREVIOUS_EMIT_LOG_HOOK: pg_sys::emit_log_hook_type = None;
+
+/// Called from `_PG_init`. The server log would otherwise show the failing statement
+/// (`log_min_error_statement`), and an RPC's arguments are passwords, session ids and QR
+/// codes: errors of mps_ext are logged without it.
+pub fn init_log_hook() {
+    unsafe {
+        PREVIOUS_EMIT_LOG_HOOK = pg_sys::emit_log_hook;
+        pg_sys::emit_log_hook = Some(hide_statement_of_our_errors);
+    }
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn hide_statement_of_our_errors(edata: *mut pg_sys::ErrorData) {
+    unsafe {
+        if let Some(e) = edata.as_mut() {
+            if !e.domain.is_null() && CStr::from_ptr(e.domain) == DOMAIN {
+                e.hide_stmt = true;
+            }
+        }
+        if let Some(previous) = PREVIOUS_EMIT_LOG_HOOK {
+            previous(edata);
+        }
+    }
 }
