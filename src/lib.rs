@@ -32,6 +32,7 @@ pub extern "C-unwind" fn _PG_init() {
     std::env::remove_var("RUST_LIB_BACKTRACE");
     settings::init();
     auth::guard::init();
+    error::init_log_hook();
 }
 
 extension_sql_file!("../sql/00_bootstrap.sql", name = "bootstrap", bootstrap);
@@ -48,6 +49,7 @@ extension_sql_file!(
     name = "partitions",
     requires = ["tables", "indexes", "triggers", rpc::numbering::tx_no]
 );
+extension_sql_file!("../sql/15_drop_guard.sql", name = "drop_guard", requires = ["tables", "partitions"]);
 extension_sql_file!(
     "../sql/20_rls.sql",
     name = "rls",

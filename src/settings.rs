@@ -9,6 +9,7 @@ static BCRYPT_COST: GucSetting<i32> = GucSetting::<i32>::new(password::DEFAULT_C
 static QR_SINGLE_USE: GucSetting<bool> = GucSetting::<bool>::new(false);
 static QR_HISTORY_RETENTION_DAYS: GucSetting<i32> = GucSetting::<i32>::new(30);
 static PASSWORD_MIN_LENGTH: GucSetting<i32> = GucSetting::<i32>::new(password::DEFAULT_MIN_CHARS as i32);
+static ALLOW_DROP_WITH_DATA: GucSetting<bool> = GucSetting::<bool>::new(false);
 static LOGIN_MAX_FAILURES: GucSetting<i32> = GucSetting::<i32>::new(Policy::DEFAULT.max_failures as i32);
 static LOGIN_WINDOW_SECONDS: GucSetting<i32> = GucSetting::<i32>::new(Policy::DEFAULT.window_secs as i32);
 static LOGIN_LOCK_SECONDS: GucSetting<i32> = GucSetting::<i32>::new(Policy::DEFAULT.lock_secs as i32);
@@ -49,6 +50,14 @@ pub fn init() {
         &QR_HISTORY_RETENTION_DAYS,
         1,
         3650,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_bool_guc(
+        c"mps.allow_drop_with_data",
+        c"Lets DROP EXTENSION mps_ext go ahead while members, cards or transactions exist.",
+        c"Read by the event trigger of sql/15_drop_guard.sql; set it only to drop data deliberately.",
+        &ALLOW_DROP_WITH_DATA,
         GucContext::Suset,
         GucFlags::default(),
     );

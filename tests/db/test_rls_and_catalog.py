@@ -183,10 +183,37 @@ def test_drop_and_recreate_extension(database):
             conn.autocommit = True
             conn.execute("create extension mps_ext")
             conn.execute("select public.create_merchant('R1', 'Recreated')")
-            conn.execute("drop extension mps_ext cascade")
+            conn.execute("drop extension mps_ext cascade")  # no member, card or movement: no question
             assert conn.execute("select to_regclass('public.merchants') as t").fetchone()["t"] is None
             conn.execute("create extension mps_ext")
             assert conn.execute("select count(*) as n from public.membership_levels").fetchone()["n"] == 4
+    finally:
+        drop_database(name)
+
+
+@pytest.mark.parametrize("statement", ["drop extension mps_ext", "DROP EXTENSION IF EXISTS pgcrypto, mps_ext CASCADE",
+                                       "drop schema public cascade", "drop owned by postgres"])
+def test_drop_is_refused_while_money_data_exists(database, statement):
+    """Issue 12.2: a plain DROP would delete every balance. Refused, with the override named;
+    the override is deliberate (superuser, same session); CREATE EXTENSION works afterwards."""
+    name = f"{database}_guarded"
+    recreate_database(name, extension=False)
+    try:
+        with admin_connect(name) as conn:
+            conn.autocommit = True
+            conn.execute("create extension mps_ext")
+            conn.execute("select public.create_member_profile('Kept', '0933000000', null)")
+            with pytest.raises(psycopg.Error) as e:
+                conn.execute(statement)
+            assert e.value.sqlstate == "2BP01"
+            assert e.value.diag.message_primary.startswith("MPS_DATA_EXISTS")
+            assert "SET mps.allow_drop_with_data = on" in e.value.diag.message_hint
+            assert conn.execute("select count(*) as n from public.member_profiles").fetchone()["n"] == 1
+            conn.execute("set mps.allow_drop_with_data = on")
+            conn.execute("drop extension mps_ext cascade")
+            assert conn.execute("select to_regclass('public.member_profiles') as t").fetchone()["t"] is None
+            conn.execute("create extension mps_ext")
+            assert conn.execute("select count(*) as n from public.member_profiles").fetchone()["n"] == 0
     finally:
         drop_database(name)
 

@@ -48,6 +48,7 @@ def fresh_cron_database():
         conn.autocommit = True
         conn.execute("create extension if not exists pg_cron")
         conn.execute("select cron.unschedule(jobid) from cron.job")
+        conn.execute("set mps.allow_drop_with_data = on")  # the earlier run's data goes deliberately
         conn.execute("drop extension if exists mps_ext cascade")
         conn.execute("create extension mps_ext")
         conn.execute("grant anon, authenticated, service_role to authenticator")
