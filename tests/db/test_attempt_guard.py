@@ -232,3 +232,45 @@ def test_without_the_preloaded_guard_no_password_is_checked():
                 assert "shared_preload_libraries" in e.value.diag.message_hint
             # everything that checks no password still works
             assert conn.execute("SELECT count(*) AS n FROM verify_ledger()").fetchone()["n"] == 0
+
+
+def test_a_burst_of_failed_logins_takes_no_worker_slot():
+    """Issue 12.4: on a server with max_worker_processes = 8, 40 concurrent wrong-password logins
+    are all answered INVALID_PASSWORD, and a parallel query during the burst still gets its
+    workers: counting holds no worker slot."""
+    with scratch_cluster(5498, {"shared_preload_libraries": "mps_ext", "max_worker_processes": "8",
+                                "max_parallel_workers_per_gather": "2"}) as connect:
+        with connect() as conn:
+            conn.execute("CREATE EXTENSION mps_ext")
+            conn.execute("SET mps.bcrypt_cost = 4")  # the members' hashes only; logins pay what they pay
+            phones = [f"0988{i:06d}" for i in range(40)]
+            for phone in phones:
+                conn.execute("SELECT create_member_profile('Burst', %s, NULL, 'right-password')", (phone,))
+            conn.execute("CREATE TABLE big AS SELECT g FROM generate_series(1, 2000000) g")
+            conn.execute("ANALYZE big")
+        start = threading.Barrier(len(phones) + 1)
+        answers = []
+
+        def attempt(phone):
+            with connect() as c:
+                start.wait()
+                try:
+                    c.execute("SELECT member_login(%s, 'wrong-password')", (phone,))
+                    answers.append("SUCCESS")
+                except psycopg.Error as e:
+                    answers.append(e.diag.message_primary)
+
+        threads = [threading.Thread(target=attempt, args=(p,)) for p in phones]
+        for t in threads:
+            t.start()
+        with connect() as c:
+            c.execute("SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0")
+            start.wait()
+            plan = "\n".join(r["QUERY PLAN"] for r in c.execute("EXPLAIN ANALYZE SELECT count(*) FROM big").fetchall())
+            workers = c.execute("SELECT count(*) AS n FROM pg_stat_activity WHERE backend_type LIKE '%mps_ext%'"
+                                ).fetchone()["n"]
+        for t in threads:
+            t.join()
+        assert answers == ["INVALID_PASSWORD"] * 40
+        assert "Workers Launched: 2" in plan, plan
+        assert workers == 0
