@@ -102,7 +102,7 @@ pub struct Stamped {
 ///
 /// The movement is stamped with the time it really happens (clock_timestamp(), not the
 /// transaction's start): a movement of a merchant is recorded only while it holds off the
-/// merchant's settlement runs (`settlements::hold_off`), so a settlement that did not see it
+/// merchant's settlement runs (`rpc::payments::hold_off_settlements`), so a settlement that did not see it
 /// ended its period before this stamp. Its registries and ledger and audit rows carry the same
 /// stamp. `inside_settled_period` says whether a live settlement of the merchant nevertheless
 /// covers the stamp (a clock that went back); the caller refuses the movement then.
