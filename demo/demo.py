@@ -46,7 +46,9 @@ def main():
     card_id = anon.rows("get_member_cards", p_session_id=member_sid)[0]["id"]
     recharge = anon.rows("user_recharge_card", p_card_id=card_id, p_amount="1000.00", p_payment_method="alipay",
                          p_idempotency_key="demo-recharge-1", p_session_id=member_sid)[0]
-    step("user_recharge_card (member session): 1000.00 by alipay", recharge)
+    step("user_recharge_card (member session): 1000.00 by alipay, pending until the payment is confirmed", recharge)
+    step("confirm_recharge (service_role, as the payment gateway's webhook): the card is credited",
+         admin.rows("confirm_recharge", p_tx_no=recharge["tx_no"]))
 
     qr = anon.rows("rotate_card_qr", p_card_id=card_id, p_ttl_seconds=300, p_session_id=member_sid)[0]
     step("rotate_card_qr (member session): a QR code for the standard card",

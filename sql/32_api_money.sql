@@ -44,6 +44,20 @@ AS $$
                                            p_idempotency_key, p_external_order_id, p_session_id) r
 $$;
 
+-- A member's recharge stays pending until its payment is confirmed: confirm_recharge (the
+-- payment gateway's webhook with the service key, or a super admin) credits it once;
+-- cancel_recharge (a super admin, or the member who asked for it) drops it.
+CREATE FUNCTION public.confirm_recharge(p_tx_no text, p_session_id text DEFAULT NULL)
+RETURNS TABLE (tx_id uuid, tx_no text, card_id uuid, amount numeric)
+LANGUAGE sql SECURITY DEFINER SET search_path = ''
+AS $$
+    SELECT r.tx_id, r.tx_no, r.card_id, r.amount::numeric FROM mps_internal.confirm_recharge(p_tx_no, p_session_id) r
+$$;
+
+CREATE FUNCTION public.cancel_recharge(p_tx_no text, p_reason text DEFAULT NULL, p_session_id text DEFAULT NULL)
+RETURNS boolean LANGUAGE sql SECURITY DEFINER SET search_path = ''
+AS $$ SELECT mps_internal.cancel_recharge(p_tx_no, p_reason, p_session_id) $$;
+
 CREATE FUNCTION public.update_points_and_level(
     p_card_id uuid,
     p_delta_points integer,

@@ -46,3 +46,52 @@ CREATE EVENT TRIGGER mps_refuse_drop_with_data ON ddl_command_start
 -- Also under session_replication_role = replica (restores, logical replication).
 ALTER EVENT TRIGGER mps_refuse_drop_with_data ENABLE ALWAYS;
 
+-- == Money (issue 11, items 1, 2, 8): pending member recharges, one settlement history per
+-- merchant, no balance in INSUFFICIENT_BALANCE ==
+-- user_recharge_card, merchant_charge_by_qr, merchant_refund_tx, generate_settlement and
+-- generate_daily_settlements keep their signatures; what changed in them lives in the
+-- library. New: confirm_recharge and cancel_recharge.
+CREATE FUNCTION mps_internal."confirm_recharge"(
+	"p_tx_no" TEXT, /* Option < & str > */
+	"p_session_id" TEXT /* Option < & str > */
+) RETURNS TABLE (
+	"tx_id" uuid,  /* Uuid */
+	"tx_no" TEXT,  /* String */
+	"card_id" uuid,  /* Uuid */
+	"amount" TEXT  /* String */
+)
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'confirm_recharge_wrapper';
+
+CREATE FUNCTION mps_internal."cancel_recharge"(
+	"p_tx_no" TEXT, /* Option < & str > */
+	"p_reason" TEXT, /* Option < & str > */
+	"p_session_id" TEXT /* Option < & str > */
+) RETURNS bool /* bool */
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'cancel_recharge_wrapper';
+
+REVOKE ALL ON FUNCTION mps_internal.confirm_recharge(text, text), mps_internal.cancel_recharge(text, text, text)
+    FROM PUBLIC, anon, authenticated, service_role;
+
+-- A member's recharge stays pending until its payment is confirmed: confirm_recharge (the
+-- payment gateway's webhook with the service key, or a super admin) credits it once;
+-- cancel_recharge (a super admin, or the member who asked for it) drops it.
+CREATE FUNCTION public.confirm_recharge(p_tx_no text, p_session_id text DEFAULT NULL)
+RETURNS TABLE (tx_id uuid, tx_no text, card_id uuid, amount numeric)
+LANGUAGE sql SECURITY DEFINER SET search_path = ''
+AS $$
+    SELECT r.tx_id, r.tx_no, r.card_id, r.amount::numeric FROM mps_internal.confirm_recharge(p_tx_no, p_session_id) r
+$$;
+
+CREATE FUNCTION public.cancel_recharge(p_tx_no text, p_reason text DEFAULT NULL, p_session_id text DEFAULT NULL)
+RETURNS boolean LANGUAGE sql SECURITY DEFINER SET search_path = ''
+AS $$ SELECT mps_internal.cancel_recharge(p_tx_no, p_reason, p_session_id) $$;
+
+-- The same privileges as a fresh install (sql/90_grants.sql): mps_admin first, then the API
+-- roles; confirming is for super admins only, a member may cancel their own request.
+REVOKE ALL ON FUNCTION public.confirm_recharge(text, text), public.cancel_recharge(text, text, text)
+    FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.confirm_recharge(text, text), public.cancel_recharge(text, text, text) TO mps_admin;
+GRANT EXECUTE ON FUNCTION public.cancel_recharge(text, text, text) TO anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.confirm_recharge(text, text) TO authenticated, service_role;

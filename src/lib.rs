@@ -111,6 +111,8 @@ extension_sql_file!(
         rpc::payments::merchant_charge_by_qr,
         rpc::payments::merchant_refund_tx,
         rpc::payments::user_recharge_card,
+        rpc::payments::confirm_recharge,
+        rpc::payments::cancel_recharge,
         rpc::points::update_points_and_level,
         rpc::points::compute_discount,
         rpc::points::compute_level,

@@ -117,6 +117,8 @@ error_codes! {
     ExternalOrderIdReused => "EXTERNAL_ORDER_ID_REUSED", Business,
         Some("this external order id was already used for a different request");
     QrExpiredOrInvalid => "QR_EXPIRED_OR_INVALID", Business, Some("ask the member to show a fresh QR code");
+    MovementInSettledPeriod => "MOVEMENT_IN_SETTLED_PERIOD", Business,
+        Some("the database clock is behind the merchant's latest settlement; retry once it has passed its period end");
 }
 
 /// A refused call: the contract token (optionally with the contract's fixed suffix, as in

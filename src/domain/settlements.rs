@@ -12,6 +12,22 @@ pub fn check_period(start_before_end: bool) -> MpsResult<()> {
     }
 }
 
+/// A settled period must have ended: movements still to come must never fall into it.
+pub fn check_period_ended(end_is_past: bool) -> MpsResult<()> {
+    if end_is_past {
+        Ok(())
+    } else {
+        Err(MpsError::new(ErrorCode::InvalidPeriod, "the period has not ended: p_period_end is later than now"))
+    }
+}
+
+/// The advisory-lock name of a merchant's settlement history. Every movement of the
+/// merchant holds it shared while it is recorded; a settlement run holds it exclusively, so
+/// it waits for the movements in flight and holds off new ones until it commits.
+pub fn lock_name(merchant_id: &str) -> String {
+    format!("mps:settlement:{merchant_id}")
+}
+
 /// The total to settle: payments minus refunds; an empty or net-negative period is refused.
 pub fn check_totals(tx_count: i64, total: Decimal) -> MpsResult<()> {
     if tx_count == 0 {
@@ -65,6 +81,9 @@ mod tests {
     #[test]
     fn totals_and_periods() {
         assert_eq!(check_period(false).unwrap_err().code, ErrorCode::InvalidPeriod);
+        assert!(check_period(true).is_ok());
+        assert_eq!(check_period_ended(false).unwrap_err().code, ErrorCode::InvalidPeriod);
+        assert!(check_period_ended(true).is_ok());
         assert_eq!(check_totals(0, Decimal::ZERO).unwrap_err().code, ErrorCode::NoTransactionsInPeriod);
         assert_eq!(
             check_totals(2, Decimal::from_str("-0.01").unwrap()).unwrap_err().code,

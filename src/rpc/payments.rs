@@ -1,16 +1,17 @@
-//! Money movements: merchant_charge_by_qr, merchant_refund_tx, user_recharge_card.
-//! Each is one transaction that locks (original transaction →) card, checks, writes the
-//! transaction row, the balance, the points ledger and the audit row.
+//! Money movements: merchant_charge_by_qr, merchant_refund_tx, user_recharge_card, and the
+//! confirmation or cancellation of a member's pending recharge (confirm_recharge,
+//! cancel_recharge). Each is one transaction that locks (original transaction →) card,
+//! checks, writes the transaction row, the balance, the points ledger and the audit row.
 
-use super::{optional_text, qr::live_card, required};
+use super::{optional_text, qr::live_card, required, required_text};
 use crate::auth::{self, Caller};
 use crate::domain::error::{ErrorCode, MpsError, MpsResult};
-use crate::domain::{idempotency, levels, money, pricing, tokens};
+use crate::domain::{idempotency, levels, money, pricing, settlements, tokens};
 use crate::error::rpc;
 use crate::settings;
 use crate::store;
 use crate::store::cards::MoneyCard;
-use crate::store::transactions::{Actor, CardChange, NewTx, Recorded};
+use crate::store::transactions::{Actor, CardChange, NewTx, Outcome, Recorded};
 use pgrx::datum::{AnyNumeric, JsonB, Uuid};
 use pgrx::prelude::*;
 use rust_decimal::Decimal;
@@ -31,6 +32,29 @@ fn authorize_merchant(caller: &Caller, code: Option<&str>) -> MpsResult<Uuid> {
             format!("the caller may not act for merchant {code}"),
         )),
     }
+}
+
+/// Holds off the merchant's settlement runs until this transaction ends (a shared lock:
+/// movements do not wait for each other). Taken before anything is stamped, so a settlement
+/// either sees this movement or ended its period before the movement's stamp
+/// (settlements.rs, `start_settlement_run`).
+fn hold_off_settlements(merchant_id: Uuid) {
+    store::lock_name_shared(&settlements::lock_name(&merchant_id.to_string()));
+}
+
+/// Records a movement (store::transactions::record) and refuses it if its stamp falls
+/// inside a period the merchant has already settled. That cannot happen while the database
+/// clock runs forward (see hold_off_settlements); the check keeps the books right if it
+/// does not. The error rolls back everything the call wrote.
+fn record(tx: &NewTx, outcome: Outcome) -> MpsResult<(Uuid, String)> {
+    let stamped = store::transactions::record(tx, outcome);
+    if stamped.inside_settled_period {
+        return Err(MpsError::new(
+            ErrorCode::MovementInSettledPeriod,
+            "the movement's time falls inside a period the merchant has already settled",
+        ));
+    }
+    Ok((stamped.tx_id, stamped.tx_no))
 }
 
 /// An earlier movement with the same idempotency key or external order id in the same
@@ -140,6 +164,7 @@ fn merchant_charge_by_qr(
             false,
         )?;
         let merchant_id = authorize_merchant(&caller, p_merchant_code)?;
+        hold_off_settlements(merchant_id);
         let key = optional_text(p_idempotency_key);
         let order = optional_text(p_external_order_id);
         let qr_digest = tokens::digest(p_qr_plain.unwrap_or_default());
@@ -161,16 +186,17 @@ fn merchant_charge_by_qr(
         check_card_can_move_money(&card)?;
         let charge = pricing::charge(&card.card.card_type, raw, card.discount, card.corporate_discount, card.points)?;
         if card.balance < charge.final_amount {
+            // The merchant may learn that the card cannot pay, never what is on it.
             return Err(MpsError::new(
                 ErrorCode::InsufficientBalance,
-                format!("the balance {} is less than the amount due {}", card.balance, charge.final_amount),
+                format!("the card's balance does not cover the amount due {}", charge.final_amount),
             ));
         }
 
         let points = card.points + charge.points;
         let ledger = (card.card.card_type == "standard").then_some("payment_earn");
         let audit = json!({ "merchant": p_merchant_code, "final": charge.final_amount.to_string(), "card_id": card_id.to_string() });
-        let (tx_id, tx_no) = store::transactions::record(
+        let (tx_id, tx_no) = record(
             &NewTx {
                 tx_type: "payment",
                 card_id,
@@ -189,9 +215,11 @@ fn merchant_charge_by_qr(
                 fingerprint: Some(fingerprint),
                 request_scope: Some(("payment", merchant_id)),
             },
-            &card_change(&card, -charge.final_amount, points, ledger),
-            &actor(&caller, "PAYMENT", audit),
-        );
+            Outcome::Completed(
+                &card_change(&card, -charge.final_amount, points, ledger),
+                &actor(&caller, "PAYMENT", audit),
+            ),
+        )?;
         if settings::qr_single_use() {
             store::qr::revoke(card_id);
         }
@@ -218,6 +246,7 @@ fn merchant_refund_tx(
         let caller = auth::resolve(p_session_id)?;
         let amount = money::amount(p_refund_amount, ErrorCode::InvalidRefundAmount, "p_refund_amount", false)?;
         let merchant_id = authorize_merchant(&caller, p_merchant_code)?;
+        hold_off_settlements(merchant_id);
         let tx_no = p_original_tx_no.unwrap_or_default();
         let original = store::transactions::lock_original(tx_no, merchant_id).ok_or_else(|| {
             MpsError::new(ErrorCode::OriginalTxNotFound, format!("merchant has no transaction {tx_no:?}"))
@@ -251,7 +280,7 @@ fn merchant_refund_tx(
         let points = card.points - reversed;
         let ledger = (reversed > 0).then_some("refund_reverse");
         let audit = json!({ "merchant": p_merchant_code, "amount": amount.to_string(), "original": original.tx_no });
-        let (refund_id, refund_no) = store::transactions::record(
+        let (refund_id, refund_no) = record(
             &NewTx {
                 tx_type: "refund",
                 card_id: original.card_id,
@@ -270,17 +299,56 @@ fn merchant_refund_tx(
                 fingerprint: None,
                 request_scope: None,
             },
-            &card_change(&card, amount, points, ledger),
-            &actor(&caller, "REFUND", audit),
-        );
+            Outcome::Completed(&card_change(&card, amount, points, ledger), &actor(&caller, "REFUND", audit)),
+        )?;
         if refunded_before + amount == original.final_amount {
-            store::transactions::mark_refunded(original.id);
+            store::transactions::set_status(original.id, "refunded");
         }
         Ok(TableIterator::once((refund_id, refund_no, amount.to_string())))
     })
 }
 
+/// A recharge may credit the card: an active, unexpired standard card of an active member,
+/// whose balance stays within numeric(12,2). Checked when a recharge is requested and again
+/// when a pending one is confirmed.
+fn check_card_can_take(card: &MoneyCard, amount: Decimal) -> MpsResult<()> {
+    if card.card.status != "active" {
+        return Err(MpsError::new(
+            ErrorCode::CardNotFoundOrInactive,
+            format!("no active card with id {}", card.card.id),
+        ));
+    }
+    if card.card.card_type != "standard" {
+        return Err(MpsError::new(
+            ErrorCode::UnsupportedCardTypeForRecharge,
+            format!("a {} card cannot be recharged", card.card.card_type),
+        ));
+    }
+    check_card_can_move_money(card)?;
+    if card.balance + amount > money::max_amount() {
+        return Err(MpsError::new(
+            ErrorCode::InvalidRechargeAmount,
+            format!("the balance would exceed {}", money::max_amount()),
+        ));
+    }
+    Ok(())
+}
+
+/// The contract's recharge row (pgrx wants it spelled out in each #[pg_extern] signature).
+type RechargeRow =
+    TableIterator<'static, (name!(tx_id, Uuid), name!(tx_no, String), name!(card_id, Uuid), name!(amount, String))>;
+
+fn recharge_row(tx_id: Uuid, tx_no: String, card_id: Uuid, amount: Decimal) -> RechargeRow {
+    TableIterator::once((tx_id, tx_no, card_id, amount.to_string()))
+}
+
 /// A super admin, or a member on a card they own (W1: the original let anyone mint money).
+/// Money enters only through a confirmed payment: a member's recharge (session or JWT) is
+/// recorded pending (status `processing`, balance, points, ledger and audit untouched) and
+/// credited by confirm_recharge once the payment gateway or the back office confirms the
+/// payment. A super admin's recharge (service_role: the gateway or the server scripts; an
+/// admin taking cash at the counter) completes at once. Either way the contract's row comes
+/// back, and a retry with the same idempotency key replays it, pending or not.
 #[pg_extern(schema = "mps_internal")]
 #[allow(clippy::too_many_arguments)]
 fn user_recharge_card(
@@ -299,9 +367,9 @@ fn user_recharge_card(
         let not_found =
             || MpsError::new(ErrorCode::CardNotFoundOrInactive, format!("no active card with id {card_id}"));
         let owner = store::cards::get(card_id).ok_or_else(not_found)?.owner_member_id;
-        match caller {
-            Caller::SuperAdmin { .. } => {}
-            Caller::Member { member_id, .. } if owner == Some(member_id) => {}
+        let pending = match caller {
+            Caller::SuperAdmin { .. } => false,
+            Caller::Member { member_id, .. } if owner == Some(member_id) => true,
             Caller::Anonymous => return Err(MpsError::new(ErrorCode::NotAuthenticated, "log in to recharge a card")),
             _ => {
                 return Err(MpsError::new(
@@ -309,58 +377,145 @@ fn user_recharge_card(
                     "only a super admin or the card's owner may recharge it",
                 ))
             }
-        }
+        };
         let method = p_payment_method.unwrap_or("wechat");
         let key = optional_text(p_idempotency_key);
         let order = optional_text(p_external_order_id);
         let fingerprint = idempotency::fingerprint(&["recharge", &amount.to_string(), method, order.unwrap_or("")]);
-        let row = |r: Recorded| TableIterator::once((r.tx_id, r.tx_no, r.card_id, r.final_amount.to_string()));
         let earlier = earlier_request("recharge", card_id, key, order, &fingerprint)?;
         if let Some(earlier) = earlier {
-            return Ok(row(earlier));
+            return Ok(recharge_row(earlier.tx_id, earlier.tx_no, earlier.card_id, earlier.final_amount));
         }
 
         let card = store::cards::lock_for_money(card_id).ok_or_else(not_found)?;
-        if card.card.status != "active" {
-            return Err(not_found());
-        }
-        if card.card.card_type != "standard" {
-            return Err(MpsError::new(
-                ErrorCode::UnsupportedCardTypeForRecharge,
-                format!("a {} card cannot be recharged", card.card.card_type),
-            ));
-        }
-        check_card_can_move_money(&card)?;
-        if card.balance + amount > money::max_amount() {
-            return Err(MpsError::new(
-                ErrorCode::InvalidRechargeAmount,
-                format!("the balance would exceed {}", money::max_amount()),
-            ));
-        }
+        check_card_can_take(&card, amount)?;
+        let recharge = NewTx {
+            tx_type: "recharge",
+            card_id,
+            merchant_id: None,
+            raw_amount: amount,
+            discount: Decimal::new(1000, 3),
+            final_amount: amount,
+            points_earned: 0,
+            reason: Some("recharge"),
+            payment_method: Some(method),
+            external_order_id: order,
+            idempotency_key: key,
+            original_tx_id: None,
+            processed_by: caller.auth_user(),
+            tag: tag_of(p_tag),
+            fingerprint: Some(fingerprint),
+            request_scope: Some(("recharge", card_id)),
+        };
+        let (tx_id, tx_no) = if pending {
+            record(&recharge, Outcome::Pending)?
+        } else {
+            let audit = json!({ "amount": amount.to_string(), "method": method });
+            record(
+                &recharge,
+                Outcome::Completed(&card_change(&card, amount, card.points, None), &actor(&caller, "RECHARGE", audit)),
+            )?
+        };
+        Ok(recharge_row(tx_id, tx_no, card_id, amount))
+    })
+}
 
-        let audit = json!({ "amount": amount.to_string(), "method": method });
-        let (tx_id, tx_no) = store::transactions::record(
-            &NewTx {
-                tx_type: "recharge",
-                card_id,
-                merchant_id: None,
-                raw_amount: amount,
-                discount: Decimal::new(1000, 3),
-                final_amount: amount,
-                points_earned: 0,
-                reason: Some("recharge"),
-                payment_method: Some(method),
-                external_order_id: order,
-                idempotency_key: key,
-                original_tx_id: None,
-                processed_by: caller.auth_user(),
-                tag: tag_of(p_tag),
-                fingerprint: Some(fingerprint),
-                request_scope: Some(("recharge", card_id)),
-            },
-            &card_change(&card, amount, card.points, None),
-            &actor(&caller, "RECHARGE", audit),
+fn no_recharge(tx_no: &str) -> MpsError {
+    MpsError::new(ErrorCode::TxNotFound, format!("no recharge {tx_no:?}"))
+}
+
+/// Credits a member's pending recharge once its payment is confirmed: service_role (the
+/// payment gateway's webhook) or a super admin (the back office). Locks the recharge, then
+/// the card (the house order), checks that the card can still take the money, credits it
+/// and audits it exactly as a recharge that completes at once. Confirming a completed
+/// recharge again credits nothing and returns the same row (webhooks retry); a cancelled
+/// one stays cancelled. A card that can no longer take the money leaves the recharge
+/// pending, for the back office to cancel (and refund the payment outside MPS).
+#[pg_extern(schema = "mps_internal")]
+fn confirm_recharge(
+    p_tx_no: Option<&str>,
+    p_session_id: Option<&str>,
+) -> TableIterator<'static, (name!(tx_id, Uuid), name!(tx_no, String), name!(card_id, Uuid), name!(amount, String))> {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        caller.require_super_admin()?;
+        let tx_no = required_text(p_tx_no, "p_tx_no")?;
+        let recharge = store::transactions::lock_recharge(tx_no).ok_or_else(|| no_recharge(tx_no))?;
+        let row = || recharge_row(recharge.id, recharge.tx_no.clone(), recharge.card_id, recharge.final_amount);
+        match recharge.status.as_str() {
+            "processing" => {}
+            "completed" => return Ok(row()),
+            other => {
+                return Err(MpsError::new(
+                    ErrorCode::InvalidStatusTransition,
+                    format!("recharge {} is {other}: only a pending recharge can be confirmed", recharge.tx_no),
+                ))
+            }
+        }
+        let card = store::cards::lock_for_money(recharge.card_id).ok_or_else(|| {
+            MpsError::new(ErrorCode::CardNotFoundOrInactive, format!("no active card with id {}", recharge.card_id))
+        })?;
+        check_card_can_take(&card, recharge.final_amount)?;
+        let change = card_change(&card, recharge.final_amount, card.points, None);
+        store::cards::apply_movement(
+            recharge.card_id,
+            change.balance_delta,
+            change.points_after,
+            change.level,
+            change.level_discount,
         );
-        Ok(row(Recorded { tx_id, tx_no, card_id, final_amount: amount, discount: Decimal::ONE, fingerprint: None }))
+        store::transactions::set_status(recharge.id, "completed");
+        caller.audit(
+            "RECHARGE",
+            "transactions",
+            Some(recharge.id),
+            json!({ "amount": recharge.final_amount.to_string(), "method": recharge.payment_method, "confirmed": true }),
+        );
+        Ok(row())
+    })
+}
+
+/// Drops a pending recharge whose payment did not happen (status `cancelled`; no money
+/// moves): service_role or a super admin, or the member who owns the card, for their own
+/// request (an abandoned checkout; harmless, nothing was credited). To anyone else the
+/// recharge does not exist. Cancelling a cancelled recharge again changes nothing and
+/// returns true; a completed one cannot be cancelled (it moved money: refund it instead).
+#[pg_extern(schema = "mps_internal")]
+fn cancel_recharge(p_tx_no: Option<&str>, p_reason: Option<&str>, p_session_id: Option<&str>) -> bool {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        let member = match caller {
+            Caller::SuperAdmin { .. } => None,
+            Caller::Member { member_id, .. } => Some(member_id),
+            Caller::Anonymous => return Err(MpsError::new(ErrorCode::NotAuthenticated, "log in to cancel a recharge")),
+            Caller::Merchant { .. } => {
+                return Err(MpsError::new(
+                    ErrorCode::PermissionDenied,
+                    "only a super admin or the card's owner may cancel a recharge",
+                ))
+            }
+        };
+        let tx_no = required_text(p_tx_no, "p_tx_no")?;
+        let recharge = store::transactions::lock_recharge(tx_no)
+            .filter(|r| member.is_none() || store::cards::get(r.card_id).and_then(|c| c.owner_member_id) == member)
+            .ok_or_else(|| no_recharge(tx_no))?;
+        match recharge.status.as_str() {
+            "processing" => {}
+            "cancelled" => return Ok(true),
+            other => {
+                return Err(MpsError::new(
+                    ErrorCode::InvalidStatusTransition,
+                    format!("recharge {} is {other}: only a pending recharge can be cancelled", recharge.tx_no),
+                ))
+            }
+        }
+        store::transactions::set_status(recharge.id, "cancelled");
+        caller.audit(
+            "RECHARGE_CANCEL",
+            "transactions",
+            Some(recharge.id),
+            json!({ "amount": recharge.final_amount.to_string(), "reason": optional_text(p_reason) }),
+        );
+        Ok(true)
     })
 }

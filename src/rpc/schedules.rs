@@ -2,25 +2,29 @@
 
 use crate::auth;
 use crate::domain::error::{ErrorCode, MpsError};
+use crate::domain::settlements;
 use crate::error::rpc;
 use crate::store;
 use pgrx::datum::Date;
 use pgrx::prelude::*;
 use serde_json::json;
 
-/// T+1 settlement of one UTC day for every active merchant with movements that day and no
-/// settlement for it yet; returns how many were created. Idempotent: a second run creates
-/// nothing.
+/// T+1 settlement of one UTC day (which must have ended) for every active merchant with
+/// movements that day and no settlement overlapping it yet, in any mode; returns how many
+/// were created. Idempotent: a second run creates nothing. Each merchant's settlement lock
+/// is held until the run commits, so that merchant's charges and refunds wait for the
+/// rest of the run (one short query and insert per merchant).
 #[pg_extern(schema = "mps_internal")]
 fn generate_daily_settlements(p_day: Option<Date>, p_session_id: Option<&str>) -> i32 {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         caller.require_super_admin()?;
         let (start, end) = store::settlements::utc_day(p_day);
+        settlements::check_period_ended(store::is_past(end))?;
         let mut created = 0;
         for merchant_id in store::settlements::merchants_due(start, end) {
-            store::merchants::lock(merchant_id);
-            if store::settlements::overlapping(merchant_id, "t_plus_1", start, end).is_some() {
+            super::settlements::start_settlement_run(merchant_id)?;
+            if store::settlements::overlapping(merchant_id, start, end).is_some() {
                 continue;
             }
             let totals = store::settlements::period_totals(merchant_id, start, end);

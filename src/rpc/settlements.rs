@@ -2,7 +2,7 @@
 
 use super::{required, scopes::require_merchant_access};
 use crate::auth;
-use crate::domain::error::{ErrorCode, MpsError};
+use crate::domain::error::{ErrorCode, MpsError, MpsResult};
 use crate::domain::settlements;
 use crate::error::rpc;
 use crate::store;
@@ -10,9 +10,27 @@ use pgrx::datum::{TimestampWithTimeZone, Uuid};
 use pgrx::prelude::*;
 use serde_json::json;
 
-/// Settles a merchant's payments minus refunds over [start, end). Refused: a reversed or
-/// empty period, a period with no movement, a net-negative period, and a period overlapping
-/// a live settlement of the same merchant and mode (B17).
+/// Starts a settlement run of the merchant: waits until no movement of the merchant is in
+/// flight, then holds off new ones (and other runs) until this transaction ends. Every
+/// movement recorded before is then visible to the next statement (READ COMMITTED takes a
+/// fresh snapshot per statement; a run at a stricter level is refused, its snapshot may
+/// predate the wait); every later movement is stamped after now(), so after the end of any
+/// period this run may settle (`check_period_ended` wants it past). So no movement ever lands in a
+/// settled period. Movements take the lock shared (payments.rs, `hold_off_settlements`).
+pub(super) fn start_settlement_run(merchant_id: Uuid) -> MpsResult<()> {
+    if !store::settlements::read_committed() {
+        return Err(MpsError::new(
+            ErrorCode::InvalidArgument,
+            "settlements are generated in READ COMMITTED transactions only (the default isolation level)",
+        ));
+    }
+    store::lock_name(&settlements::lock_name(&merchant_id.to_string()));
+    Ok(())
+}
+
+/// Settles a merchant's payments minus refunds over [start, end). Refused: a reversed,
+/// empty or unfinished period, a period with no movement, a net-negative period, and a
+/// period overlapping a live settlement of the same merchant in any mode (B17).
 #[pg_extern(schema = "mps_internal")]
 fn generate_settlement(
     p_merchant_id: Option<Uuid>,
@@ -29,11 +47,13 @@ fn generate_settlement(
         let start = required(p_period_start, "p_period_start")?;
         let end = required(p_period_end, "p_period_end")?;
         settlements::check_period(start.into_inner() < end.into_inner())?;
-        // Serializes settlement runs of one merchant, so overlap checks cannot race.
-        if !store::merchants::lock(merchant_id) {
+        settlements::check_period_ended(store::is_past(end))?;
+        if !store::merchants::exists(merchant_id) {
             return Err(MpsError::new(ErrorCode::MerchantNotFound, format!("no merchant with id {merchant_id}")));
         }
-        if let Some(existing) = store::settlements::overlapping(merchant_id, mode, start, end) {
+        // Also serializes settlement runs of the merchant, so overlap checks cannot race.
+        start_settlement_run(merchant_id)?;
+        if let Some(existing) = store::settlements::overlapping(merchant_id, start, end) {
             return Err(MpsError::new(
                 ErrorCode::SettlementAlreadyExists,
                 format!("settlement {existing} already covers part of this period"),

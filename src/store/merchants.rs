@@ -38,11 +38,6 @@ pub fn find_active_by_code(code: &str) -> Option<Uuid> {
     value("SELECT id FROM public.merchants WHERE code = $1 AND status = 'active'", &[code.into()])
 }
 
-/// Whether the merchant exists, row-locked (serializes its settlement runs).
-pub fn lock(merchant_id: Uuid) -> bool {
-    value::<bool>("SELECT true FROM public.merchants WHERE id = $1 FOR UPDATE", &[merchant_id.into()]) == Some(true)
-}
-
 pub fn exists(merchant_id: Uuid) -> bool {
     value::<bool>("SELECT EXISTS (SELECT 1 FROM public.merchants WHERE id = $1)", &[merchant_id.into()]) == Some(true)
 }

@@ -99,6 +99,12 @@ pub fn lock_name(name: &str) {
     execute("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended($1, 0))", &[name.into()]);
 }
 
+/// The shared form of `lock_name`: holders of the shared lock never wait for each other,
+/// only for a holder of the exclusive one, which in turn waits for all of them.
+pub fn lock_name_shared(name: &str) {
+    execute("SELECT pg_catalog.pg_advisory_xact_lock_shared(pg_catalog.hashtextextended($1, 0))", &[name.into()]);
+}
+
 /// Whether a point in time is already past (by the database clock).
 pub fn is_past(at: pgrx::datum::TimestampWithTimeZone) -> bool {
     value::<bool>("SELECT $1 <= pg_catalog.now()", &[at.into()]) == Some(true)

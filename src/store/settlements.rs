@@ -35,20 +35,22 @@ pub fn period_totals(merchant_id: Uuid, start: TimestampWithTimeZone, end: Times
     required(row, "period totals")
 }
 
-/// A live (not failed) settlement of the merchant in the same mode overlapping the period.
-pub fn overlapping(
-    merchant_id: Uuid,
-    mode: &str,
-    start: TimestampWithTimeZone,
-    end: TimestampWithTimeZone,
-) -> Option<Uuid> {
+/// A live (not failed) settlement of the merchant overlapping the period, in any mode: a
+/// merchant has one settlement history, whatever the mode of each settlement.
+pub fn overlapping(merchant_id: Uuid, start: TimestampWithTimeZone, end: TimestampWithTimeZone) -> Option<Uuid> {
     value(
         "SELECT id FROM public.settlements
-          WHERE merchant_id = $1 AND mode = $2::public.settlement_mode AND status <> 'failed'
-            AND period_start < $4 AND period_end > $3
+          WHERE merchant_id = $1 AND status <> 'failed' AND period_start < $3 AND period_end > $2
           LIMIT 1",
-        &[merchant_id.into(), mode.into(), start.into(), end.into()],
+        &[merchant_id.into(), start.into(), end.into()],
     )
+}
+
+/// Whether this transaction runs at READ COMMITTED, where every statement sees what was
+/// committed before it started (a settlement run needs that to see every movement that
+/// committed while it waited for its lock).
+pub fn read_committed() -> bool {
+    value::<bool>("SELECT pg_catalog.current_setting('transaction_isolation') = 'read committed'", &[]) == Some(true)
 }
 
 pub fn insert(

@@ -80,38 +80,70 @@ pub struct Actor<'a> {
     pub context: serde_json::Value,
 }
 
-/// Everything one money movement writes, in one statement: the completed transaction row,
-/// the (already locked) card's balance, points and level, the ledger row and the audit row.
-/// Returns the transaction's id and number.
-pub fn record(tx: &NewTx, card: &CardChange, actor: &Actor) -> (Uuid, String) {
+/// How a movement is recorded: completed, with its effect on the (already locked) card and
+/// its audit row; or pending (`processing`), a member's recharge waiting for its payment to
+/// be confirmed, which touches neither the card nor the ledger nor the audit log.
+pub enum Outcome<'a> {
+    Completed(&'a CardChange, &'a Actor<'a>),
+    Pending,
+}
+
+/// A recorded movement: its id and number, and whether its stamp fell inside a period
+/// the merchant has already settled (see `record`).
+pub struct Stamped {
+    pub tx_id: Uuid,
+    pub tx_no: String,
+    pub inside_settled_period: bool,
+}
+
+/// Everything one money movement writes, in one statement: the transaction row, its
+/// registries and, when completed, the card's balance, points and level, the ledger row
+/// and the audit row.
+///
+/// The movement is stamped with the time it really happens (clock_timestamp(), not the
+/// transaction's start): a movement of a merchant is recorded only while it holds off the
+/// merchant's settlement runs (`rpc::payments::hold_off_settlements`), so a settlement that did not see it
+/// ended its period before this stamp. Its registries and ledger and audit rows carry the same
+/// stamp. `inside_settled_period` says whether a live settlement of the merchant nevertheless
+/// covers the stamp (a clock that went back); the caller refuses the movement then.
+pub fn record(tx: &NewTx, outcome: Outcome) -> Stamped {
+    let (status, card, actor) = match outcome {
+        Outcome::Completed(card, actor) => ("completed", Some(card), Some(actor)),
+        Outcome::Pending => ("processing", None, None),
+    };
     let row = query_one(
-        "WITH tx AS (
+        "WITH stamp AS (SELECT pg_catalog.clock_timestamp() AS at),
+         tx AS (
              INSERT INTO public.transactions
                     (tx_no, tx_type, card_id, merchant_id, raw_amount, discount_applied, final_amount, points_earned,
                      status, reason, payment_method, external_order_id, idempotency_key, original_tx_id,
-                     processed_by_user_id, tag, request_fingerprint)
-             VALUES (mps_internal.tx_no($1, pg_catalog.nextval('public.seq_tx_no')), $1::public.tx_type, $2, $3,
-                     $4::numeric, $5::numeric, $6::numeric, $7, 'completed', $8, $9::public.pay_method, $10, $11,
-                     $12, $13, $14, $15)
-             RETURNING id, tx_no),
+                     processed_by_user_id, tag, request_fingerprint, created_at, updated_at)
+             SELECT mps_internal.tx_no($1, pg_catalog.nextval('public.seq_tx_no')), $1::public.tx_type, $2, $3,
+                    $4::numeric, $5::numeric, $6::numeric, $7, $28::public.tx_status, $8, $9::public.pay_method, $10,
+                    $11, $12, $13, $14, $15, stamp.at, stamp.at
+               FROM stamp
+             RETURNING id, tx_no, created_at),
          card AS (
              UPDATE public.member_cards
                 SET balance = balance + $16::numeric, points = $18, level = $19, discount = $20::numeric
-              WHERE id = $2),
+              WHERE id = $2 AND $28 = 'completed'),
          ledger AS (
-             INSERT INTO public.point_ledger (card_id, tx_id, change, balance_before, balance_after, reason)
-             SELECT $2, tx.id, $18 - $17, $17, $18, $21 FROM tx WHERE $21 IS NOT NULL),
+             INSERT INTO public.point_ledger (card_id, tx_id, change, balance_before, balance_after, reason, created_at)
+             SELECT $2, tx.id, $18 - $17, $17, $18, $21, tx.created_at FROM tx WHERE $21 IS NOT NULL),
          audit AS (
-             INSERT INTO audit.event_log (actor_user_id, actor_role, action, object_type, object_id, context)
-             SELECT $22, $23, $24, 'transactions', tx.id, $25 FROM tx),
+             INSERT INTO audit.event_log (happened_at, actor_user_id, actor_role, action, object_type, object_id, context)
+             SELECT tx.created_at, $22, $23, $24, 'transactions', tx.id, $25 FROM tx WHERE $24 IS NOT NULL),
          registry AS (
-             INSERT INTO public.tx_registry (tx_no, tx_id) SELECT tx_no, id FROM tx),
+             INSERT INTO public.tx_registry (tx_no, tx_id, created_at) SELECT tx_no, id, created_at FROM tx),
          requests AS (
-             INSERT INTO public.idempotency_registry (operation, scope_id, key_kind, idempotency_key, tx_id)
-             SELECT $26, $27, request.kind, request.id, tx.id
+             INSERT INTO public.idempotency_registry (operation, scope_id, key_kind, idempotency_key, tx_id, created_at)
+             SELECT $26, $27, request.kind, request.id, tx.id, tx.created_at
                FROM tx, (VALUES ('key', $11), ('order', $10)) AS request (kind, id)
               WHERE request.id IS NOT NULL AND $26 IS NOT NULL)
-         SELECT id, tx_no FROM tx",
+         SELECT id, tx_no,
+                EXISTS (SELECT 1 FROM public.settlements s
+                         WHERE s.merchant_id = $3 AND s.status <> 'failed' AND s.period_end > tx.created_at)
+           FROM tx",
         &[
             tx.tx_type.into(),
             tx.card_id.into(),
@@ -128,25 +160,33 @@ pub fn record(tx: &NewTx, card: &CardChange, actor: &Actor) -> (Uuid, String) {
             tx.processed_by.into(),
             JsonB(tx.tag.clone()).into(),
             tx.fingerprint.as_deref().into(),
-            card.balance_delta.to_string().into(),
-            card.points_before.into(),
-            card.points_after.into(),
-            card.level.into(),
-            card.level_discount.to_string().into(),
-            card.ledger_reason.into(),
-            actor.user_id.into(),
-            actor.role.into(),
-            actor.action.into(),
-            JsonB(actor.context.clone()).into(),
+            card.map(|c| c.balance_delta.to_string()).into(),
+            card.map(|c| c.points_before).into(),
+            card.map(|c| c.points_after).into(),
+            card.map(|c| c.level).into(),
+            card.map(|c| c.level_discount.to_string()).into(),
+            card.and_then(|c| c.ledger_reason).into(),
+            actor.and_then(|a| a.user_id).into(),
+            actor.map(|a| a.role).into(),
+            actor.map(|a| a.action).into(),
+            actor.map(|a| JsonB(a.context.clone())).into(),
             tx.request_scope.map(|(operation, _)| operation).into(),
             tx.request_scope.map(|(_, scope)| scope).into(),
+            status.into(),
         ],
-        |r| Ok((required(r.get::<Uuid>(1)?, "transactions.id"), required(r.get::<String>(2)?, "transactions.tx_no"))),
+        |r| {
+            Ok(Stamped {
+                tx_id: required(r.get::<Uuid>(1)?, "transactions.id"),
+                tx_no: required(r.get::<String>(2)?, "transactions.tx_no"),
+                inside_settled_period: required(r.get::<bool>(3)?, "inside settled period"),
+            })
+        },
     );
     required(row, "recorded movement")
 }
 
-/// A payment being refunded.
+/// A movement locked for a follow-up: a payment being refunded, a recharge being
+/// confirmed or cancelled.
 pub struct Original {
     pub id: Uuid,
     pub tx_no: String,
@@ -158,29 +198,52 @@ pub struct Original {
     pub payment_method: Option<String>,
 }
 
+const ORIGINAL_COLUMNS: &str = "t.id, t.tx_no, t.tx_type::text, t.status::text, t.card_id, t.final_amount::text,
+        t.points_earned, t.payment_method::text";
+
+fn read_original(r: &pgrx::spi::SpiHeapTupleData<'_>) -> pgrx::spi::SpiResult<Original> {
+    Ok(Original {
+        id: required(r.get::<Uuid>(1)?, "transactions.id"),
+        tx_no: required(r.get::<String>(2)?, "transactions.tx_no"),
+        tx_type: required(r.get::<String>(3)?, "transactions.tx_type"),
+        status: required(r.get::<String>(4)?, "transactions.status"),
+        card_id: required(r.get::<Uuid>(5)?, "transactions.card_id"),
+        final_amount: decimal(r.get::<String>(6)?, "transactions.final_amount"),
+        points_earned: required(r.get::<i32>(7)?, "transactions.points_earned"),
+        payment_method: r.get::<String>(8)?,
+    })
+}
+
 /// The merchant's transaction with that number, row-locked: concurrent refunds of one
 /// payment queue here, so none can see a stale remaining amount (§6.3).
 pub fn lock_original(tx_no: &str, merchant_id: Uuid) -> Option<Original> {
     query_one(
-        "SELECT t.id, t.tx_no, t.tx_type::text, t.status::text, t.card_id, t.final_amount::text, t.points_earned,
-                t.payment_method::text
-           FROM public.tx_registry r
-           JOIN public.transactions t ON t.id = r.tx_id
-          WHERE r.tx_no = $1 AND t.merchant_id = $2
-            FOR UPDATE OF t",
+        &format!(
+            "SELECT {ORIGINAL_COLUMNS}
+               FROM public.tx_registry r
+               JOIN public.transactions t ON t.id = r.tx_id
+              WHERE r.tx_no = $1 AND t.merchant_id = $2
+                FOR UPDATE OF t"
+        ),
         &[tx_no.into(), merchant_id.into()],
-        |r| {
-            Ok(Original {
-                id: required(r.get::<Uuid>(1)?, "transactions.id"),
-                tx_no: required(r.get::<String>(2)?, "transactions.tx_no"),
-                tx_type: required(r.get::<String>(3)?, "transactions.tx_type"),
-                status: required(r.get::<String>(4)?, "transactions.status"),
-                card_id: required(r.get::<Uuid>(5)?, "transactions.card_id"),
-                final_amount: decimal(r.get::<String>(6)?, "transactions.final_amount"),
-                points_earned: required(r.get::<i32>(7)?, "transactions.points_earned"),
-                payment_method: r.get::<String>(8)?,
-            })
-        },
+        read_original,
+    )
+}
+
+/// The recharge with that number, row-locked: a confirmation and a cancellation of one
+/// pending recharge queue here, and the second sees what the first did. Lock order: this
+/// row, then the card.
+pub fn lock_recharge(tx_no: &str) -> Option<Original> {
+    query_one(
+        &format!(
+            "SELECT {ORIGINAL_COLUMNS}
+               FROM public.tx_registry r
+               JOIN public.transactions t ON t.id = r.tx_id
+              WHERE r.tx_no = $1 AND t.tx_type = 'recharge'
+                FOR UPDATE OF t"
+        ),
+        &[tx_no.into()],
+        read_original,
     )
 }
 
@@ -199,8 +262,11 @@ pub fn refunds_of(original_id: Uuid) -> (Decimal, i32) {
     required(row, "refund totals")
 }
 
-pub fn mark_refunded(tx_id: Uuid) {
-    execute("UPDATE public.transactions SET status = 'refunded' WHERE id = $1", &[tx_id.into()]);
+pub fn set_status(tx_id: Uuid, status: &str) {
+    execute(
+        "UPDATE public.transactions SET status = $2::public.tx_status WHERE id = $1",
+        &[tx_id.into(), status.into()],
+    );
 }
 
 /// The transaction with that number: its id, card and merchant.

@@ -28,8 +28,9 @@ def valid_calls(api, shop, unique, svc, anon):
     settlement = {}
 
     def settle():
+        # a period ends no later than now: this one covers the charges and the refund made so far
         settlement["id"] = svc.scalar("generate_settlement", p_merchant_id=merchant["id"], p_mode="realtime",
-                                      p_period_start=now - timedelta(hours=1), p_period_end=now + timedelta(hours=1))
+                                      p_period_start=now - timedelta(hours=1), p_period_end=datetime.now(timezone.utc))
         return settlement["id"]
 
     return [

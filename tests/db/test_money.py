@@ -8,6 +8,7 @@ import uuid
 from decimal import Decimal
 
 import psycopg
+import pytest
 
 from conftest import Shop, login_member, login_merchant, make_member
 from mps import Api, fails
@@ -129,6 +130,12 @@ def test_charge_errors(api, admin_sql, shop, unique):
     assert fails(svc.rows, "merchant_charge_by_qr", p_merchant_code=code, p_qr_plain="A" * 44, p_raw_amount=1) == \
         (BUSINESS, "QR_EXPIRED_OR_INVALID")
     assert fails(shop.charge, D("1000.01"), qr=qr) == (BUSINESS, "INSUFFICIENT_BALANCE")
+    # the merchant learns that the card cannot pay, not what is on it
+    with pytest.raises(psycopg.Error) as e:
+        api.as_anon().rows("merchant_charge_by_qr", p_merchant_code=code, p_qr_plain=qr, p_raw_amount=D("1500"),
+                           p_session_id=login_merchant(api, shop.merchant))
+    assert (e.value.sqlstate, e.value.diag.message_primary, e.value.diag.message_detail) == \
+        (BUSINESS, "INSUFFICIENT_BALANCE", "the card's balance does not cover the amount due 1500.00")
     svc.scalar("freeze_card", p_card_id=shop.card)
     assert fails(shop.charge, D("1"), qr=qr) == (BUSINESS, "CARD_NOT_ACTIVE")
     svc.scalar("unfreeze_card", p_card_id=shop.card)
@@ -191,10 +198,11 @@ def test_who_may_recharge(api, shop, unique, merchant):
     mine = anon.rows("user_recharge_card", p_card_id=shop.card, p_amount=D("25.50"), p_payment_method="alipay",
                      p_session_id=login_member(api, shop.member))[0]
     assert mine["amount"] == D("25.50") and mine["tx_no"].startswith("RCG")
-    row = api.as_service().execute("select payment_method::text, merchant_id, reason from public.transactions"
-                                   " where id = %s", (mine["tx_id"],))
-    assert row == [{"payment_method": "alipay", "merchant_id": None, "reason": "recharge"}]
-    assert balance_points(api, shop.card)[0] == D("1025.50")
+    row = api.as_service().execute("select payment_method::text, merchant_id, reason, status::text"
+                                   " from public.transactions where id = %s", (mine["tx_id"],))
+    assert row == [{"payment_method": "alipay", "merchant_id": None, "reason": "recharge", "status": "processing"}]
+    # the owner's own request waits for its payment (test_pending_recharges.py)
+    assert balance_points(api, shop.card)[0] == D("1000.00")
 
 
 def test_idempotent_payments(api, admin_sql, shop, unique):

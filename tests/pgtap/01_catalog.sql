@@ -11,8 +11,8 @@ CREATE TEMP VIEW mps_functions AS
       JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'mps_ext';
 GRANT SELECT ON mps_functions TO PUBLIC;
 
-SELECT is((SELECT count(*)::int FROM mps_functions WHERE schema = 'public'), 74,
-          'the 70 contract RPCs and four more (verify_ledger, generate_daily_settlements, schedule_maintenance, create_transaction_partitions)');
+SELECT is((SELECT count(*)::int FROM mps_functions WHERE schema = 'public'), 76,
+          'the 70 contract RPCs and six more (verify_ledger, generate_daily_settlements, schedule_maintenance, create_transaction_partitions, confirm_recharge, cancel_recharge)');
 
 SELECT is_empty($$ SELECT name FROM mps_functions WHERE schema = 'public' AND NOT prosecdef $$,
                 'every public RPC is SECURITY DEFINER');
@@ -33,7 +33,8 @@ SELECT set_eq(
           'merchant_login', 'load_session', 'logout_session', 'reset_session_variables', 'set_member_password',
           'bind_member_to_card', 'unbind_member_from_card', 'get_card_bindings', 'set_card_binding_password',
           'get_member_cards', 'get_card_detail', 'rotate_card_qr', 'revoke_card_qr', 'validate_qr_plain',
-          'merchant_charge_by_qr', 'merchant_refund_tx', 'user_recharge_card', 'compute_discount', 'compute_level',
+          'merchant_charge_by_qr', 'merchant_refund_tx', 'user_recharge_card', 'cancel_recharge', 'compute_discount',
+          'compute_level',
           'get_point_ledger', 'generate_settlement', 'list_settlements', 'get_settlement_detail',
           'get_member_transactions', 'get_merchant_transactions', 'get_transaction_detail', 'get_member_detail',
           'get_merchant_detail', 'get_member_by_auth_user', 'get_merchant_by_auth_user', 'update_member_profile',

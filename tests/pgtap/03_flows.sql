@@ -1,7 +1,7 @@
 -- End-to-end flows through the RPCs, as the real roles with PostgREST's request settings.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(12);
+SELECT plan(14);
 
 SET LOCAL role service_role;
 SELECT set_config('request.jwt.claims', '{"role":"service_role"}', true);
@@ -10,13 +10,23 @@ SELECT create_member_profile('pgTAP Carol', '0900000903', NULL, 'carol-password'
 SELECT id AS card FROM get_member_cards(:'carol') \gset
 RESET role;
 
--- the member logs in with the anon key and recharges their own card
+-- the member logs in with the anon key and asks to recharge their own card: the recharge
+-- stays pending until the payment gateway confirms the payment
 SET LOCAL role anon;
 SELECT set_config('request.jwt.claims', '{"role":"anon"}', true);
 SELECT member_login('0900000903', 'carol-password') ->> 'session_id' AS carol_sid \gset
 SELECT is(get_user_role(p_session_id := :'carol_sid'), 'member', 'a member session resolves to the member');
-SELECT is((SELECT amount FROM user_recharge_card(:'card', 1000, p_session_id := :'carol_sid')), 1000.00,
-          'the member recharges 1000.00');
+SELECT tx_no AS recharge_no, amount AS asked FROM user_recharge_card(:'card', 1000, p_session_id := :'carol_sid') \gset
+SELECT is(:'asked'::numeric, 1000.00, 'the member asks for a recharge of 1000.00');
+SELECT results_eq(format('SELECT balance FROM get_member_cards(p_session_id := %L)', :'carol_sid'),
+                  $$ VALUES (0.00::numeric) $$, 'nothing is credited before the payment is confirmed');
+RESET role;
+SET LOCAL role service_role;
+SELECT set_config('request.jwt.claims', '{"role":"service_role"}', true);
+SELECT is((SELECT amount FROM confirm_recharge(:'recharge_no')), 1000.00, 'the payment gateway confirms it');
+RESET role;
+SET LOCAL role anon;
+SELECT set_config('request.jwt.claims', '{"role":"anon"}', true);
 SELECT qr_plain AS qr FROM rotate_card_qr(:'card', p_session_id := :'carol_sid') \gset
 SELECT is(length(:'qr'), 44, 'a 44-character QR token');
 
