@@ -294,7 +294,7 @@ def test_update_member_profile(api, member, unique):
     anon = api.as_anon()
     assert anon.scalar("update_member_profile", p_member_id=member["id"], p_name="New Name", p_session_id=sid) is True
     assert fails(anon.scalar, "update_member_profile", p_member_id=member["id"], p_phone=other["phone"],
-                 p_session_id=sid) == (BUSINESS, "DUPLICATE_PHONE")
+                 p_session_id=sid, p_current_password=member["password"]) == (BUSINESS, "DUPLICATE_PHONE")
     assert fails(anon.scalar, "update_member_profile", p_member_id=other["id"], p_name="X", p_session_id=sid)[0] == \
         PERMISSION
     row = api.as_service().rows("get_member_detail", p_member_id=member["id"])[0]
