@@ -15,11 +15,12 @@
 DROP FUNCTION public.set_member_password(uuid, text, text);
 DROP FUNCTION mps_internal.set_member_password(uuid, text, text);
 CREATE  FUNCTION mps_internal."set_member_password"(
-	"p_member_id" uuid, /* core::option::Option<pgrx::datum::uuid::Uuid> */
-	"p_password" TEXT, /* core::option::Option<&str> */
-	"p_session_id" TEXT, /* core::option::Option<&str> */
-	"p_current_password" TEXT /* core::option::Option<&str> */
+	"p_member_id" uuid, /* Option < Uuid > */
+	"p_password" TEXT, /* Option < & str > */
+	"p_session_id" TEXT, /* Option < & str > */
+	"p_current_password" TEXT /* Option < & str > */
 ) RETURNS bool /* bool */
+
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'set_member_password_wrapper';
 CREATE FUNCTION public.set_member_password(
@@ -33,11 +34,12 @@ AS $$ SELECT mps_internal.set_member_password(p_member_id, p_password, p_session
 DROP FUNCTION public.set_merchant_password(uuid, text, text);
 DROP FUNCTION mps_internal.set_merchant_password(uuid, text, text);
 CREATE  FUNCTION mps_internal."set_merchant_password"(
-	"p_merchant_id" uuid, /* core::option::Option<pgrx::datum::uuid::Uuid> */
-	"p_password" TEXT, /* core::option::Option<&str> */
-	"p_session_id" TEXT, /* core::option::Option<&str> */
-	"p_current_password" TEXT /* core::option::Option<&str> */
+	"p_merchant_id" uuid, /* Option < Uuid > */
+	"p_password" TEXT, /* Option < & str > */
+	"p_session_id" TEXT, /* Option < & str > */
+	"p_current_password" TEXT /* Option < & str > */
 ) RETURNS bool /* bool */
+
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'set_merchant_password_wrapper';
 CREATE FUNCTION public.set_merchant_password(
@@ -51,13 +53,14 @@ AS $$ SELECT mps_internal.set_merchant_password(p_merchant_id, p_password, p_ses
 DROP FUNCTION public.update_member_profile(uuid, text, text, text, text);
 DROP FUNCTION mps_internal.update_member_profile(uuid, text, text, text, text);
 CREATE  FUNCTION mps_internal."update_member_profile"(
-	"p_member_id" uuid, /* core::option::Option<pgrx::datum::uuid::Uuid> */
-	"p_name" TEXT, /* core::option::Option<&str> */
-	"p_phone" TEXT, /* core::option::Option<&str> */
-	"p_email" TEXT, /* core::option::Option<&str> */
-	"p_session_id" TEXT, /* core::option::Option<&str> */
-	"p_current_password" TEXT /* core::option::Option<&str> */
+	"p_member_id" uuid, /* Option < Uuid > */
+	"p_name" TEXT, /* Option < & str > */
+	"p_phone" TEXT, /* Option < & str > */
+	"p_email" TEXT, /* Option < & str > */
+	"p_session_id" TEXT, /* Option < & str > */
+	"p_current_password" TEXT /* Option < & str > */
 ) RETURNS bool /* bool */
+
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'update_member_profile_wrapper';
 CREATE FUNCTION public.update_member_profile(
@@ -90,13 +93,13 @@ GRANT EXECUTE ON FUNCTION public.set_member_password(uuid, text, text, text),
 -- and the card's admins.
 DROP FUNCTION mps_internal.card_no_scope(text, text);
 CREATE  FUNCTION mps_internal."card_no_scope"(
-	"p_card_no" TEXT, /* core::option::Option<&str> */
-	"p_session_id" TEXT /* core::option::Option<&str> */
+	"p_card_no" TEXT, /* Option < & str > */
+	"p_session_id" TEXT /* Option < & str > */
 ) RETURNS TABLE (
-	"card_id" uuid,  /* pgrx::datum::uuid::Uuid */
+	"card_id" uuid,  /* Uuid */
 	"owner_contact" bool  /* bool */
 )
-STABLE
+STABLE 
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'card_no_scope_wrapper';
 REVOKE ALL ON FUNCTION mps_internal.card_no_scope(text, text) FROM PUBLIC, anon, authenticated, service_role;
