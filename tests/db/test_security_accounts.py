@@ -38,7 +38,8 @@ def answer_about(value, call, *args, **kwargs):
 def test_stolen_member_session_cannot_change_the_password(api, member):
     anon, sid = api.as_anon(), login_member(api, member)
     change = dict(p_member_id=member["id"], p_password="attacker-pass-1", p_session_id=sid)
-    assert answer(anon.scalar, "set_member_password", **change) == (BUSINESS, "CURRENT_PASSWORD_REQUIRED", NEEDS_CURRENT)
+    assert answer(anon.scalar, "set_member_password", **change) == \
+        (BUSINESS, "CURRENT_PASSWORD_REQUIRED", NEEDS_CURRENT)
     assert answer(anon.scalar, "set_member_password", **change, p_current_password="") == \
         (BUSINESS, "CURRENT_PASSWORD_REQUIRED", NEEDS_CURRENT)
     assert answer(anon.scalar, "set_member_password", **change, p_current_password="a-guess-123") == \
@@ -245,14 +246,15 @@ def test_anon_qr_refusal_is_the_same_for_existing_and_missing_cards(api, world, 
 
 
 # what a stranger (a member with no tie to the world) may call, and which argument names the object
+NOT_YOURS = "the card is neither yours nor bound to you"
 STRANGER_RPCS = [
     ("get_card_detail", "rows", "p_card_id", "card", (BUSINESS, "CARD_NOT_FOUND", "no card with id <id>")),
     ("get_card_bindings", "rows", "p_card_id", "corporate", (BUSINESS, "CARD_NOT_FOUND", "no card with id <id>")),
     ("get_point_ledger", "rows", "p_card_id", "card", (BUSINESS, "CARD_NOT_FOUND", "no card with id <id>")),
     ("rotate_card_qr", "rows", "p_card_id", "card",
-     (PERMISSION, "PERMISSION_DENIED: 您沒有權限為此卡片生成 QR 碼", "the card is neither yours nor bound to you")),
+     (PERMISSION, "PERMISSION_DENIED: 您沒有權限為此卡片生成 QR 碼", NOT_YOURS)),
     ("revoke_card_qr", "scalar", "p_card_id", "card",
-     (PERMISSION, "PERMISSION_DENIED: 您沒有權限撤銷此卡片的 QR 碼", "the card is neither yours nor bound to you")),
+     (PERMISSION, "PERMISSION_DENIED: 您沒有權限撤銷此卡片的 QR 碼", NOT_YOURS)),
     ("get_transaction_detail", "rows", "p_tx_no", "tx_no", (BUSINESS, "TX_NOT_FOUND", 'no transaction "<id>"')),
     ("get_card_details_by_card_no", "scalar", "p_card_no", "card_no", (BUSINESS, "CARD_NOT_FOUND", 'no card "<id>"')),
     ("get_card_by_identifier", "scalar", "p_identifier", "card_no", (BUSINESS, "CARD_NOT_FOUND", 'no card "<id>"')),
@@ -287,7 +289,8 @@ def test_unbind_by_a_stranger_reveals_nothing_and_takes_no_lock(api, world, data
                "only the member themself, the card's owner or admin, or a super admin may do this")
     with admin_connect(database) as holder:
         holder.execute("select 1 from member_cards where id = %s for update", (real["corporate"],))
-        holder.execute("select 1 from member_profiles where id = any(%s) for update", ([real["bound"], real["member"]],))
+        holder.execute("select 1 from member_profiles where id = any(%s) for update",
+                       ([real["bound"], real["member"]],))
         api.conn.execute("set lock_timeout = '1s'")
         api.conn.commit()
         for card, member in [(real["corporate"], real["bound"]), (real["corporate"], real["member"]),
@@ -321,7 +324,8 @@ def test_settlement_detail_of_another_merchant(api, world, unique):
         assert str(world["real"]["merchant"]) not in detail
     member_sid = login_member(api, world["bound"])
     assert answer(api.as_anon().rows, "get_settlement_detail", p_settlement_id=world["real"]["settlement"],
-                  p_session_id=member_sid)[:2] == (PERMISSION, "PERMISSION_DENIED: Required merchant, but user is member")
+                  p_session_id=member_sid)[:2] == \
+        (PERMISSION, "PERMISSION_DENIED: Required merchant, but user is member")
 
 
 def test_a_merchant_cannot_probe_for_merchant_codes(api, world, unique):
@@ -401,7 +405,8 @@ def test_a_member_cannot_make_her_phone_point_at_someone_else(api, admin_sql, me
     legacy_phone, legacy_email = f"legacy-{unique}@example.com", phone_for(unique, "06")
     admin_sql.execute("update member_profiles set phone = %s, email = %s where id = %s",
                       (legacy_phone, legacy_email, victim["id"]))
-    for args, token in [(dict(p_email=legacy_phone), "DUPLICATE_EMAIL"), (dict(p_phone=legacy_email), "DUPLICATE_PHONE")]:
+    for args, token in [(dict(p_email=legacy_phone), "DUPLICATE_EMAIL"),
+                        (dict(p_phone=legacy_email), "DUPLICATE_PHONE")]:
         state, message, detail = answer(anon.scalar, "update_member_profile", **args, **change)
         assert (state, message) == (BUSINESS, token)
         assert legacy_phone not in detail and legacy_email not in detail
