@@ -17,9 +17,13 @@ def step(title, value):
 
 
 def main():
-    api = Api(os.environ.get("MPS_DEMO_DB", "mps_demo"))
-    admin = api.as_service()   # Supabase service_role key: a super admin
-    anon = api.as_anon()       # POS and member apps: anon key + p_session_id
+    database = os.environ.get("MPS_DEMO_DB", "mps_demo")
+    api = Api(database)        # PostgREST's side: only the PostgREST server holds authenticator's credentials
+    admin = api.as_service()   # Supabase service_role key: a super admin, server side only
+    # POS and member apps: the anon key + p_session_id. A POS talking to the database directly
+    # logs in as mps_pos, a member of anon only (scripts/lib.sh creates it).
+    pos_api = Api(database, user="mps_pos")
+    anon = pos_api.as_anon()
 
     merchant_id = admin.scalar("create_merchant", p_code="DEMO-SHOP", p_name="Demo Coffee",
                                p_contact="+886-2-1234-5678", p_password="shop-password-1")
@@ -80,6 +84,7 @@ def main():
 
     step("logout_session (merchant)", anon.scalar("logout_session", p_session_id=shop["session_id"]))
     api.close()
+    pos_api.close()
     print("demo: ok")
 
 

@@ -1,8 +1,10 @@
 """A point-of-sale client with psycopg: the merchant logs in, charges a QR code idempotently
-and refunds part of it. It connects as PostgREST's `authenticator` and switches to `anon`
-per transaction, exactly as a Supabase anon key would, and authorizes with its session.
+and refunds part of it. It logs in as `mps_pos`, a role that is a member of `anon` only (the
+set-up creates it), acts as `anon` in each transaction, as a Supabase anon key would, and is
+authorized by its merchant session alone. Never give a POS `authenticator`'s credentials:
+that role may become service_role, a super admin.
 
-    MPS_DSN="host=... dbname=... user=authenticator" python examples/pos_psycopg.py CODE PASSWORD QR
+    MPS_DSN="host=... dbname=... user=mps_pos password=..." python examples/pos_psycopg.py CODE PASSWORD QR
 """
 
 import os

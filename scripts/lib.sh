@@ -100,15 +100,22 @@ stop_cluster_dir() {
 
 stop_cluster() { stop_cluster_dir "$CLUSTER_DIR"; }
 
-# create_database NAME: the API roles and PostgREST's login role, then the database with
-# the extension. The extension itself creates anon/authenticated/service_role/mps_admin
-# where they are missing; authenticator (PostgREST's login role) is the operator's.
+# create_database NAME: the API roles and the login roles, then the database with the
+# extension. The extension itself creates anon/authenticated/service_role/mps_admin where
+# they are missing. The login roles are the operator's (roles are cluster-wide):
+#   authenticator  PostgREST's own login; may become anon, authenticated and service_role, so
+#                  its credentials never leave the PostgREST server;
+#   mps_pos        what POS terminals and scripts outside the server log in as: a member of
+#                  anon only, so it acts through the RPCs and a merchant or member session.
 create_database() {
     local db=$1
     psql -qX -v ON_ERROR_STOP=1 -d postgres <<SQL
 DO \$\$ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'authenticator') THEN
         CREATE ROLE authenticator LOGIN NOINHERIT;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'mps_pos') THEN
+        CREATE ROLE mps_pos LOGIN NOINHERIT;
     END IF;
 END \$\$;
 DROP DATABASE IF EXISTS $db;
@@ -117,5 +124,6 @@ SQL
     psql -qX -v ON_ERROR_STOP=1 -d "$db" <<'SQL'
 CREATE EXTENSION mps_ext;
 GRANT anon, authenticated, service_role TO authenticator;
+GRANT anon TO mps_pos;
 SQL
 }

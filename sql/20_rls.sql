@@ -24,12 +24,12 @@ ALTER TABLE public.point_ledger ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.settlements ENABLE ROW LEVEL SECURITY;
 ALTER TABLE audit.event_log ENABLE ROW LEVEL SECURITY;
 
--- Readable by everyone.
-CREATE POLICY levels_public ON public.membership_levels FOR SELECT TO anon, authenticated
+-- Readable by every signed-in user (anon has no table privileges, 90_grants.sql).
+CREATE POLICY levels_public ON public.membership_levels FOR SELECT TO authenticated
     USING (true);
--- Public columns only: password_hash is not granted (90_grants.sql).
-CREATE POLICY merchants_public ON public.merchants FOR SELECT TO anon, authenticated
-    USING (true);
+-- Merchant staff their own merchant; public columns only (password_hash is not granted).
+CREATE POLICY merchants_own ON public.merchants FOR SELECT TO authenticated
+    USING (id = (SELECT mps_auth.caller_merchant_id()) OR (SELECT mps_auth.caller_is_super_admin()));
 
 -- A member's own rows.
 CREATE POLICY member_profiles_own ON public.member_profiles FOR SELECT TO authenticated

@@ -70,10 +70,20 @@ CREATE FUNCTION public.create_merchant(
 RETURNS uuid LANGUAGE sql SECURITY DEFINER SET search_path = ''
 AS $$ SELECT mps_internal.create_merchant(p_code, p_name, p_contact, p_password, p_session_id) $$;
 
-CREATE FUNCTION public.set_member_password(p_member_id uuid, p_password text, p_session_id text DEFAULT NULL)
+-- A member or merchant changing their own password gives p_current_password (last, so
+-- positional callers of the contract's signature keep working); super admins need not.
+CREATE FUNCTION public.set_member_password(
+    p_member_id uuid,
+    p_password text,
+    p_session_id text DEFAULT NULL,
+    p_current_password text DEFAULT NULL)
 RETURNS boolean LANGUAGE sql SECURITY DEFINER SET search_path = ''
-AS $$ SELECT mps_internal.set_member_password(p_member_id, p_password, p_session_id) $$;
+AS $$ SELECT mps_internal.set_member_password(p_member_id, p_password, p_session_id, p_current_password) $$;
 
-CREATE FUNCTION public.set_merchant_password(p_merchant_id uuid, p_password text, p_session_id text DEFAULT NULL)
+CREATE FUNCTION public.set_merchant_password(
+    p_merchant_id uuid,
+    p_password text,
+    p_session_id text DEFAULT NULL,
+    p_current_password text DEFAULT NULL)
 RETURNS boolean LANGUAGE sql SECURITY DEFINER SET search_path = ''
-AS $$ SELECT mps_internal.set_merchant_password(p_merchant_id, p_password, p_session_id) $$;
+AS $$ SELECT mps_internal.set_merchant_password(p_merchant_id, p_password, p_session_id, p_current_password) $$;

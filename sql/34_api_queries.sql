@@ -218,8 +218,8 @@ CREATE FUNCTION public.get_card_by_identifier(p_identifier text, p_session_id te
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $$
     SELECT pg_catalog.to_jsonb(c) - 'binding_password_hash'
-      FROM mps_internal.card_no_scope(p_identifier, p_session_id) AS s(id)
-      LEFT JOIN public.member_cards c ON c.id = s.id
+      FROM mps_internal.card_no_scope(p_identifier, p_session_id) s
+      LEFT JOIN public.member_cards c ON c.id = s.card_id
 $$;
 
 CREATE FUNCTION public.get_merchant_by_identifier(p_identifier text, p_session_id text DEFAULT NULL)
@@ -230,6 +230,7 @@ AS $$
       LEFT JOIN public.merchants m ON m.id = s.id
 $$;
 
+-- The owner's phone and email only for callers who may contact the owner (card_no_scope).
 CREATE FUNCTION public.get_card_details_by_card_no(p_card_no text, p_session_id text DEFAULT NULL)
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $$
@@ -238,8 +239,9 @@ AS $$
                'points', c.points, 'level', c.level, 'discount', c.discount, 'fixed_discount', c.fixed_discount,
                'status', c.status, 'expires_at', c.expires_at, 'created_at', c.created_at,
                'updated_at', c.updated_at, 'owner_member_id', c.owner_member_id, 'owner_name', m.name,
-               'owner_phone', m.phone, 'owner_email', m.email)
-      FROM mps_internal.card_no_scope(p_card_no, p_session_id) AS s(id)
-      LEFT JOIN public.member_cards c ON c.id = s.id
+               'owner_phone', CASE WHEN s.owner_contact THEN m.phone END,
+               'owner_email', CASE WHEN s.owner_contact THEN m.email END)
+      FROM mps_internal.card_no_scope(p_card_no, p_session_id) s
+      LEFT JOIN public.member_cards c ON c.id = s.card_id
       LEFT JOIN public.member_profiles m ON m.id = c.owner_member_id
 $$;

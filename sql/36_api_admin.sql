@@ -16,14 +16,17 @@ CREATE FUNCTION public.admin_activate_merchant(p_merchant_id uuid, p_session_id 
 RETURNS boolean LANGUAGE sql SECURITY DEFINER SET search_path = ''
 AS $$ SELECT mps_internal.admin_activate_merchant(p_merchant_id, p_session_id) $$;
 
+-- A member changing their own phone or email gives p_current_password; super admins need not.
 CREATE FUNCTION public.update_member_profile(
     p_member_id uuid,
     p_name text DEFAULT NULL,
     p_phone text DEFAULT NULL,
     p_email text DEFAULT NULL,
-    p_session_id text DEFAULT NULL)
+    p_session_id text DEFAULT NULL,
+    p_current_password text DEFAULT NULL)
 RETURNS boolean LANGUAGE sql SECURITY DEFINER SET search_path = ''
-AS $$ SELECT mps_internal.update_member_profile(p_member_id, p_name, p_phone, p_email, p_session_id) $$;
+AS $$ SELECT mps_internal.update_member_profile(p_member_id, p_name, p_phone, p_email, p_session_id,
+          p_current_password) $$;
 
 CREATE FUNCTION public.update_member_by_identifier(
     p_identifier text,

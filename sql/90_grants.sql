@@ -65,7 +65,8 @@ GRANT EXECUTE ON FUNCTION
     public.load_session(text),
     public.logout_session(text),
     public.reset_session_variables(text),
-    public.set_member_password(uuid, text, text),
+    public.set_member_password(uuid, text, text, text),
+    public.set_merchant_password(uuid, text, text, text),
     public.bind_member_to_card(uuid, uuid, public.bind_role, text, text),
     public.unbind_member_from_card(uuid, uuid, text),
     public.get_card_bindings(uuid, text),
@@ -92,7 +93,7 @@ GRANT EXECUTE ON FUNCTION
     public.get_merchant_detail(uuid, text),
     public.get_member_by_auth_user(text),
     public.get_merchant_by_auth_user(text),
-    public.update_member_profile(uuid, text, text, text, text),
+    public.update_member_profile(uuid, text, text, text, text, text),
     public.get_today_transaction_stats(uuid, text),
     public.get_transaction_trends(timestamptz, timestamptz, uuid, text, text),
     public.get_card_by_identifier(text, text),
@@ -104,7 +105,6 @@ GRANT EXECUTE ON FUNCTION
     public.cleanup_expired_sessions(text),
     public.create_member_profile(text, text, text, text, text, text, public.card_type, text),
     public.create_merchant(text, text, text, text, text),
-    public.set_merchant_password(uuid, text, text),
     public.create_corporate_card(uuid, text, numeric, numeric, text),
     public.create_voucher_card(uuid, text, numeric, timestamptz, text),
     public.freeze_card(uuid, text),
@@ -137,10 +137,11 @@ GRANT EXECUTE ON FUNCTION
     public.create_transaction_partitions(integer, text)
 TO authenticated, service_role;
 
--- Table API: SELECT only, rows filtered by RLS, secret columns never granted.
-GRANT SELECT ON public.membership_levels TO anon, authenticated, service_role;
+-- Table API: SELECT only, rows filtered by RLS, secret columns never granted. anon reads no
+-- table at all (a POS or app with the anon key works through the RPCs and its session).
+GRANT SELECT ON public.membership_levels TO authenticated, service_role;
 GRANT SELECT (id, code, name, contact, status, created_at, updated_at)
-    ON public.merchants TO anon, authenticated, service_role;
+    ON public.merchants TO authenticated, service_role;
 GRANT SELECT (id, member_no, name, phone, email, binding_user_org, binding_org_id, role, status,
               owner_info, auth_user_id, created_at, updated_at)
     ON public.member_profiles TO authenticated, service_role;

@@ -91,6 +91,19 @@ impl Caller {
         }
     }
 
+    /// Super admin, or the merchant `merchant_id` acting for itself (its session or staff).
+    pub fn require_admin_or_merchant(&self, merchant_id: Uuid) -> MpsResult<()> {
+        match *self {
+            Caller::SuperAdmin { .. } => Ok(()),
+            Caller::Merchant { merchant_id: mine, .. } if mine == merchant_id => Ok(()),
+            Caller::Anonymous => Err(not_authenticated("super_admin or the merchant")),
+            _ => Err(MpsError::new(
+                ErrorCode::NotAuthorizedForThisMerchant,
+                "only a super admin or the merchant itself may do this",
+            )),
+        }
+    }
+
     /// The role recorded in the audit log.
     pub fn audit_role(&self) -> &'static str {
         self.role_name().unwrap_or("anonymous")

@@ -53,36 +53,44 @@ pub enum BindingActor {
     Other,
 }
 
+fn not_allowed() -> MpsError {
+    MpsError::new(
+        ErrorCode::PermissionDenied,
+        "only the member themself, the card's owner or admin, or a super admin may do this",
+    )
+}
+
+/// May `actor` change a binding at all? Checked before any row is read or locked, so a
+/// stranger learns nothing about the card or the member and holds up nobody.
+pub fn check_actor(actor: BindingActor) -> MpsResult<()> {
+    match actor {
+        BindingActor::Other => Err(not_allowed()),
+        _ => Ok(()),
+    }
+}
+
 /// May `actor` give `role` to a member? Nobody gets `owner` except at card creation, and a
 /// member binding themself gets at most `member`.
 pub fn check_grant(actor: BindingActor, role: CardRole) -> MpsResult<()> {
+    check_actor(actor)?;
     let denied = |detail: &str| Err(MpsError::new(ErrorCode::PermissionDenied, detail));
     match (actor, role) {
         (_, CardRole::Owner) => denied("role owner is given only when a card is created"),
-        (BindingActor::SuperAdmin | BindingActor::CardManager, _) => Ok(()),
-        (BindingActor::SelfMember, CardRole::Member | CardRole::Viewer) => Ok(()),
-        (BindingActor::SelfMember, _) => denied("a member binding themself gets at most role member"),
-        (BindingActor::Other, _) => {
-            denied("only the member themself, the card's owner or admin, or a super admin may do this")
-        }
+        (BindingActor::SelfMember, CardRole::Admin) => denied("a member binding themself gets at most role member"),
+        _ => Ok(()),
     }
 }
 
 /// May `actor` remove a binding? The owner binding is never removed.
 pub fn check_removal(actor: BindingActor, bound_role: CardRole) -> MpsResult<()> {
+    check_actor(actor)?;
     if bound_role == CardRole::Owner {
         return Err(MpsError::new(
             ErrorCode::CannotRemoveLastOwner,
             "the owner's binding cannot be removed or changed",
         ));
     }
-    match actor {
-        BindingActor::Other => Err(MpsError::new(
-            ErrorCode::PermissionDenied,
-            "only the member themself, the card's owner or admin, or a super admin may do this",
-        )),
-        _ => Ok(()),
-    }
+    Ok(())
 }
 
 /// The corporate discount a member pays with: the best (lowest) fixed discount among the
@@ -125,6 +133,10 @@ mod tests {
         for actor in [SuperAdmin, CardManager, SelfMember, Other] {
             assert_eq!(check_grant(actor, Owner).unwrap_err().code, ErrorCode::PermissionDenied);
         }
+        assert_eq!(
+            check_grant(Other, Owner).unwrap_err().detail,
+            "only the member themself, the card's owner or admin, or a super admin may do this"
+        );
         assert!(check_grant(SuperAdmin, Admin).is_ok());
         assert!(check_grant(CardManager, Admin).is_ok());
         assert!(check_grant(SelfMember, Member).is_ok());
@@ -141,6 +153,9 @@ mod tests {
         );
         assert!(check_removal(BindingActor::SelfMember, CardRole::Member).is_ok());
         assert_eq!(check_removal(BindingActor::Other, CardRole::Member).unwrap_err().code, ErrorCode::PermissionDenied);
+        assert_eq!(check_removal(BindingActor::Other, CardRole::Owner).unwrap_err().code, ErrorCode::PermissionDenied);
+        assert!(check_actor(BindingActor::SelfMember).is_ok());
+        assert_eq!(check_actor(BindingActor::Other).unwrap_err().code, ErrorCode::PermissionDenied);
     }
 
     #[test]

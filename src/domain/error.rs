@@ -56,6 +56,8 @@ error_codes! {
     SessionInvalid => "SESSION_INVALID", Permission,
         Some("the session is unknown, expired or logged out: log in again");
     InvalidPassword => "INVALID_PASSWORD", Business, None;
+    CurrentPasswordRequired => "CURRENT_PASSWORD_REQUIRED", Business,
+        Some("pass p_current_password: changing your own password, phone or email needs it");
     AccountLocked => "ACCOUNT_LOCKED", Business,
         Some("too many failed password attempts: wait until the lock expires");
     PasswordTooShort => "PASSWORD_TOO_SHORT", Business, None;
@@ -63,6 +65,9 @@ error_codes! {
     InvalidArgument => "INVALID_ARGUMENT", Business, None;
     MemberNotFound => "MEMBER_NOT_FOUND", Business, None;
     MerchantNotFound => "MERCHANT_NOT_FOUND", Business, None;
+    InvalidPhone => "INVALID_PHONE", Business,
+        Some("a phone number has digits, an optional leading '+', spaces and dashes");
+    InvalidEmail => "INVALID_EMAIL", Business, Some("an email address has one '@' with text on both sides");
     DuplicatePhone => "DUPLICATE_PHONE", Business, Some("each member needs a phone number of their own");
     DuplicateEmail => "DUPLICATE_EMAIL", Business, Some("each member needs an email address of their own");
     DuplicateMerchantCode => "DUPLICATE_MERCHANT_CODE", Business, Some("choose another merchant code");

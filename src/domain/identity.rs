@@ -63,6 +63,10 @@ pub fn identify(facts: &RequestFacts) -> Source {
     let trusted = facts.outer_role_is_admin || role == facts.outer_role;
     match (trusted, role, sub) {
         (true, "service_role", _) => Source::ServiceRole { sub },
+        // anon is the role of whoever holds no verified JWT: a direct database login that may
+        // only become anon (a POS as mps_pos) can set any claims it likes, so an anon
+        // request's `sub` names nobody.
+        (true, "anon", _) => Source::Anonymous,
         (true, _, Some(sub)) => Source::JwtUser(sub),
         _ => Source::Anonymous,
     }
@@ -99,6 +103,15 @@ mod tests {
         assert_eq!(identify(&facts("anon", false, Some(&c))), Source::Anonymous);
         assert_eq!(identify(&facts("anon", false, Some(r#"{"role":"service_role"}"#))), Source::Anonymous);
         assert_eq!(identify(&facts("authenticated", false, Some(r#"{"role":"service_role"}"#))), Source::Anonymous);
+    }
+
+    #[test]
+    fn anon_claims_name_nobody_whatever_their_sub() {
+        let c = format!(r#"{{"role":"anon","sub":"{SUB}"}}"#);
+        assert_eq!(identify(&facts("anon", false, Some(&c))), Source::Anonymous);
+        let legacy =
+            RequestFacts { outer_role: "anon", legacy_role: Some("anon"), legacy_sub: Some(SUB), ..Default::default() };
+        assert_eq!(identify(&legacy), Source::Anonymous);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! unit-tested with `cargo test -p mps-domain`.
 
 pub mod cards;
+pub mod contact;
 pub mod error;
 pub mod idempotency;
 pub mod identity;

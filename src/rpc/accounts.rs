@@ -2,9 +2,10 @@
 //! set_merchant_password.
 
 use super::{optional_text, required, required_text};
+use crate::auth::login::{self, AccountKind};
 use crate::auth::{self, to_pg_uuid, Caller};
 use crate::domain::error::{ErrorCode, MpsError, MpsResult};
-use crate::domain::{levels, password, tokens};
+use crate::domain::{contact, levels, password, tokens};
 use crate::error::rpc;
 use crate::settings;
 use crate::store;
@@ -43,6 +44,7 @@ fn create_member_profile(
         caller.require_super_admin()?;
 
         let name = required_text(p_name, "p_name")?;
+        let (phone, email) = checked_contact(p_phone, p_email)?;
         let password_hash = p_password.map(new_password_hash).transpose()?;
         let external = optional_text(p_binding_user_org).zip(optional_text(p_binding_org_id));
         let auth_user_id = match external {
@@ -51,15 +53,16 @@ fn create_member_profile(
         };
         let member = NewMember {
             name,
-            phone: optional_text(p_phone),
-            email: optional_text(p_email),
+            phone,
+            email,
             password_hash,
             binding_user_org: external.map(|(org, _)| org),
             binding_org_id: external.map(|(_, id)| id),
             auth_user_id,
         };
-        lock_contact(member.phone, member.email);
-        let member_id = store::members::insert(&member).ok_or_else(|| taken_error(&member))?;
+        claim_contact(None, phone, email)?;
+        let member_id =
+            store::members::insert(&member).ok_or_else(|| duplicate_error(store::members::taken(&member)))?;
 
         let standing = levels::standing(0, &store::levels::active());
         store::cards::insert_with_owner(&NewCard {
@@ -100,33 +103,70 @@ fn supabase_user(id: &str) -> MpsResult<Uuid> {
     Ok(user)
 }
 
-/// Serializes creations and updates that claim the same phone or email, so the loser gets
-/// DUPLICATE_PHONE / DUPLICATE_EMAIL rather than a raw unique violation.
-pub(super) fn lock_contact(phone: Option<&str>, email: Option<&str>) {
-    if let Some(phone) = phone {
-        store::lock_name(&format!("mps:member-phone:{phone}"));
+/// The phone and email a call sets (blank counts as not given), checked for shape.
+pub(super) fn checked_contact<'a>(
+    phone: Option<&'a str>,
+    email: Option<&'a str>,
+) -> MpsResult<(Option<&'a str>, Option<&'a str>)> {
+    let (phone, email) = (optional_text(phone), optional_text(email));
+    phone.map(contact::check_phone).transpose()?;
+    email.map(contact::check_email).transpose()?;
+    Ok((phone, email))
+}
+
+/// Claims a phone and email for `member_id` (None: the member being created), or refuses
+/// one that another member uses as phone, email or member number. Creations and updates
+/// claiming the same value are serialized by one advisory lock per value (one namespace for
+/// both columns, taken in sorted order), so the loser gets DUPLICATE_PHONE /
+/// DUPLICATE_EMAIL rather than a raw unique violation.
+pub(super) fn claim_contact(member_id: Option<Uuid>, phone: Option<&str>, email: Option<&str>) -> MpsResult<()> {
+    let mut values: Vec<&str> = phone.into_iter().chain(email).collect();
+    values.sort_unstable();
+    for value in values {
+        store::lock_name(&format!("mps:member-contact:{value}"));
     }
-    if let Some(email) = email {
-        store::lock_name(&format!("mps:member-email:{email}"));
+    match store::members::contact_taken(member_id, phone, email) {
+        Some(taken) => Err(duplicate_error(Some(taken))),
+        None => Ok(()),
     }
 }
 
-fn taken_error(member: &NewMember) -> MpsError {
-    duplicate_error(store::members::taken(member), member.phone, member.email)
-}
-
-pub(super) fn duplicate_error(taken: Option<Taken>, phone: Option<&str>, email: Option<&str>) -> MpsError {
+/// The refusal for a taken unique value. It never repeats the value: the caller learns only
+/// that it is taken, not whose it is or in which column.
+fn duplicate_error(taken: Option<Taken>) -> MpsError {
     match taken {
-        Some(Taken::Phone) => {
-            MpsError::new(ErrorCode::DuplicatePhone, format!("phone {} belongs to another member", phone.unwrap_or("")))
-        }
-        Some(Taken::Email) => {
-            MpsError::new(ErrorCode::DuplicateEmail, format!("email {} belongs to another member", email.unwrap_or("")))
-        }
+        Some(Taken::Phone) => MpsError::new(ErrorCode::DuplicatePhone, "p_phone is already used by another member"),
+        Some(Taken::Email) => MpsError::new(ErrorCode::DuplicateEmail, "p_email is already used by another member"),
         Some(Taken::ExternalLink | Taken::AuthUser) | None => {
             MpsError::new(ErrorCode::ExternalIdAlreadyBound, "the external identity is already bound to another member")
         }
     }
+}
+
+/// A member or merchant changing their own password, phone or email proves it with their
+/// current password, so a stolen session alone cannot take the account over for good.
+/// Super admins need none. A wrong password counts toward the login lockout exactly like a
+/// failed login (and a locked account answers ACCOUNT_LOCKED).
+pub(super) fn require_current_password(
+    caller: &Caller,
+    kind: AccountKind,
+    account_id: Uuid,
+    current_password: Option<&str>,
+) -> MpsResult<()> {
+    if caller.is_super_admin() {
+        return Ok(());
+    }
+    let current_password = current_password.filter(|p| !p.is_empty()).ok_or_else(|| {
+        MpsError::new(
+            ErrorCode::CurrentPasswordRequired,
+            "p_current_password is required to change your own credentials",
+        )
+    })?;
+    let account = match kind {
+        AccountKind::Member => store::members::login_account(account_id),
+        AccountKind::Merchant => store::merchants::login_account(account_id),
+    };
+    login::authenticate(kind, account, current_password).map(|_| ())
 }
 
 #[pg_extern(schema = "mps_internal")]
@@ -151,13 +191,20 @@ fn create_merchant(
     })
 }
 
-/// A super admin, or the member themself. Other sessions of the member end.
+/// A super admin, or the member themself with their current password. Other sessions of
+/// the member end.
 #[pg_extern(schema = "mps_internal")]
-fn set_member_password(p_member_id: Option<Uuid>, p_password: Option<&str>, p_session_id: Option<&str>) -> bool {
+fn set_member_password(
+    p_member_id: Option<Uuid>,
+    p_password: Option<&str>,
+    p_session_id: Option<&str>,
+    p_current_password: Option<&str>,
+) -> bool {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         let member_id = required(p_member_id, "p_member_id")?;
         caller.require_admin_or_member(member_id)?;
+        require_current_password(&caller, AccountKind::Member, member_id, p_current_password)?;
         change_member_password(&caller, member_id, p_password, p_session_id)
     })
 }
@@ -178,12 +225,20 @@ pub(super) fn change_member_password(
     Ok(true)
 }
 
+/// A super admin, or the merchant itself (its session or staff) with its current password.
+/// Other sessions of the merchant end.
 #[pg_extern(schema = "mps_internal")]
-fn set_merchant_password(p_merchant_id: Option<Uuid>, p_password: Option<&str>, p_session_id: Option<&str>) -> bool {
+fn set_merchant_password(
+    p_merchant_id: Option<Uuid>,
+    p_password: Option<&str>,
+    p_session_id: Option<&str>,
+    p_current_password: Option<&str>,
+) -> bool {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
-        caller.require_super_admin()?;
         let merchant_id = required(p_merchant_id, "p_merchant_id")?;
+        caller.require_admin_or_merchant(merchant_id)?;
+        require_current_password(&caller, AccountKind::Merchant, merchant_id, p_current_password)?;
         let hash = new_password_hash(p_password.unwrap_or_default())?;
         if !store::merchants::set_password_hash(merchant_id, &hash) {
             return Err(MpsError::new(ErrorCode::MerchantNotFound, format!("no merchant with id {merchant_id}")));

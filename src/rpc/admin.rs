@@ -3,8 +3,9 @@
 //! set_member_password_by_identifier, toggle_member_status_by_identifier). Unlike the
 //! original, every one of them writes an audit row.
 
-use super::accounts::{change_member_password, duplicate_error, lock_contact};
+use super::accounts::{change_member_password, checked_contact, claim_contact, require_current_password};
 use super::{optional_text, required, scopes::find_member};
+use crate::auth::login::AccountKind;
 use crate::auth::{self, Caller};
 use crate::domain::error::{ErrorCode, MpsError, MpsResult};
 use crate::error::rpc;
@@ -17,9 +18,14 @@ fn member_not_found(member_id: Uuid) -> MpsError {
     MpsError::new(ErrorCode::MemberNotFound, format!("no member with id {member_id}"))
 }
 
+/// Any status but active ends every session of the member at once: a session must not come
+/// back to life when the member is activated again.
 fn set_member_status(caller: &Caller, member_id: Uuid, status: &str, action: &str) -> MpsResult<bool> {
     if !store::members::set_status(member_id, status) {
         return Err(member_not_found(member_id));
+    }
+    if status != "active" {
+        store::sessions::delete_for_account(member_id, None);
     }
     caller.audit(action, "member_profiles", Some(member_id), json!({ "status": status }));
     Ok(true)
@@ -37,6 +43,9 @@ fn set_merchant_status(
     if !store::merchants::set_status(merchant_id, status) {
         return Err(MpsError::new(ErrorCode::MerchantNotFound, format!("no merchant with id {merchant_id}")));
     }
+    if status != "active" {
+        store::sessions::delete_for_account(merchant_id, None);
+    }
     caller.audit(action, "merchants", Some(merchant_id), json!({ "status": status }));
     Ok(true)
 }
@@ -52,7 +61,7 @@ fn admin_member_status(
     set_member_status(&caller, required(p_member_id, "p_member_id")?, status, action)
 }
 
-/// A suspended member can neither log in nor move money; their sessions stop working.
+/// A suspended member can neither log in nor move money; their sessions end.
 #[pg_extern(schema = "mps_internal")]
 fn admin_suspend_member(p_member_id: Option<Uuid>, p_session_id: Option<&str>) -> bool {
     rpc(|| admin_member_status(p_member_id, "suspended", "MEMBER_SUSPEND", p_session_id))
@@ -73,7 +82,8 @@ fn admin_activate_merchant(p_merchant_id: Option<Uuid>, p_session_id: Option<&st
     rpc(|| set_merchant_status(p_merchant_id, "active", "MERCHANT_ACTIVATE", p_session_id))
 }
 
-/// Changes the given fields (NULL keeps one). A phone or email of another member is refused.
+/// Changes the given fields (NULL or blank keeps one). Phone and email must have their
+/// shape and must not be another member's phone, email or member number.
 fn update_member(
     caller: &Caller,
     member_id: Uuid,
@@ -81,11 +91,9 @@ fn update_member(
     phone: Option<&str>,
     email: Option<&str>,
 ) -> MpsResult<bool> {
-    let (name, phone, email) = (optional_text(name), optional_text(phone), optional_text(email));
-    lock_contact(phone, email);
-    if let Some(taken) = store::members::taken_by_other(member_id, phone, email) {
-        return Err(duplicate_error(Some(taken), phone, email));
-    }
+    let name = optional_text(name);
+    let (phone, email) = checked_contact(phone, email)?;
+    claim_contact(Some(member_id), phone, email)?;
     if !store::members::update_contact(member_id, name, phone, email) {
         return Err(member_not_found(member_id));
     }
@@ -98,7 +106,8 @@ fn update_member(
     Ok(true)
 }
 
-/// Super admins, or the member themself.
+/// Super admins, or the member themself; a member changing their phone or email (both are
+/// login and support identifiers) gives their current password.
 #[pg_extern(schema = "mps_internal")]
 fn update_member_profile(
     p_member_id: Option<Uuid>,
@@ -106,11 +115,15 @@ fn update_member_profile(
     p_phone: Option<&str>,
     p_email: Option<&str>,
     p_session_id: Option<&str>,
+    p_current_password: Option<&str>,
 ) -> bool {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         let member_id = required(p_member_id, "p_member_id")?;
         caller.require_admin_or_member(member_id)?;
+        if optional_text(p_phone).is_some() || optional_text(p_email).is_some() {
+            require_current_password(&caller, AccountKind::Member, member_id, p_current_password)?;
+        }
         update_member(&caller, member_id, p_name, p_phone, p_email)
     })
 }

@@ -36,13 +36,18 @@ fn caller_role(caller: &Caller, card_id: Uuid) -> Option<CardRole> {
     }
 }
 
-/// Super admin, or a member who owns or is actively bound to the card.
-fn require_card_access(caller: &Caller, card_id: Uuid) -> MpsResult<()> {
+/// Super admin, or a member who owns or is actively bound to the card. Checked before the
+/// card is looked up: a member asking for a card that is not theirs gets the same answer as
+/// for a card that does not exist.
+pub(super) fn require_card_access(caller: &Caller, card_id: Uuid) -> MpsResult<()> {
     match caller {
         Caller::SuperAdmin { .. } => Ok(()),
         Caller::Anonymous => Err(MpsError::new(ErrorCode::NotAuthenticated, "log in to see this card")),
-        _ if caller_role(caller, card_id).is_some() => Ok(()),
-        _ => Err(MpsError::new(ErrorCode::PermissionDenied, "the card is neither yours nor bound to you")),
+        Caller::Merchant { .. } => {
+            Err(MpsError::new(ErrorCode::PermissionDenied, "merchants do not read member cards"))
+        }
+        Caller::Member { .. } if caller_role(caller, card_id).is_some() => Ok(()),
+        Caller::Member { .. } => Err(card_not_found(card_id)),
     }
 }
 
@@ -236,6 +241,8 @@ fn check_shareable(card: &Card, member_id: Uuid, actor: BindingActor, binding_pa
     }
 }
 
+/// A stranger is refused before anything is read or locked; a member unbinding themself
+/// from a card they are not bound to gets the same answer whether the card exists or not.
 #[pg_extern(schema = "mps_internal")]
 fn unbind_member_from_card(p_card_id: Option<Uuid>, p_member_id: Option<Uuid>, p_session_id: Option<&str>) -> bool {
     rpc(|| {
@@ -243,12 +250,17 @@ fn unbind_member_from_card(p_card_id: Option<Uuid>, p_member_id: Option<Uuid>, p
         let card_id = required(p_card_id, "p_card_id")?;
         let member_id = required(p_member_id, "p_member_id")?;
         let actor = binding_actor(&caller, card_id, member_id)?;
-        store::cards::lock(card_id).ok_or_else(|| card_not_found(card_id))?;
-        store::members::lock(member_id);
-        let bound = store::cards::binding_role(card_id, member_id).ok_or_else(|| {
+        cards::check_actor(actor)?;
+        let not_bound = || {
             MpsError::new(ErrorCode::CardBindingNotFound, format!("member {member_id} is not bound to card {card_id}"))
-        })?;
+        };
+        if actor == BindingActor::SelfMember && store::cards::binding_role(card_id, member_id).is_none() {
+            return Err(not_bound());
+        }
+        store::cards::lock(card_id).ok_or_else(|| card_not_found(card_id))?;
+        let bound = store::cards::binding_role(card_id, member_id).ok_or_else(not_bound)?;
         cards::check_removal(actor, CardRole::parse(&bound)?)?;
+        store::members::lock(member_id);
         store::cards::delete_binding(card_id, member_id);
         refresh_corporate_discount(member_id);
         caller.audit("UNBIND_CARD", "member_cards", Some(card_id), json!({ "member_id": member_id.to_string() }));
@@ -267,8 +279,8 @@ fn get_card_bindings(
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         let card_id = required(p_card_id, "p_card_id")?;
-        store::cards::get(card_id).ok_or_else(|| card_not_found(card_id))?;
         require_card_access(&caller, card_id)?;
+        store::cards::get(card_id).ok_or_else(|| card_not_found(card_id))?;
         let only = match caller {
             Caller::Member { member_id, .. } if !caller_role(&caller, card_id).is_some_and(CardRole::manages) => {
                 Some(member_id)
@@ -334,8 +346,8 @@ fn get_card_detail(p_card_id: Option<Uuid>, p_session_id: Option<&str>) -> Uuid 
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         let card_id = required(p_card_id, "p_card_id")?;
-        store::cards::get(card_id).ok_or_else(|| card_not_found(card_id))?;
         require_card_access(&caller, card_id)?;
+        store::cards::get(card_id).ok_or_else(|| card_not_found(card_id))?;
         Ok(card_id)
     })
 }

@@ -18,19 +18,31 @@ use rust_decimal::Decimal;
 use serde_json::json;
 
 /// The active merchant named by the code, if the caller may act for it: a super admin for
-/// any merchant, a merchant (session or staff JWT) for its own.
+/// any merchant, a merchant (session or staff JWT) for its own. The caller is checked
+/// before the code is looked up, and a merchant naming any code but its own gets the same
+/// answer whether that code exists or not: no caller can probe for merchant codes.
 fn authorize_merchant(caller: &Caller, code: Option<&str>) -> MpsResult<Uuid> {
     let code = code.unwrap_or_default();
-    let merchant_id = store::merchants::find_active_by_code(code).ok_or_else(|| {
-        MpsError::new(ErrorCode::MerchantNotFoundOrInactive, format!("no active merchant with code {code:?}"))
-    })?;
-    match *caller {
-        Caller::SuperAdmin { .. } => Ok(merchant_id),
-        Caller::Merchant { merchant_id: mine, .. } if mine == merchant_id => Ok(merchant_id),
-        _ => Err(MpsError::new(
-            ErrorCode::NotAuthorizedForThisMerchant,
-            format!("the caller may not act for merchant {code}"),
-        )),
+    let not_yours = || {
+        MpsError::new(ErrorCode::NotAuthorizedForThisMerchant, format!("the caller may not act for merchant {code}"))
+    };
+    let mine = match *caller {
+        Caller::SuperAdmin { .. } => None,
+        Caller::Merchant { merchant_id, .. } => Some(merchant_id),
+        Caller::Anonymous => {
+            return Err(MpsError::new(ErrorCode::NotAuthenticated, "log in as the merchant (merchant_login)"))
+        }
+        Caller::Member { .. } => return Err(not_yours()),
+    };
+    let found = store::merchants::find_by_code_with_status(code);
+    if mine.is_some() && found.map(|(id, _)| id) != mine {
+        return Err(not_yours());
+    }
+    match found {
+        Some((merchant_id, true)) => Ok(merchant_id),
+        _ => {
+            Err(MpsError::new(ErrorCode::MerchantNotFoundOrInactive, format!("no active merchant with code {code:?}")))
+        }
     }
 }
 
@@ -366,12 +378,19 @@ fn user_recharge_card(
         let card_id = required(p_card_id, "p_card_id")?;
         let not_found =
             || MpsError::new(ErrorCode::CardNotFoundOrInactive, format!("no active card with id {card_id}"));
-        let owner = store::cards::get(card_id).ok_or_else(not_found)?.owner_member_id;
+        // Who may recharge at all is settled before the card is read; a member's attempt on
+        // another's card then looks exactly like one on a card that does not exist. A
+        // member's own recharge waits for the payment to be confirmed.
         let pending = match caller {
             Caller::SuperAdmin { .. } => false,
-            Caller::Member { member_id, .. } if owner == Some(member_id) => true,
+            Caller::Member { member_id, .. } => {
+                if store::cards::get(card_id).and_then(|c| c.owner_member_id) != Some(member_id) {
+                    return Err(not_found());
+                }
+                true
+            }
             Caller::Anonymous => return Err(MpsError::new(ErrorCode::NotAuthenticated, "log in to recharge a card")),
-            _ => {
+            Caller::Merchant { .. } => {
                 return Err(MpsError::new(
                     ErrorCode::PermissionDenied,
                     "only a super admin or the card's owner may recharge it",

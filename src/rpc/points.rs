@@ -1,8 +1,8 @@
 //! Points and levels: update_points_and_level, compute_discount, compute_level,
 //! get_point_ledger, and the admin check verify_ledger.
 
-use super::required;
-use crate::auth::{self, Caller};
+use super::{cards::require_card_access, required};
+use crate::auth;
 use crate::domain::error::{ErrorCode, MpsError};
 use crate::domain::{levels, paging, pricing};
 use crate::error::rpc;
@@ -70,16 +70,9 @@ fn get_point_ledger(
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         let card_id = required(p_card_id, "p_card_id")?;
+        require_card_access(&caller, card_id)?;
         store::cards::get(card_id)
             .ok_or_else(|| MpsError::new(ErrorCode::CardNotFound, format!("no card with id {card_id}")))?;
-        match caller {
-            Caller::SuperAdmin { .. } => {}
-            Caller::Member { member_id, .. } if store::cards::member_role(card_id, member_id).is_some() => {}
-            Caller::Anonymous => {
-                return Err(MpsError::new(ErrorCode::NotAuthenticated, "log in to read a points ledger"))
-            }
-            _ => return Err(MpsError::new(ErrorCode::PermissionDenied, "the card is neither yours nor bound to you")),
-        }
         let (limit, offset) = paging::page(p_limit, p_offset);
         Ok(TableIterator::once((card_id, limit, offset)))
     })

@@ -32,7 +32,8 @@ const REVOKE: QrDenials = QrDenials {
 };
 
 /// Super admins for any card; members for cards they own or are actively bound to;
-/// merchants and anonymous callers never.
+/// merchants and anonymous callers never. Checked before the card is looked up or locked,
+/// so a member gets the same refusal for another's card as for one that does not exist.
 fn authorize(caller: &Caller, card_id: Uuid, denials: &QrDenials) -> MpsResult<()> {
     match *caller {
         Caller::SuperAdmin { .. } => {}
@@ -64,11 +65,8 @@ fn rotate_card_qr(
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         let card_id = required(p_card_id, "p_card_id")?;
-        if matches!(caller, Caller::Merchant { .. } | Caller::Anonymous) {
-            authorize(&caller, card_id, &ROTATE)?;
-        }
-        let card = existing_card(card_id)?;
         authorize(&caller, card_id, &ROTATE)?;
+        let card = existing_card(card_id)?;
         if card.card_type == "corporate" {
             return Err(MpsError::new(
                 ErrorCode::CorporateCardCannotPay,
@@ -95,11 +93,8 @@ fn revoke_card_qr(p_card_id: Option<Uuid>, p_session_id: Option<&str>) -> bool {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         let card_id = required(p_card_id, "p_card_id")?;
-        if matches!(caller, Caller::Merchant { .. } | Caller::Anonymous) {
-            authorize(&caller, card_id, &REVOKE)?;
-        }
-        existing_card(card_id)?;
         authorize(&caller, card_id, &REVOKE)?;
+        existing_card(card_id)?;
         let revoked = store::qr::revoke(card_id);
         caller.audit("QR_REVOKE", "member_cards", Some(card_id), json!({ "revoked": revoked }));
         Ok(revoked)

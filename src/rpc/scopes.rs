@@ -4,6 +4,7 @@
 
 use super::required;
 use crate::auth::{self, Caller};
+use crate::domain::cards::CardRole;
 use crate::domain::error::{ErrorCode, MpsError, MpsResult};
 use crate::domain::{paging, reports, settlements};
 use crate::error::rpc;
@@ -134,11 +135,15 @@ fn trend_scope(
 }
 
 /// get_transaction_detail: super admins; the merchant it was made at; the member owning or
-/// bound to its card.
+/// bound to its card. Anonymous callers are refused before the look-up, and a transaction
+/// the caller may not read looks exactly like one that does not exist.
 #[pg_extern(schema = "mps_internal", stable)]
 fn transaction_scope(p_tx_no: Option<&str>, p_session_id: Option<&str>) -> Uuid {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
+        if caller == Caller::Anonymous {
+            return Err(MpsError::new(ErrorCode::NotAuthenticated, "log in to read a transaction"));
+        }
         let tx_no = p_tx_no.unwrap_or_default();
         let not_found = || MpsError::new(ErrorCode::TxNotFound, format!("no transaction {tx_no:?}"));
         let (tx_id, card_id, merchant_id) = store::transactions::find_by_no(tx_no).ok_or_else(not_found)?;
@@ -146,28 +151,29 @@ fn transaction_scope(p_tx_no: Option<&str>, p_session_id: Option<&str>) -> Uuid 
             Caller::SuperAdmin { .. } => true,
             Caller::Merchant { merchant_id: mine, .. } => merchant_id == Some(mine),
             Caller::Member { member_id, .. } => store::cards::member_role(card_id, member_id).is_some(),
-            Caller::Anonymous => {
-                return Err(MpsError::new(ErrorCode::NotAuthenticated, "log in to read a transaction"))
-            }
+            Caller::Anonymous => false,
         };
         if !allowed {
-            // Not yours looks the same as not there.
             return Err(not_found());
         }
         Ok(tx_id)
     })
 }
 
-/// get_settlement_detail: super admins, or the settlement's merchant.
+/// get_settlement_detail: super admins, or the settlement's merchant. Another merchant's
+/// settlement looks exactly like one that does not exist.
 #[pg_extern(schema = "mps_internal", stable)]
 fn settlement_scope(p_settlement_id: Option<Uuid>, p_session_id: Option<&str>) -> Uuid {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
+        caller.require_role("merchant")?;
         let id = required(p_settlement_id, "p_settlement_id")?;
-        let merchant_id = store::settlements::merchant_of(id)
-            .ok_or_else(|| MpsError::new(ErrorCode::SettlementNotFound, format!("no settlement with id {id}")))?;
-        require_merchant_access(&caller, merchant_id)?;
-        Ok(id)
+        let not_found = || MpsError::new(ErrorCode::SettlementNotFound, format!("no settlement with id {id}"));
+        let merchant_id = store::settlements::merchant_of(id).ok_or_else(not_found)?;
+        match caller {
+            Caller::Merchant { merchant_id: mine, .. } if mine != merchant_id => Err(not_found()),
+            _ => Ok(id),
+        }
     })
 }
 
@@ -190,20 +196,32 @@ fn caller_merchant(p_session_id: Option<&str>) -> Uuid {
 }
 
 /// get_card_details_by_card_no / get_card_by_identifier: super admins, or a member owning or
-/// bound to the card.
+/// bound to the card; anyone else gets the answer for a card that does not exist.
+/// `owner_contact` says whether the caller may see the owner's phone and email: super
+/// admins, the owner and the card's admins may; members and viewers of a shared card see
+/// the owner's name only.
 #[pg_extern(schema = "mps_internal", stable)]
-fn card_no_scope(p_card_no: Option<&str>, p_session_id: Option<&str>) -> Uuid {
+fn card_no_scope(
+    p_card_no: Option<&str>,
+    p_session_id: Option<&str>,
+) -> TableIterator<'static, (name!(card_id, Uuid), name!(owner_contact, bool))> {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
+        if caller == Caller::Anonymous {
+            return Err(MpsError::new(ErrorCode::NotAuthenticated, "log in to read a card"));
+        }
         let card_no = p_card_no.unwrap_or_default();
         let not_found = || MpsError::new(ErrorCode::CardNotFound, format!("no card {card_no:?}"));
         let card_id = store::cards::find_by_card_no(card_no).ok_or_else(not_found)?;
-        match caller {
-            Caller::SuperAdmin { .. } => Ok(card_id),
-            Caller::Member { member_id, .. } if store::cards::member_role(card_id, member_id).is_some() => Ok(card_id),
-            Caller::Anonymous => Err(MpsError::new(ErrorCode::NotAuthenticated, "log in to read a card")),
-            _ => Err(not_found()),
-        }
+        let owner_contact = match caller {
+            Caller::SuperAdmin { .. } => true,
+            Caller::Member { member_id, .. } => {
+                let role = store::cards::member_role(card_id, member_id).ok_or_else(not_found)?;
+                CardRole::parse(&role)?.manages()
+            }
+            Caller::Merchant { .. } | Caller::Anonymous => return Err(not_found()),
+        };
+        Ok(TableIterator::once((card_id, owner_contact)))
     })
 }
 

@@ -25,6 +25,13 @@ pub fn find_active_for_login(identifier: &str) -> Option<LoginAccount> {
     )
 }
 
+/// The member's password hash, for checking the current password of a credential change.
+pub fn login_account(id: Uuid) -> Option<LoginAccount> {
+    query_one("SELECT id, password_hash FROM public.member_profiles WHERE id = $1", &[id.into()], |r| {
+        Ok(LoginAccount { id: required(r.get::<Uuid>(1)?, "member_profiles.id"), password_hash: r.get::<String>(2)? })
+    })
+}
+
 /// member_login's member fields.
 pub fn login_profile(id: Uuid) -> serde_json::Value {
     let profile: Option<JsonB> = value(
@@ -76,19 +83,18 @@ pub enum Taken {
 }
 
 pub fn taken(m: &NewMember) -> Option<Taken> {
+    if let Some(taken) = contact_taken(None, m.phone, m.email) {
+        return Some(taken);
+    }
     let row = query_one(
-        "SELECT EXISTS (SELECT 1 FROM public.member_profiles WHERE phone = $1),
-                EXISTS (SELECT 1 FROM public.member_profiles WHERE email = $2),
-                EXISTS (SELECT 1 FROM public.member_profiles WHERE binding_user_org = $3 AND binding_org_id = $4),
-                EXISTS (SELECT 1 FROM public.member_profiles WHERE auth_user_id = $5)",
-        &[m.phone.into(), m.email.into(), m.binding_user_org.into(), m.binding_org_id.into(), m.auth_user_id.into()],
-        |r| Ok([r.get::<bool>(1)?, r.get::<bool>(2)?, r.get::<bool>(3)?, r.get::<bool>(4)?].map(|b| b.unwrap_or(false))),
+        "SELECT EXISTS (SELECT 1 FROM public.member_profiles WHERE binding_user_org = $1 AND binding_org_id = $2),
+                EXISTS (SELECT 1 FROM public.member_profiles WHERE auth_user_id = $3)",
+        &[m.binding_user_org.into(), m.binding_org_id.into(), m.auth_user_id.into()],
+        |r| Ok((r.get::<bool>(1)?.unwrap_or(false), r.get::<bool>(2)?.unwrap_or(false))),
     )?;
     match row {
-        [true, _, _, _] => Some(Taken::Phone),
-        [_, true, _, _] => Some(Taken::Email),
-        [_, _, true, _] => Some(Taken::ExternalLink),
-        [_, _, _, true] => Some(Taken::AuthUser),
+        (true, _) => Some(Taken::ExternalLink),
+        (_, true) => Some(Taken::AuthUser),
         _ => None,
     }
 }
@@ -154,11 +160,16 @@ pub fn update_contact(member_id: Uuid, name: Option<&str>, phone: Option<&str>, 
     ) == 1
 }
 
-/// Which of phone and email another member already has.
-pub fn taken_by_other(member_id: Uuid, phone: Option<&str>, email: Option<&str>) -> Option<Taken> {
+/// Which of phone and email is taken for `member_id` (None: a member not yet created): a
+/// phone is taken by another member's phone or by any member's email or member number, an
+/// email by another member's email or by any member's phone or member number. Every
+/// identifier (member_login, the *_by_identifier RPCs) so names exactly one member.
+pub fn contact_taken(member_id: Option<Uuid>, phone: Option<&str>, email: Option<&str>) -> Option<Taken> {
     let row = query_one(
-        "SELECT EXISTS (SELECT 1 FROM public.member_profiles WHERE phone = $2 AND id <> $1),
-                EXISTS (SELECT 1 FROM public.member_profiles WHERE email = $3 AND id <> $1)",
+        "SELECT EXISTS (SELECT 1 FROM public.member_profiles
+                         WHERE (phone = $2 AND id IS DISTINCT FROM $1) OR email = $2 OR member_no = $2),
+                EXISTS (SELECT 1 FROM public.member_profiles
+                         WHERE (email = $3 AND id IS DISTINCT FROM $1) OR phone = $3 OR member_no = $3)",
         &[member_id.into(), phone.into(), email.into()],
         |r| Ok((r.get::<bool>(1)?.unwrap_or(false), r.get::<bool>(2)?.unwrap_or(false))),
     )?;

@@ -10,6 +10,13 @@ pub fn find_active_for_login(code: &str) -> Option<LoginAccount> {
     )
 }
 
+/// The merchant's password hash, for checking the current password of a password change.
+pub fn login_account(id: Uuid) -> Option<LoginAccount> {
+    query_one("SELECT id, password_hash FROM public.merchants WHERE id = $1", &[id.into()], |r| {
+        Ok(LoginAccount { id: required(r.get::<Uuid>(1)?, "merchants.id"), password_hash: r.get::<String>(2)? })
+    })
+}
+
 /// merchant_login's merchant fields.
 pub fn login_profile(id: Uuid) -> serde_json::Value {
     let profile: Option<JsonB> = value(
@@ -33,9 +40,11 @@ pub fn set_password_hash(id: Uuid, hash: &str) -> bool {
     execute("UPDATE public.merchants SET password_hash = $2 WHERE id = $1", &[id.into(), hash.into()]) == 1
 }
 
-/// The id of the active merchant with this code.
-pub fn find_active_by_code(code: &str) -> Option<Uuid> {
-    value("SELECT id FROM public.merchants WHERE code = $1 AND status = 'active'", &[code.into()])
+/// The merchant with this code, and whether it is active.
+pub fn find_by_code_with_status(code: &str) -> Option<(Uuid, bool)> {
+    query_one("SELECT id, status = 'active' FROM public.merchants WHERE code = $1", &[code.into()], |r| {
+        Ok((required(r.get::<Uuid>(1)?, "merchants.id"), r.get::<bool>(2)?.unwrap_or(false)))
+    })
 }
 
 pub fn exists(merchant_id: Uuid) -> bool {

@@ -73,7 +73,8 @@ pub fn delete_expired() -> i64 {
     execute("DELETE FROM public.app_sessions WHERE expires_at < pg_catalog.now()", &[]) as i64
 }
 
-/// Ends every session of a member or merchant account except `keep` (the caller's own).
+/// Ends every session of a member or merchant account except `keep` (the caller's own;
+/// None ends them all).
 pub fn delete_for_account(user_id: Uuid, keep: Option<&str>) -> i64 {
     execute(
         "DELETE FROM public.app_sessions WHERE user_id = $1 AND session_id IS DISTINCT FROM $2",

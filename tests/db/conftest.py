@@ -64,8 +64,13 @@ def member(api, unique):
     return make_member(api, unique)
 
 
+def phone_for(suffix, prefix="09"):
+    """A well-formed phone number unique to the hex `suffix` (phones are digits only)."""
+    return f"{prefix}{int(suffix, 16) % 10**8:08d}"
+
+
 def make_member(api, suffix, password="member-pass-1", **extra):
-    phone = f"09{int(suffix, 16) % 10**8:08d}"
+    phone = phone_for(suffix)
     member_id = api.as_service().scalar("create_member_profile", p_name=f"Member {suffix}", p_phone=phone,
                                         p_email=f"{suffix}@example.com", p_password=password, **extra)
     return {"id": member_id, "phone": phone, "password": password}

@@ -28,18 +28,21 @@ def drop_database(name: str) -> None:
 
 def recreate_database(name: str, version: str | None = None, extension: bool = True) -> None:
     """A new, empty database `name`, with mps_ext (at `version`, default the latest) unless
-    `extension` is false, and PostgREST's login role `authenticator` able to switch to the
-    API roles, as on Supabase."""
+    `extension` is false, and the login roles of scripts/lib.sh's create_database:
+    PostgREST's `authenticator`, able to switch to the API roles as on Supabase, and
+    `mps_pos`, the POS and script login, a member of `anon` only."""
     drop_database(name)
     with admin_connect("postgres") as conn:
         conn.autocommit = True
-        conn.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticator')"
-                     " THEN CREATE ROLE authenticator LOGIN NOINHERIT; END IF; END $$")
+        for role in ("authenticator", "mps_pos"):
+            conn.execute(f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}')"
+                         f" THEN CREATE ROLE {role} LOGIN NOINHERIT; END IF; END $$")
         conn.execute(f"CREATE DATABASE {name}")
     if extension:
         with admin_connect(name) as conn:
             conn.execute("CREATE EXTENSION mps_ext" + (f" VERSION '{version}'" if version else ""))
             conn.execute("GRANT anon, authenticated, service_role TO authenticator")
+            conn.execute("GRANT anon TO mps_pos")
             conn.commit()
 
 

@@ -5,7 +5,7 @@ import uuid
 import psycopg
 import pytest
 
-from conftest import make_member
+from conftest import make_member, phone_for
 from mps import error_of
 
 PERMISSION = "42501"
@@ -36,12 +36,12 @@ def test_create_member_validation_errors(api, member, unique):
     svc = api.as_service()
     cases = [
         (dict(p_name="X", p_phone=member["phone"], p_email=f"n{unique}@x.com"), "DUPLICATE_PHONE"),
-        (dict(p_name="X", p_phone=f"07{unique}", p_email=f"{unique}@example.com"), "DUPLICATE_EMAIL"),
-        (dict(p_name="X", p_phone=f"06{unique}", p_email=None, p_password="short"), "PASSWORD_TOO_SHORT"),
-        (dict(p_name="X", p_phone=f"05{unique}", p_email=None, p_password="x" * 73), "PASSWORD_TOO_LONG"),
-        (dict(p_name="  ", p_phone=f"04{unique}", p_email=None), "INVALID_ARGUMENT"),
-        (dict(p_name=None, p_phone=f"03{unique}", p_email=None), "INVALID_ARGUMENT"),
-        (dict(p_name="X", p_phone=f"02{unique}", p_email=None, p_binding_user_org="supabase",
+        (dict(p_name="X", p_phone=phone_for(unique, "07"), p_email=f"{unique}@example.com"), "DUPLICATE_EMAIL"),
+        (dict(p_name="X", p_phone=phone_for(unique, "06"), p_email=None, p_password="short"), "PASSWORD_TOO_SHORT"),
+        (dict(p_name="X", p_phone=phone_for(unique, "05"), p_email=None, p_password="x" * 73), "PASSWORD_TOO_LONG"),
+        (dict(p_name="  ", p_phone=phone_for(unique, "04"), p_email=None), "INVALID_ARGUMENT"),
+        (dict(p_name=None, p_phone=phone_for(unique, "03"), p_email=None), "INVALID_ARGUMENT"),
+        (dict(p_name="X", p_phone=phone_for(unique, "02"), p_email=None, p_binding_user_org="supabase",
               p_binding_org_id="not-a-uuid"), "INVALID_ARGUMENT"),
     ]
     for args, token in cases:
@@ -53,11 +53,11 @@ def test_create_member_validation_errors(api, member, unique):
 
 def test_external_identity_is_unique_and_rolls_back_the_whole_creation(api, admin_sql, unique):
     svc = api.as_service()
-    svc.scalar("create_member_profile", p_name="A", p_phone=f"01{unique}", p_email=None,
+    svc.scalar("create_member_profile", p_name="A", p_phone=phone_for(unique, "01"), p_email=None,
                p_binding_user_org="line", p_binding_org_id=f"U{unique}")
     before = admin_sql.execute("select count(*) as n from member_profiles").fetchone()["n"]
     with pytest.raises(psycopg.Error) as e:
-        svc.scalar("create_member_profile", p_name="B", p_phone=f"00{unique}", p_email=None,
+        svc.scalar("create_member_profile", p_name="B", p_phone=phone_for(unique, "00"), p_email=None,
                    p_binding_user_org="line", p_binding_org_id=f"U{unique}")
     assert error_of(e) == (BUSINESS, "EXTERNAL_ID_ALREADY_BOUND")
     assert admin_sql.execute("select count(*) as n from member_profiles").fetchone()["n"] == before
@@ -68,7 +68,7 @@ def test_external_identity_is_unique_and_rolls_back_the_whole_creation(api, admi
 
 def test_only_super_admin_creates_accounts(api, member, unique):
     sid = api.as_anon().scalar("member_login", p_identifier=member["phone"], p_password=member["password"])["session_id"]
-    for fn, args in [("create_member_profile", dict(p_name="X", p_phone=f"08{unique}", p_email=None)),
+    for fn, args in [("create_member_profile", dict(p_name="X", p_phone=phone_for(unique, "08"), p_email=None)),
                      ("create_merchant", dict(p_code=f"Z{unique}", p_name="Z"))]:
         with pytest.raises(psycopg.Error) as e:
             api.as_claims({"role": "authenticated"}).scalar(fn, p_session_id=sid, **args)
@@ -98,11 +98,12 @@ def test_set_member_password_self_admin_and_others(api, member, unique, admin_sq
         anon.scalar("set_member_password", p_member_id=other["id"], p_password="new-password-1", p_session_id=sid)
     assert error_of(e)[0] == PERMISSION and error_of(e)[1].startswith("PERMISSION_DENIED")
     with pytest.raises(psycopg.Error) as e:
-        anon.scalar("set_member_password", p_member_id=member["id"], p_password="short", p_session_id=sid)
+        anon.scalar("set_member_password", p_member_id=member["id"], p_password="short", p_session_id=sid,
+                    p_current_password=member["password"])
     assert error_of(e) == (BUSINESS, "PASSWORD_TOO_SHORT")
 
     assert anon.scalar("set_member_password", p_member_id=member["id"], p_password="new-password-1",
-                       p_session_id=sid) is True
+                       p_session_id=sid, p_current_password=member["password"]) is True
     # the session that changed it lives on; the member's other sessions end
     assert anon.scalar("get_user_role", p_session_id=sid) == "member"
     with pytest.raises(psycopg.Error) as e:
@@ -121,7 +122,7 @@ def test_set_member_password_self_admin_and_others(api, member, unique, admin_sq
     assert actor == {"actor_user_id": member["id"], "actor_role": "member"}
 
 
-def test_set_merchant_password_admin_only(api, merchant):
+def test_set_merchant_password_by_admin(api, merchant):
     login = api.as_anon().scalar("merchant_login", p_merchant_code=merchant["code"], p_password=merchant["password"])
     with pytest.raises(psycopg.Error) as e:
         api.as_anon().scalar("set_merchant_password", p_merchant_id=merchant["id"], p_password="new-password-9")

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
-from conftest import Shop, login_member, login_merchant, make_member
+from conftest import Shop, login_member, login_merchant, make_member, phone_for
 
 CONTRACT = Path(__file__).resolve().parent.parent / "contract-functions.tsv"
 
@@ -46,7 +46,7 @@ def valid_calls(api, shop, unique, svc, anon):
         ("load_session", lambda: svc.scalar("load_session", p_session_id=login_member(api, m))),
         ("logout_session", lambda: svc.scalar("logout_session", p_session_id=login_member(api, m))),
         ("cleanup_expired_sessions", lambda: svc.scalar("cleanup_expired_sessions")),
-        ("create_member_profile", lambda: svc.scalar("create_member_profile", p_name="New", p_phone=f"1{unique}",
+        ("create_member_profile", lambda: svc.scalar("create_member_profile", p_name="New", p_phone=phone_for(unique, "1"),
                                                      p_email=None)),
         ("create_merchant", lambda: svc.scalar("create_merchant", p_code=f"N{unique}", p_name="New")),
         ("set_member_password", lambda: svc.scalar("set_member_password", p_member_id=other["id"],

@@ -28,6 +28,7 @@ ANON_EXECUTABLE = {
     "get_point_ledger", "generate_settlement", "list_settlements", "get_settlement_detail",
     "get_member_transactions", "get_merchant_transactions", "get_transaction_detail", "get_member_detail",
     "get_merchant_detail", "get_member_by_auth_user", "get_merchant_by_auth_user", "update_member_profile",
+    "set_merchant_password",
     "get_today_transaction_stats", "get_transaction_trends", "get_card_by_identifier",
     "get_card_details_by_card_no",
 }
@@ -63,19 +64,45 @@ def test_api_roles_cannot_write_any_table(api, admin_sql, claims, member):
     assert e.value.sqlstate == PERMISSION
 
 
-def test_anon_reads_levels_and_public_merchant_columns_only(api, merchant):
+@pytest.mark.parametrize("table", TABLES + ["audit.event_log", "mps_internal.login_attempts"])
+def test_anon_reads_no_table(api, admin_sql, table, merchant, member):
+    """anon (the anon key, a POS as mps_pos) reads no row of any table: every SELECT is refused
+    with PostgreSQL's own permission error, not answered with an empty set, so no listing of
+    merchants (their login codes) or members exists for it."""
     anon = api.as_anon()
-    levels = anon.execute("select level, min_points, discount::text from public.membership_levels order by level")
-    assert [(r["level"], r["min_points"], r["discount"]) for r in levels] == \
-        [(0, 0, "1.000"), (1, 1000, "0.950"), (2, 5000, "0.900"), (3, 10000, "0.850")]
-    rows = anon.execute("select code, name from public.merchants where id = %s", (merchant["id"],))
-    assert rows == [{"code": merchant["code"], "name": f"Shop {merchant['code'][2:]}"}]
-    for statement in ["select password_hash from public.merchants", "select * from public.merchants",
-                      "select password_hash from public.member_profiles", "select id from public.member_cards",
-                      "select * from public.app_sessions", "select * from audit.event_log"]:
+    qualified = table if "." in table else f"public.{table}"
+    assert admin_sql.execute(f"select count(*) as n from {qualified}").fetchone()["n"] >= 0
+    for statement in [f"select count(*) from {qualified}", f"select * from {qualified}"]:
         with pytest.raises(psycopg.Error) as e:
             anon.execute(statement)
         assert e.value.sqlstate == PERMISSION, statement
+        assert e.value.diag.message_primary in (f"permission denied for table {table.split('.')[-1]}",
+                                                f"permission denied for schema {table.split('.')[0]}"), statement
+
+
+def test_anon_cannot_list_merchant_codes_or_members(api, merchant, member):
+    """The attack of issue 11 §4: `SELECT code FROM merchants` as anon."""
+    anon = api.as_anon()
+    for statement, table in [("select code from public.merchants", "merchants"),
+                             ("select member_no, phone from public.member_profiles", "member_profiles")]:
+        with pytest.raises(psycopg.Error) as e:
+            anon.execute(statement)
+        assert (e.value.sqlstate, e.value.diag.message_primary) == (PERMISSION, f"permission denied for table {table}")
+
+
+def test_signed_in_users_read_levels_and_only_their_own_merchant(api, admin_sql, merchant, member, unique):
+    staff_user = uuid.uuid4()
+    admin_sql.execute("insert into merchant_users (merchant_id, auth_user_id) values (%s, %s)",
+                      (merchant["id"], staff_user))
+    member_user = uuid.uuid4()
+    admin_sql.execute("update member_profiles set auth_user_id = %s where id = %s", (member_user, member["id"]))
+    for sub in (staff_user, member_user):
+        levels = api.as_user(sub).execute(
+            "select level, min_points, discount::text from public.membership_levels order by level")
+        assert [(r["level"], r["min_points"], r["discount"]) for r in levels] == \
+            [(0, 0, "1.000"), (1, 1000, "0.950"), (2, 5000, "0.900"), (3, 10000, "0.850")]
+    assert api.as_user(staff_user).execute("select code from public.merchants") == [{"code": merchant["code"]}]
+    assert api.as_user(member_user).execute("select code from public.merchants") == []
 
 
 @pytest.mark.parametrize("claims", [SERVICE, user_claims(uuid.uuid4())], ids=["service", "user"])

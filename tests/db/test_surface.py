@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import login_member, login_merchant, make_member
+from conftest import login_member, login_merchant, make_member, phone_for
 from mps import fails
 
 PERMISSION = "42501"
@@ -232,8 +232,11 @@ def test_identifier_rpcs(api, admin_sql, unique):
     svc = api.as_service()
     a = make_member(api, unique)
     a_no = svc.rows("get_member_detail", p_member_id=a["id"])[0]["member_no"]
-    # b's phone is a's member number: the member-number match wins, deterministically (B22)
-    b_id = svc.scalar("create_member_profile", p_name="B", p_phone=a_no, p_email=None, p_password="b-password-1")
+    # b's phone is a's member number (a row from before 0.3.0 checked phone shapes): the
+    # member-number match wins, deterministically (B22)
+    b_id = svc.scalar("create_member_profile", p_name="B", p_phone=phone_for(unique, "05"), p_email=None,
+                      p_password="b-password-1")
+    admin_sql.execute("update member_profiles set phone = %s where id = %s", (a_no, b_id))
     assert svc.scalar("get_member_by_identifier", p_identifier=a_no)["id"] == str(a["id"])
     found = svc.scalar("get_member_by_identifier", p_identifier=f"{unique}@example.com")
     assert found["id"] == str(a["id"]) and "password_hash" not in found
@@ -245,7 +248,7 @@ def test_identifier_rpcs(api, admin_sql, unique):
     assert api.as_anon().scalar("member_login", p_identifier=a_no, p_password="fresh-password")["success"]
     assert svc.scalar("update_member_by_identifier", p_identifier=a_no, p_name="Renamed") is True
     assert fails(svc.scalar, "update_member_by_identifier", p_identifier=a_no, p_phone=a_no) == \
-        (BUSINESS, "DUPLICATE_PHONE")
+        (BUSINESS, "INVALID_PHONE")
     assert svc.scalar("toggle_member_status_by_identifier", p_identifier=a_no, p_new_status="suspended") is True
     assert svc.rows("get_member_detail", p_member_id=a["id"])[0]["status"] == "suspended"
     actions = [r["action"] for r in admin_sql.execute(
@@ -294,7 +297,7 @@ def test_update_member_profile(api, member, unique):
     anon = api.as_anon()
     assert anon.scalar("update_member_profile", p_member_id=member["id"], p_name="New Name", p_session_id=sid) is True
     assert fails(anon.scalar, "update_member_profile", p_member_id=member["id"], p_phone=other["phone"],
-                 p_session_id=sid) == (BUSINESS, "DUPLICATE_PHONE")
+                 p_session_id=sid, p_current_password=member["password"]) == (BUSINESS, "DUPLICATE_PHONE")
     assert fails(anon.scalar, "update_member_profile", p_member_id=other["id"], p_name="X", p_session_id=sid)[0] == \
         PERMISSION
     row = api.as_service().rows("get_member_detail", p_member_id=member["id"])[0]

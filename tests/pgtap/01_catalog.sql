@@ -38,7 +38,7 @@ SELECT set_eq(
           'get_point_ledger', 'generate_settlement', 'list_settlements', 'get_settlement_detail',
           'get_member_transactions', 'get_merchant_transactions', 'get_transaction_detail', 'get_member_detail',
           'get_merchant_detail', 'get_member_by_auth_user', 'get_merchant_by_auth_user', 'update_member_profile',
-          'get_today_transaction_stats', 'get_transaction_trends', 'get_card_by_identifier',
+          'set_merchant_password', 'get_today_transaction_stats', 'get_transaction_trends', 'get_card_by_identifier',
           'get_card_details_by_card_no'],
     'anon may execute exactly the login, member and merchant RPCs (which authorize through p_session_id)');
 

@@ -1,7 +1,7 @@
 -- Row level security per role and table, through the table API as PostgREST runs it.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(16);
+SELECT plan(17);
 
 -- Arrange, as service_role: two members linked to JWT users, and a merchant with staff.
 SELECT '8d0e6f4e-1111-4a4a-9a9a-000000000001'::uuid AS alice_sub,
@@ -24,11 +24,13 @@ SELECT create_merchant('PGTAP-SHOP', 'pgTAP Shop', NULL, 'shop-password') AS sho
 RESET role;
 INSERT INTO merchant_users (merchant_id, auth_user_id) VALUES (:'shop', :'staff_sub');
 
--- anon: levels and public merchant columns only
+-- anon: no table at all
 SET LOCAL role anon;
 SELECT set_config('request.jwt.claims', '{"role":"anon"}', true);
-SELECT is((SELECT count(*)::int FROM membership_levels), 4, 'anon reads the membership levels');
-SELECT is((SELECT name FROM merchants WHERE code = 'PGTAP-SHOP'), 'pgTAP Shop', 'anon reads public merchant columns');
+SELECT throws_ok('SELECT count(*) FROM membership_levels', '42501', 'permission denied for table membership_levels',
+                 'anon reads no table, not even the membership levels');
+SELECT throws_ok('SELECT code FROM merchants', '42501', 'permission denied for table merchants',
+                 'anon cannot list merchant codes');
 SELECT throws_ok('SELECT password_hash FROM merchants', '42501', NULL, 'anon cannot read merchant password hashes');
 SELECT throws_ok('SELECT id FROM member_profiles', '42501', NULL, 'anon cannot read member profiles');
 SELECT throws_ok('INSERT INTO membership_levels (level, name, min_points) VALUES (9, ''x'', 0)', '42501', NULL,
@@ -57,6 +59,7 @@ SELECT set_config('request.jwt.claims', json_build_object('role', 'authenticated
 SELECT results_eq('SELECT merchant_id FROM merchant_users', format('VALUES (%L::uuid)', :'shop'),
                   'staff see their merchant''s staff rows');
 SELECT is_empty('SELECT id FROM member_profiles', 'staff see no member profiles');
+SELECT results_eq('SELECT id FROM merchants', format('VALUES (%L::uuid)', :'shop'), 'staff see only their merchant');
 RESET role;
 
 -- service_role: bypasses RLS, but never reads secrets or writes tables
