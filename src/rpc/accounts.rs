@@ -166,7 +166,8 @@ pub(super) fn require_current_password(
         AccountKind::Member => store::members::login_account(account_id),
         AccountKind::Merchant => store::merchants::login_account(account_id),
     };
-    login::authenticate(kind, account, current_password).map(|_| ())
+    // Counted under the account, like its logins: a stolen session gets no extra guesses.
+    login::authenticate(kind, &account_id.to_string(), account, current_password).map(|_| ())
 }
 
 #[pg_extern(schema = "mps_internal")]
