@@ -64,7 +64,7 @@ def test_api_roles_cannot_write_any_table(api, admin_sql, claims, member):
     assert e.value.sqlstate == PERMISSION
 
 
-@pytest.mark.parametrize("table", TABLES + ["audit.event_log", "mps_internal.login_attempts"])
+@pytest.mark.parametrize("table", TABLES + ["audit.event_log"])
 def test_anon_reads_no_table(api, admin_sql, table, merchant, member):
     """anon (the anon key, a POS as mps_pos) reads no row of any table: every SELECT is refused
     with PostgreSQL's own permission error, not answered with an empty set, so no listing of

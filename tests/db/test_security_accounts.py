@@ -173,7 +173,7 @@ def world(api, shop, admin_sql, unique):
     paid = shop.charge(Decimal("10"))
     now = datetime.now(timezone.utc)
     settlement = svc.scalar("generate_settlement", p_merchant_id=shop.merchant["id"], p_mode="t_plus_1",
-                            p_period_start=now - timedelta(hours=1), p_period_end=now + timedelta(hours=1))
+                            p_period_start=now - timedelta(hours=1), p_period_end=now)
     corporate = svc.scalar("create_corporate_card", p_owner_member_id=shop.member["id"], p_fixed_discount="0.9")
     bound = make_member(api, unique[::-1])
     svc.scalar("bind_member_to_card", p_card_id=corporate, p_member_id=bound["id"], p_role="member")
