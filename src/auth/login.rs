@@ -45,6 +45,9 @@ pub fn authenticate(
         Some(a) => a.id.to_string(),
         None => format!("identifier {identifier}"),
     };
+    // A login writes a session: on a hot standby it cannot succeed, so no password is
+    // checked there (a standby's own attempt counts would otherwise be extra guesses).
+    crate::store::refuse_writes_in_recovery();
     let cost = settings::bcrypt_cost();
     let stored = account.as_ref().and_then(|a| a.password_hash.as_deref());
     let verdict = guard::check(kind.as_str(), &subject, || password::verify(password, stored, cost))?;

@@ -40,24 +40,87 @@ thread_local! {
     static PLANS: RefCell<HashMap<(String, Vec<u32>), Plan>> = RefCell::new(HashMap::new());
 }
 
-/// Runs one statement through its kept plan and hands the result to `read`.
+/// Runs one statement through its kept plan and hands the result to `read`. A statement
+/// that only reads goes through a read-only SPI client, which assigns no transaction id: a
+/// hot standby can serve it, and a read on the primary burns no xid and writes no WAL.
+/// (Once the transaction has written, pgrx runs reads read-write too, so they see the writes.)
 fn run<T>(sql: &str, args: &[DatumWithOid<'_>], read: impl FnOnce(SpiTupleTable<'_>) -> SpiResult<T>) -> T {
-    Spi::connect_mut(|client| {
-        let key = (sql.to_owned(), args.iter().map(|a| u32::from(a.oid())).collect::<Vec<_>>());
-        let cached = PLANS.with(|plans| plans.borrow().get(&key).cloned());
-        let plan = match cached {
-            Some((plan, prepared, lifetime)) if prepared.elapsed() < lifetime => plan,
-            stale => {
-                let lifetime = stale.map_or(FIRST_REPLAN, |(_, _, lifetime)| (lifetime * 2).min(MAX_REPLAN));
-                let types: Vec<PgOid> = args.iter().map(|a| PgOid::from(a.oid())).collect();
-                let plan = Rc::new(client.prepare_mut(sql, &types)?.keep());
-                PLANS.with(|plans| plans.borrow_mut().insert(key, (plan.clone(), Instant::now(), lifetime)));
-                plan
-            }
-        };
-        read(client.update(&*plan, None, args)?)
-    })
-    .unwrap_or_else(|e| pgrx::error!("mps_ext: SPI failure: {e}"))
+    let key = (sql.to_owned(), args.iter().map(|a| u32::from(a.oid())).collect::<Vec<_>>());
+    let cached = PLANS.with(|plans| plans.borrow().get(&key).cloned());
+    let reusable = match &cached {
+        Some((plan, prepared, lifetime)) if prepared.elapsed() < *lifetime => Some(plan.clone()),
+        _ => None,
+    };
+    let keep = |plan: OwnedPreparedStatement| {
+        let lifetime = cached.as_ref().map_or(FIRST_REPLAN, |(_, _, lifetime)| (*lifetime * 2).min(MAX_REPLAN));
+        let plan = Rc::new(plan);
+        PLANS.with(|plans| plans.borrow_mut().insert(key.clone(), (plan.clone(), Instant::now(), lifetime)));
+        plan
+    };
+    let types = || args.iter().map(|a| PgOid::from(a.oid())).collect::<Vec<PgOid>>();
+    let result = if only_reads(sql) {
+        Spi::connect(|client| {
+            let plan = match reusable {
+                Some(plan) => plan,
+                None => keep(client.prepare(sql, &types())?.keep()),
+            };
+            read(client.select(&*plan, None, args)?)
+        })
+    } else {
+        refuse_writes_in_recovery();
+        Spi::connect_mut(|client| {
+            let plan = match reusable {
+                Some(plan) => plan,
+                None => keep(client.prepare_mut(sql, &types())?.keep()),
+            };
+            read(client.update(&*plan, None, args)?)
+        })
+    };
+    result.unwrap_or_else(|e| pgrx::error!("mps_ext: SPI failure: {e}"))
+}
+
+/// Whether a statement of ours only reads: a SELECT (or WITH) that neither locks (rows:
+/// FOR …; advisory locks), modifies anything, nor calls a function that may write
+/// (sequences, our own mps_internal functions, pg_cron's). Our SQL spells keywords in
+/// capitals.
+///
+/// Locks count as writes for a second reason: a read-only SPI statement reads with the
+/// snapshot of the statement that called us, a read-write one (READ COMMITTED) with a
+/// fresh one. Whatever follows a lock wait must see what the holder committed, and once a
+/// statement has run read-write (and the transaction has its id) pgrx runs every later
+/// one read-write too.
+fn only_reads(sql: &str) -> bool {
+    let mut words = sql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| !w.is_empty());
+    matches!(words.next(), Some("SELECT" | "WITH"))
+        && !words.any(|w| {
+            matches!(
+                w,
+                "INSERT"
+                    | "UPDATE"
+                    | "DELETE"
+                    | "MERGE"
+                    | "FOR"
+                    | "pg_advisory_xact_lock"
+                    | "pg_advisory_xact_lock_shared"
+                    | "nextval"
+                    | "setval"
+                    | "mps_internal"
+                    | "cron"
+            )
+        })
+}
+
+/// A write on a hot standby would fail deep inside SPI with "cannot assign TransactionIds
+/// during recovery" (XX000). Say what it is instead: SQLSTATE 25006, like any write there.
+pub fn refuse_writes_in_recovery() {
+    if unsafe { pg_sys::RecoveryInProgress() } {
+        pgrx::ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_READ_ONLY_SQL_TRANSACTION,
+            "cannot write on a read-only server",
+            "this server is a hot standby: call the primary for logins and money movements"
+        );
+    }
 }
 
 /// Runs one statement and maps every row it returns.

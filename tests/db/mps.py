@@ -10,9 +10,10 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 
-def dsn(database: str, user: str) -> str:
-    host = os.environ.get("PGHOST", "/tmp")
-    port = os.environ.get("PGPORT", "5432")
+def dsn(database: str, user: str, host: str | None = None, port: int | None = None) -> str:
+    """The test cluster's (PGHOST, PGPORT), or another server's (a hot standby)."""
+    host = host or os.environ.get("PGHOST", "/tmp")
+    port = port or os.environ.get("PGPORT", "5432")
     return f"host={host} port={port} dbname={database} user={user}"
 
 
@@ -57,9 +58,11 @@ def user_claims(sub) -> dict:
 class Request:
     """One identity (role + claims) over an Api connection."""
 
-    def __init__(self, api: "Api", claims: dict | None):
+    def __init__(self, api: "Api", claims: dict | None, xids: dict | None = None):
         self.api = api
         self.claims = claims
+        # When given: each call's transaction id, if it got one (txid_current_if_assigned), by function.
+        self.xids = xids
 
     def _run(self, fn: str, args: dict, query):
         conn = self.api.conn
@@ -80,7 +83,10 @@ class Request:
                         sql.SQL("{} := {}").format(sql.Identifier(k), sql.Placeholder(k)) for k in args
                     )
                     cur.execute(query.format(fn=sql.Identifier(fn), args=named), args)
-                    return cur.fetchall()
+                    rows = cur.fetchall()
+                    if self.xids is not None:
+                        self.xids[fn] = cur.execute("select txid_current_if_assigned() as xid").fetchone()["xid"]
+                    return rows
         except psycopg.Error:
             raise
 
@@ -106,8 +112,8 @@ class Request:
 
 
 class Api:
-    def __init__(self, database: str, user: str = "authenticator"):
-        self.conn = psycopg.connect(dsn(database, user), row_factory=dict_row)
+    def __init__(self, database: str, user: str = "authenticator", host: str | None = None, port: int | None = None):
+        self.conn = psycopg.connect(dsn(database, user, host, port), row_factory=dict_row)
 
     def close(self):
         self.conn.close()
