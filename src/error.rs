@@ -26,9 +26,9 @@ pub fn raise(e: MpsError) -> ! {
     unreachable!("ERROR reports do not return")
 }
 
-/// Runs an RPC body and reports its error, if any.
+/// Runs an RPC body, on a schema of the library's version, and reports its error, if any.
 pub fn rpc<T>(body: impl FnOnce() -> MpsResult<T>) -> T {
-    body().unwrap_or_else(|e| raise(e))
+    crate::version::require_current_schema().and_then(|()| body()).unwrap_or_else(|e| raise(e))
 }
 
 static mut PREVIOUS_EMIT_LOG_HOOK: pg_sys::emit_log_hook_type = None;

@@ -12,6 +12,7 @@ mod error;
 mod rpc;
 mod settings;
 mod store;
+mod version;
 
 pub use mps_domain as domain;
 

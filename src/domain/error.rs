@@ -72,6 +72,8 @@ error_codes! {
     DuplicateEmail => "DUPLICATE_EMAIL", Business, Some("each member needs an email address of their own");
     DuplicateMerchantCode => "DUPLICATE_MERCHANT_CODE", Business, Some("choose another merchant code");
     ExternalIdAlreadyBound => "EXTERNAL_ID_ALREADY_BOUND", Business, None;
+    ExtensionUpdateRequired => "EXTENSION_UPDATE_REQUIRED", Business,
+        Some("a superuser runs ALTER EXTENSION mps_ext UPDATE in this database");
     LoginGuardUnavailable => "LOGIN_TEMPORARILY_UNAVAILABLE", Business,
         Some("the server's attempt guard is not loaded: add mps_ext to shared_preload_libraries and restart");
     InvalidAmount => "INVALID_AMOUNT", Business, Some("amounts are positive, in currency units with at most 2 decimals");

@@ -168,6 +168,11 @@ pub fn lock_name_shared(name: &str) {
     execute("SELECT pg_catalog.pg_advisory_xact_lock_shared(pg_catalog.hashtextextended($1, 0))", &[name.into()]);
 }
 
+/// The version of mps_ext this database has installed.
+pub fn installed_version() -> Option<String> {
+    value("SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'mps_ext'", &[])
+}
+
 /// Whether a point in time is already past (by the database clock).
 pub fn is_past(at: pgrx::datum::TimestampWithTimeZone) -> bool {
     value::<bool>("SELECT $1 <= pg_catalog.now()", &[at.into()]) == Some(true)

@@ -201,3 +201,44 @@ def test_transactions_are_partitioned_by_month_and_indexed(api, admin_sql, membe
             scans = [l for l in lines if f"on {this_month} " in l]
             assert scans and not any("Seq Scan" in l for l in scans) and f"{this_month}_{index}" in plan, plan
         conn.rollback()
+
+
+@pytest.mark.parametrize("old", [OLD, PREVIOUS])
+def test_an_older_schema_refuses_every_rpc_until_updated(old):
+    """Issue 12.5: a new package installed before ALTER EXTENSION UPDATE. The database keeps
+    its old functions and tables; every RPC refuses with one error naming the fix, never a
+    raw SQL error, and works again once the extension is updated."""
+    name = "mps_stale"
+    try:
+        recreate_database(name, old)
+        api = Api(name)
+        try:
+            svc, anon = api.as_service(), api.as_anon()
+            for call in (
+                lambda: anon.scalar("member_login", p_identifier="0900000000", p_password="any-password"),
+                lambda: svc.scalar("create_member_profile", p_name="Stale", p_phone="0911000000", p_email=None),
+                lambda: svc.rows("get_member_cards", p_member_id=uuid.uuid4()),
+                lambda: svc.rows("merchant_charge_by_qr", p_merchant_code="SHOP", p_qr_plain="q",
+                                 p_raw_amount=Decimal("1")),
+                lambda: svc.rows("user_recharge_card", p_card_id=uuid.uuid4(), p_amount=Decimal("1")),
+                lambda: svc.rows("get_transaction_detail", p_tx_no="PAY0000000001"),
+            ):
+                with pytest.raises(psycopg.Error) as e:
+                    call()
+                d = e.value.diag
+                assert (e.value.sqlstate, d.message_primary) == ("P0001", "EXTENSION_UPDATE_REQUIRED")
+                assert d.message_detail == f"this database has mps_ext {old}, the server's library is {NEW}"
+                assert "ALTER EXTENSION mps_ext UPDATE" in d.message_hint
+        finally:
+            api.close()
+        with admin_connect(name) as conn:
+            conn.autocommit = True
+            conn.execute("alter extension mps_ext update")
+        api = Api(name)
+        try:
+            assert api.as_service().scalar("create_member_profile", p_name="Fresh", p_phone="0911000000",
+                                           p_email=None) is not None
+        finally:
+            api.close()
+    finally:
+        drop_database(name)
