@@ -62,11 +62,12 @@ pub fn check(kind: &str, subject: &str, check: impl FnOnce() -> bool) -> MpsResu
         ));
     }
     let database = u32::from(unsafe { pg_sys::MyDatabaseId });
+    let policy = settings::login_policy();
     let now = unix_now();
     let (key, admission) = {
         let mut guard = GUARD.exclusive();
         let key = guard_key(&guard.salt, database, kind, subject);
-        let admission = guard.table.admit(&key, now, &settings::login_policy());
+        let admission = guard.table.admit(&key, now, &policy);
         (key, admission)
     };
     if let Admission::Locked { until } = admission {

@@ -31,8 +31,9 @@ use std::time::{Duration, Instant};
 const FIRST_REPLAN: Duration = Duration::from_secs(1);
 const MAX_REPLAN: Duration = Duration::from_secs(60);
 
-/// A kept plan, when it was prepared, and how long it may be used.
-type Plan = (Rc<OwnedPreparedStatement>, Instant, Duration);
+/// A kept plan, whether its statement only reads (`only_reads`), when it was prepared, and
+/// how long it may be used.
+type Plan = (Rc<OwnedPreparedStatement>, bool, Instant, Duration);
 
 thread_local! {
     /// Plans of this backend's statements, prepared once and kept (SPI_keepplan): a call
@@ -41,42 +42,31 @@ thread_local! {
 }
 
 /// Runs one statement through its kept plan and hands the result to `read`. A statement
-/// that only reads goes through a read-only SPI client, which assigns no transaction id: a
-/// hot standby can serve it, and a read on the primary burns no xid and writes no WAL.
-/// (Once the transaction has written, pgrx runs reads read-write too, so they see the writes.)
+/// that only reads runs read-only (SPI `select`), which assigns no transaction id: a hot
+/// standby can serve it, and a read on the primary burns no xid and writes no WAL. (Once
+/// the transaction has written, pgrx runs reads read-write too, so they see the writes.)
 fn run<T>(sql: &str, args: &[DatumWithOid<'_>], read: impl FnOnce(SpiTupleTable<'_>) -> SpiResult<T>) -> T {
     let key = (sql.to_owned(), args.iter().map(|a| u32::from(a.oid())).collect::<Vec<_>>());
     let cached = PLANS.with(|plans| plans.borrow().get(&key).cloned());
-    let reusable = match &cached {
-        Some((plan, prepared, lifetime)) if prepared.elapsed() < *lifetime => Some(plan.clone()),
-        _ => None,
-    };
-    let keep = |plan: OwnedPreparedStatement| {
-        let lifetime = cached.as_ref().map_or(FIRST_REPLAN, |(_, _, lifetime)| (*lifetime * 2).min(MAX_REPLAN));
-        let plan = Rc::new(plan);
-        PLANS.with(|plans| plans.borrow_mut().insert(key.clone(), (plan.clone(), Instant::now(), lifetime)));
-        plan
-    };
-    let types = || args.iter().map(|a| PgOid::from(a.oid())).collect::<Vec<PgOid>>();
-    let result = if only_reads(sql) {
-        Spi::connect(|client| {
-            let plan = match reusable {
-                Some(plan) => plan,
-                None => keep(client.prepare(sql, &types())?.keep()),
-            };
-            read(client.select(&*plan, None, args)?)
-        })
-    } else {
+    let reads = cached.as_ref().map_or_else(|| only_reads(sql), |&(_, reads, _, _)| reads);
+    if !reads {
         refuse_writes_in_recovery();
-        Spi::connect_mut(|client| {
-            let plan = match reusable {
-                Some(plan) => plan,
-                None => keep(client.prepare_mut(sql, &types())?.keep()),
-            };
-            read(client.update(&*plan, None, args)?)
-        })
-    };
-    result.unwrap_or_else(|e| pgrx::error!("mps_ext: SPI failure: {e}"))
+    }
+    Spi::connect_mut(|client| {
+        let plan = match cached {
+            Some((plan, _, prepared, lifetime)) if prepared.elapsed() < lifetime => plan,
+            stale => {
+                let lifetime = stale.map_or(FIRST_REPLAN, |(_, _, _, lifetime)| (lifetime * 2).min(MAX_REPLAN));
+                let types: Vec<PgOid> = args.iter().map(|a| PgOid::from(a.oid())).collect();
+                let prepared = if reads { client.prepare(sql, &types)? } else { client.prepare_mut(sql, &types)? };
+                let plan = Rc::new(prepared.keep());
+                PLANS.with(|plans| plans.borrow_mut().insert(key, (plan.clone(), reads, Instant::now(), lifetime)));
+                plan
+            }
+        };
+        read(if reads { client.select(&*plan, None, args)? } else { client.update(&*plan, None, args)? })
+    })
+    .unwrap_or_else(|e| pgrx::error!("mps_ext: SPI failure: {e}"))
 }
 
 /// Whether a statement of ours only reads: a SELECT (or WITH) that neither locks (rows:
