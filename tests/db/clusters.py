@@ -2,6 +2,7 @@
 main test cluster is scripts/test.sh's). Owned by the postgres OS user, as initdb demands."""
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -19,23 +20,35 @@ def as_postgres(*cmd: str) -> None:
     subprocess.run([*runner, *cmd], check=True, env=env, stdout=subprocess.DEVNULL)
 
 
+@dataclasses.dataclass
+class Cluster:
+    host: str  # the socket directory
+    port: int
+
+    def connect(self, dbname: str = "postgres") -> psycopg.Connection:
+        """A superuser connection, autocommit."""
+        return psycopg.connect(f"host={self.host} port={self.port} dbname={dbname} user=postgres", autocommit=True,
+                               row_factory=dict_row)
+
+
 @contextlib.contextmanager
-def scratch_cluster(port: int, settings: dict[str, str]):
-    """A fresh cluster on 127.0.0.1:`port` with `settings`; yields a connect(dbname) function
-    (superuser, autocommit)."""
+def scratch_cluster(port: int, settings: dict[str, str], standby_of: tuple[str, str] | None = None):
+    """A fresh cluster on 127.0.0.1:`port` with `settings`: a new one (initdb), or a streaming
+    hot standby of the server at `standby_of` = (host, port) (pg_basebackup -R)."""
     root = tempfile.mkdtemp(prefix="mps-scratch-")
     shutil.chown(root, "postgres", "postgres")
-    data, sock = os.path.join(root, "data"), root
-    as_postgres(f"{PGBIN}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8")
+    data = os.path.join(root, "data")
+    if standby_of:
+        host, primary_port = standby_of
+        as_postgres(f"{PGBIN}/pg_basebackup", "-h", host, "-p", str(primary_port), "-U", "postgres", "-D", data,
+                    "-R", "-X", "stream", "-c", "fast")
+    else:
+        as_postgres(f"{PGBIN}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8")
     options = " ".join(f"-c {k}={v}" for k, v in {"listen_addresses": "127.0.0.1", **settings}.items())
     as_postgres(f"{PGBIN}/pg_ctl", "-D", data, "-l", os.path.join(root, "log"), "-w", "-o",
-                f"-p {port} -k {sock} {options}", "start")
-
-    def connect(dbname: str = "postgres") -> psycopg.Connection:
-        return psycopg.connect(f"host={sock} port={port} dbname={dbname} user=postgres", autocommit=True,
-                               row_factory=dict_row)
+                f"-p {port} -k {root} {options}", "start")
     try:
-        yield connect
+        yield Cluster(root, port)
     finally:
         as_postgres(f"{PGBIN}/pg_ctl", "-D", data, "-m", "immediate", "-w", "stop")
         shutil.rmtree(root, ignore_errors=True)

@@ -15,6 +15,7 @@ import pytest
 from conftest import login_member, make_member
 from clusters import scratch_cluster
 from mps import Api, admin_connect, drop_database, fails, recreate_database
+from test_money import run_concurrently
 
 BUSINESS = "P0001"
 PERMISSION = "42501"
@@ -84,26 +85,9 @@ def test_sixty_concurrent_guesses_check_at_most_five_passwords(database, api, un
     connection. At most five are checked; all others are ACCOUNT_LOCKED; none is refused
     for want of a resource."""
     victim = make_member(api, unique)
-    clients = [Api(database) for _ in range(60)]
     passwords = ["wrong-guess-%02d" % i for i in range(59)] + [victim["password"]]
-    start = threading.Barrier(len(clients))
-    answers = [None] * len(clients)
-
-    def attempt(i):
-        start.wait()
-        try:
-            login(clients[i], victim["phone"], passwords[i])
-            answers[i] = "SUCCESS"
-        except psycopg.Error as e:
-            answers[i] = e.diag.message_primary
-
-    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(len(clients))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for c in clients:
-        c.close()
+    results = run_concurrently(database, 60, lambda c, i: login(c, victim["phone"], passwords[i]))
+    answers = ["SUCCESS" if kind == "ok" else error[1] for kind, error in results]
     checked = [a for a in answers if a in ("SUCCESS", "INVALID_PASSWORD")]
     assert 1 <= len(checked) <= 5, answers
     assert answers.count("ACCOUNT_LOCKED") == 60 - len(checked), answers
@@ -221,8 +205,8 @@ def test_wrong_binding_passwords_lock_the_card(api, corporate, unique):
 def test_without_the_preloaded_guard_no_password_is_checked():
     """Without shared_preload_libraries = 'mps_ext' there is nowhere to count attempts, so every
     password check is refused before the password is looked at: even the right one."""
-    with scratch_cluster(5496, {"shared_preload_libraries": "''"}) as connect:
-        with connect() as conn:
+    with scratch_cluster(5496, {"shared_preload_libraries": "''"}) as cluster:
+        with cluster.connect() as conn:
             conn.execute("CREATE EXTENSION mps_ext")
             conn.execute("SELECT create_member_profile('Guardless', '0977000000', NULL, 'right-password')")
             for password in ("right-password", "wrong-password"):
@@ -239,8 +223,8 @@ def test_a_burst_of_failed_logins_takes_no_worker_slot():
     are all answered INVALID_PASSWORD, and a parallel query during the burst still gets its
     workers: counting holds no worker slot."""
     with scratch_cluster(5498, {"shared_preload_libraries": "mps_ext", "max_worker_processes": "8",
-                                "max_parallel_workers_per_gather": "2"}) as connect:
-        with connect() as conn:
+                                "max_parallel_workers_per_gather": "2"}) as cluster:
+        with cluster.connect() as conn:
             conn.execute("CREATE EXTENSION mps_ext")
             conn.execute("SET mps.bcrypt_cost = 4")  # the members' hashes only; logins pay what they pay
             phones = [f"0988{i:06d}" for i in range(40)]
@@ -252,7 +236,7 @@ def test_a_burst_of_failed_logins_takes_no_worker_slot():
         answers = []
 
         def attempt(phone):
-            with connect() as c:
+            with cluster.connect() as c:
                 start.wait()
                 try:
                     c.execute("SELECT member_login(%s, 'wrong-password')", (phone,))
@@ -263,7 +247,7 @@ def test_a_burst_of_failed_logins_takes_no_worker_slot():
         threads = [threading.Thread(target=attempt, args=(p,)) for p in phones]
         for t in threads:
             t.start()
-        with connect() as c:
+        with cluster.connect() as c:
             c.execute("SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0")
             start.wait()
             plan = "\n".join(r["QUERY PLAN"] for r in c.execute("EXPLAIN ANALYZE SELECT count(*) FROM big").fetchall())

@@ -3,16 +3,13 @@ id, so a hot standby (a Supabase read replica) serves every read; writes there f
 SQLSTATE 25006, never XX000."""
 
 import os
-import shutil
-import subprocess
-import tempfile
 import time
 from decimal import Decimal
 
 import psycopg
 import pytest
 
-from clusters import PGBIN, as_postgres
+from clusters import scratch_cluster
 from conftest import Shop, login_member, login_merchant, make_member
 from mps import ANON, SERVICE, Api, Request, admin_connect, user_claims
 from test_every_rpc import valid_calls
@@ -61,27 +58,17 @@ STANDBY_PORT = 5499
 
 @pytest.fixture(scope="module")
 def standby(database):
-    """A streaming hot standby of the test cluster (pg_basebackup -R), on its own port."""
-    root = tempfile.mkdtemp(prefix="mps-standby-")
-    shutil.chown(root, "postgres", "postgres")
-    data = os.path.join(root, "data")
-    host, port = os.environ["PGHOST"], os.environ["PGPORT"]
-    as_postgres(f"{PGBIN}/pg_basebackup", "-h", host, "-p", port, "-U", "postgres", "-D", data, "-R", "-X", "stream", "-c", "fast")
-    as_postgres(f"{PGBIN}/pg_ctl", "-D", data, "-l", os.path.join(root, "log"), "-w", "-o",
-                f"-p {STANDBY_PORT} -k {root} -c listen_addresses=127.0.0.1", "start")
-    try:
-        yield root
-    finally:
-        as_postgres(f"{PGBIN}/pg_ctl", "-D", data, "-m", "immediate", "-w", "stop")
-        shutil.rmtree(root, ignore_errors=True)
+    """A streaming hot standby of the test cluster, on its own port."""
+    with scratch_cluster(STANDBY_PORT, {}, standby_of=(os.environ["PGHOST"], os.environ["PGPORT"])) as cluster:
+        yield cluster
 
 
-def caught_up(database, standby_host):
+def caught_up(database, standby):
     with admin_connect(database) as primary:
         lsn = primary.execute("select pg_current_wal_lsn() as l").fetchone()["l"]
-    with psycopg.connect(f"host={standby_host} port={STANDBY_PORT} dbname={database} user=postgres") as s:
+    with standby.connect(database) as s:
         for _ in range(200):
-            if s.execute("select pg_last_wal_replay_lsn() >= %s::pg_lsn", (lsn,)).fetchone()[0]:
+            if s.execute("select pg_last_wal_replay_lsn() >= %s::pg_lsn as done", (lsn,)).fetchone()["done"]:
                 return
             time.sleep(0.05)
     raise AssertionError("the standby did not catch up")
@@ -95,7 +82,7 @@ def test_a_hot_standby_serves_every_read_and_refuses_writes_with_25006(database,
     admin_sql.execute("update member_profiles set auth_user_id = %s where id = %s", (auth_user, shop.member["id"]))
     caught_up(database, standby)
 
-    replica = Api(database, host=standby, port=STANDBY_PORT)
+    replica = Api(database, host=standby.host, port=standby.port)
     try:
         def reads(client):
             anon, svc, jwt = client.as_anon(), client.as_service(), client.as_user(auth_user)
