@@ -1,6 +1,6 @@
 """Schema versions and partitions: 0.1.0 installs, takes data, and `ALTER EXTENSION mps_ext
-UPDATE` (through 0.2.0) brings it to a schema identical to a fresh install, with the data and
-the books intact; 0.2.0 upgrades to the same schema; transactions are partitioned by month
+UPDATE` (through every released version) brings it to a schema identical to a fresh install, with the data and
+the books intact; each released version upgrades to the same schema; transactions are partitioned by month
 and still found through indexes."""
 
 import uuid
@@ -12,7 +12,9 @@ import pytest
 from conftest import Shop
 from mps import Api, admin_connect, drop_database, recreate_database
 
-OLD, PREVIOUS, NEW = "0.1.0", "0.2.0", "0.3.0"
+OLD, NEW = "0.1.0", "0.4.0"
+# every released version since OLD: each upgrades to the same schema as a fresh install
+RELEASED = ["0.2.0", "0.3.0"]
 
 # Data written the way 0.1.0 wrote it (its RPCs need its own library, so plain SQL here):
 # a member with a standard card, a recharge with an idempotency key, a payment with points
@@ -123,9 +125,10 @@ def test_upgrade_from_0_1_0_keeps_data_and_matches_a_fresh_install():
         drop_database("mps_fresh")
 
 
-def test_upgrade_from_the_previous_version_matches_a_fresh_install():
+@pytest.mark.parametrize("previous", RELEASED)
+def test_upgrade_from_a_released_version_matches_a_fresh_install(previous):
     try:
-        recreate_database("mps_upgrade", PREVIOUS)
+        recreate_database("mps_upgrade", previous)
         recreate_database("mps_fresh")
         with admin_connect("mps_upgrade") as conn:
             conn.autocommit = True
@@ -203,7 +206,7 @@ def test_transactions_are_partitioned_by_month_and_indexed(api, admin_sql, membe
         conn.rollback()
 
 
-@pytest.mark.parametrize("old", [OLD, PREVIOUS])
+@pytest.mark.parametrize("old", [OLD, *RELEASED])
 def test_an_older_schema_refuses_every_rpc_until_updated(old):
     """Issue 12.5: a new package installed before ALTER EXTENSION UPDATE. The database keeps
     its old functions and tables; every RPC refuses with one error naming the fix, never a

@@ -1,0 +1,3 @@
+-- mps_ext 0.3.0 → 0.4.0: operations (logical backups that restore every row, bounded growth).
+-- The statements mirror the 0.4.0 install script (sql/10–90); tests/db/test_upgrade_and_partitions.py
+-- checks that an upgraded database and a fresh one have the same schema.
