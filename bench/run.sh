@@ -29,7 +29,7 @@ log "loading: TPC-B scale 10, and $CARDS members with cards and live QR codes"
 psql -qX -d postgres -c "CREATE DATABASE tpcb" -c "CREATE DATABASE mps"
 "$PGBIN/pgbench" -q -i -s 10 tpcb >/dev/null 2>&1
 create_database_objects() {
-    psql -qX -v ON_ERROR_STOP=1 -d mps -c "CREATE EXTENSION mps_ext" -c "CREATE EXTENSION pg_stat_statements" \
+    psql -qX -v ON_ERROR_STOP=1 -d mps -c "CREATE EXTENSION mps_ext" -c "SELECT create_transaction_partitions()" -c "CREATE EXTENSION pg_stat_statements" \
         -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticator') THEN CREATE ROLE authenticator LOGIN NOINHERIT; END IF; END \$\$" \
         -c "GRANT anon, authenticated, service_role TO authenticator" >/dev/null
     psql -qX -v ON_ERROR_STOP=1 -d mps -v cards="$CARDS" -v logins="$LOGINS" -f "$BENCH/load.sql" >/dev/null

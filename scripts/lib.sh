@@ -101,7 +101,7 @@ stop_cluster_dir() {
 stop_cluster() { stop_cluster_dir "$CLUSTER_DIR"; }
 
 # create_database NAME: the API roles and the login roles, then the database with the
-# extension. The extension itself creates anon/authenticated/service_role/mps_admin where
+# extension and this month's and the next three months' partitions of transactions. The extension itself creates anon/authenticated/service_role/mps_admin where
 # they are missing. The login roles are the operator's (roles are cluster-wide):
 #   authenticator  PostgREST's own login; may become anon, authenticated and service_role, so
 #                  its credentials never leave the PostgREST server;
@@ -121,8 +121,9 @@ END \$\$;
 DROP DATABASE IF EXISTS $db;
 CREATE DATABASE $db;
 SQL
-    psql -qX -v ON_ERROR_STOP=1 -d "$db" <<'SQL'
+    psql -qX -v ON_ERROR_STOP=1 -d "$db" >/dev/null <<'SQL'
 CREATE EXTENSION mps_ext;
+SELECT create_transaction_partitions();
 GRANT anon, authenticated, service_role TO authenticator;
 GRANT anon TO mps_pos;
 SQL

@@ -180,7 +180,9 @@ CREATE TABLE public.merchant_order_registry (
 
 -- Partitioned by month (created_at); partitions live in mps_internal, out of the API's reach,
 -- and are made ahead of time by create_transaction_partitions(). Rows outside every month
--- partition land in the default partition.
+-- partition land in the default partition. The parent has no key or index of its own: each
+-- partition carries its own (sql/14_partitions.sql), so that pg_dump, which writes a monthly
+-- partition as an ordinary table with its indexes, restores it onto a parent that adds none.
 CREATE TABLE public.transactions (
     id                   uuid NOT NULL DEFAULT gen_random_uuid(),
     tx_no                text NOT NULL,
@@ -204,7 +206,6 @@ CREATE TABLE public.transactions (
     -- Beyond the contract's columns: hex SHA-256 of the request's parameters, to tell a
     -- retry from a reused idempotency key or external order id.
     request_fingerprint  text,
-    PRIMARY KEY (id, created_at),
     CONSTRAINT transactions_check CHECK (raw_amount > 0 AND final_amount >= 0)
 ) PARTITION BY RANGE (created_at);
 

@@ -25,18 +25,8 @@ CREATE INDEX idx_qr_state_expires ON public.card_qr_state (expires_at);
 CREATE INDEX idx_qr_hist_card_time ON public.card_qr_history (card_id, issued_at DESC);
 CREATE INDEX idx_qr_hist_issued_at ON public.card_qr_history (issued_at);
 
--- tx_no is unique through tx_registry (its primary key), across partitions.
-CREATE INDEX idx_tx_card_time ON public.transactions (card_id, created_at DESC);
-CREATE INDEX idx_tx_merchant_time ON public.transactions (merchant_id, created_at DESC);
--- Partial: nearly every row is 'completed'; the index serves the look-ups of the others and
--- costs nothing on the hot insert path.
-CREATE INDEX idx_tx_status ON public.transactions (status) WHERE status <> 'completed';
-CREATE INDEX idx_tx_type_time ON public.transactions (tx_type, created_at DESC);
-CREATE INDEX idx_tx_created_at ON public.transactions (created_at);
--- Partial: most movements carry an empty tag.
-CREATE INDEX idx_tx_tag_gin ON public.transactions USING gin (tag) WHERE tag <> '{}'::jsonb;
--- Partial: only refunds have an original.
-CREATE INDEX idx_tx_original ON public.transactions (original_tx_id) WHERE original_tx_id IS NOT NULL;
+-- transactions: each partition's own indexes, in sql/14_partitions.sql. tx_no and the
+-- movement id are unique across partitions through tx_registry.
 CREATE INDEX idx_tx_registry_created_at ON public.tx_registry (created_at);
 
 CREATE INDEX idx_point_ledger_card_time ON public.point_ledger (card_id, created_at DESC);

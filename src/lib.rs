@@ -51,6 +51,7 @@ extension_sql_file!(
     requires = ["tables", "indexes", "triggers", rpc::numbering::tx_no]
 );
 extension_sql_file!("../sql/15_drop_guard.sql", name = "drop_guard", requires = ["tables", "partitions"]);
+extension_sql_file!("../sql/16_backups.sql", name = "backups", requires = ["tables", "seed", "partitions"]);
 extension_sql_file!(
     "../sql/20_rls.sql",
     name = "rls",

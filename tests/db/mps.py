@@ -42,6 +42,8 @@ def recreate_database(name: str, version: str | None = None, extension: bool = T
     if extension:
         with admin_connect(name) as conn:
             conn.execute("CREATE EXTENSION mps_ext" + (f" VERSION '{version}'" if version else ""))
+            if version is None:  # the set-up step after CREATE EXTENSION (sql/14_partitions.sql)
+                conn.execute("SELECT create_transaction_partitions()")
             conn.execute("GRANT anon, authenticated, service_role TO authenticator")
             conn.execute("GRANT anon TO mps_pos")
             conn.commit()

@@ -64,6 +64,14 @@ union all
 select 'grant', grantee || ' ' || table_name || ' ' || privilege_type from information_schema.role_table_grants
  where table_schema = 'public' and grantee in ('anon', 'authenticated', 'service_role')
 union all
+select 'dumped', unnest(extconfig)::regclass::text from pg_extension where extname = 'mps_ext'
+union all
+select 'member', objid::regclass::text from pg_depend
+ where refobjid = (select oid from pg_extension where extname = 'mps_ext') and classid = 'pg_class'::regclass
+   and deptype = 'e'
+union all
+select 'trigger', tgrelid::regclass::text || ' ' || tgname from pg_trigger where not tgisinternal and tgparentid = 0
+union all
 select 'execute', p.oid::regprocedure::text || ' ' || r.rolname
   from pg_proc p, pg_roles r
  where p.pronamespace = 'public'::regnamespace and r.rolname in ('anon', 'authenticated', 'service_role', 'mps_admin')
@@ -199,8 +207,8 @@ def test_transactions_are_partitioned_by_month_and_indexed(api, admin_sql, membe
         ]:
             lines = [r["QUERY PLAN"] for r in conn.execute("explain " + query, (arg,)).fetchall()]
             plan = "\n".join(lines)
-            # the partition holding the rows is read through its copy of idx_tx_card_time /
-            # idx_tx_merchant_time (empty partitions may be scanned sequentially: they are empty)
+            # the partition holding the rows is read through its own index on (card_id, created_at) /
+            # (merchant_id, created_at) (empty partitions may be scanned sequentially: they are empty)
             scans = [l for l in lines if f"on {this_month} " in l]
             assert scans and not any("Seq Scan" in l for l in scans) and f"{this_month}_{index}" in plan, plan
         conn.rollback()
