@@ -207,3 +207,30 @@ def test_a_level_replaces_only_an_unchanged_default(api, admin_sql):
             conn.execute("insert into membership_levels (level, name, min_points, max_points, discount)"
                          " values (2, 'Gold', 5000, 9999, 0.900)")
         conn.rollback()
+
+
+def test_an_upgraded_database_restores_every_row(tmp_path):
+    """Partitions an earlier version made inside CREATE EXTENSION / ALTER EXTENSION UPDATE
+    leave the extension on the update to 0.4.0, so its dumps restore as well."""
+    from test_upgrade_and_partitions import OLD, OLD_DATA
+
+    source, target, dump = "mps_backup_upgraded", "mps_restored_upgraded", str(tmp_path / "upgraded.dump")
+    try:
+        recreate_database(source, OLD)
+        recreate_database(target, extension=False)
+        with admin_connect(source) as conn:
+            conn.autocommit = True
+            conn.execute(OLD_DATA)
+            conn.execute("alter extension mps_ext update")
+            assert len(conn.execute("select from pg_inherits where inhparent = 'transactions'::regclass")
+                       .fetchall()) >= 5  # the month 40 days ago, this month, 3 ahead, default
+            before = table_digests(conn)
+        run(f"{PGBIN}/pg_dump", "-Fc", "-d", source, "-f", dump)
+        run(f"{PGBIN}/pg_restore", "--exit-on-error", "-d", target, dump)
+        with admin_connect(target) as conn:
+            assert table_digests(conn) == before
+            assert conn.execute("select count(*) as n from transactions").fetchone()["n"] == 3
+            assert conn.execute("select * from verify_ledger()").fetchall() == []
+    finally:
+        drop_database(source)
+        drop_database(target)
