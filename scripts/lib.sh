@@ -27,6 +27,10 @@ ensure_toolchain() {
         as_root apt-get update -qq
         as_root apt-get install -y -qq --no-install-recommends "${APT_PACKAGES[@]}" >/dev/null
     fi
+    if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+        log "installing rustfmt and clippy"
+        rustup component add rustfmt clippy
+    fi
     if ! cargo pgrx --version 2>/dev/null | grep -qx "cargo-pgrx $PGRX_VERSION"; then
         log "installing cargo-pgrx $PGRX_VERSION (about 10 minutes on 2 cores)"
         cargo install cargo-pgrx --version "$PGRX_VERSION" --locked

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything this machine lacks, then runs every test layer against a real
 # PostgreSQL 15 cluster it starts under .cluster/test, and ends with one summary line.
+#   fast lane, which fails first: cargo fmt --check, cargo clippy -D warnings, and
 #   layer 1: pure domain unit tests (cargo test -p mps-domain)
 #   layer 2: database tests through psycopg as anon/authenticated/service_role, including
 #            the PostgREST protocol and concurrency (pytest)
@@ -13,12 +14,21 @@ ensure_python
 OUT="$ROOT/.cluster/test-output"
 mkdir -p "$OUT"
 
+# fast_lane_failed WHAT: the fast lane stops the run before anything is built or started.
+fast_lane_failed() { echo "mps_ext: fast lane failed: $1" >&2; exit 1; }
+log "fast lane: formatting, lints, domain unit tests"
+(cd "$ROOT" && cargo fmt --all --check) || fast_lane_failed "cargo fmt --check"
+(cd "$ROOT" && cargo clippy -q --workspace --all-targets -- -D warnings) || fast_lane_failed "cargo clippy"
 log "layer 1: domain unit tests"
+set +e
 (cd "$ROOT" && cargo test -q -p mps-domain 2>&1) | tee "$OUT/domain.log"
+domain_status=${PIPESTATUS[0]}
+set -e
 # sum_of PATTERN FILE: the sum of the numbers in front of PATTERN ("3 passed" …) in FILE.
 sum_of() { { grep -Eo "[0-9]+ ($1)" "$2" || true; } | awk '{s+=$1} END {print s+0}'; }
 domain_passed=$(sum_of passed "$OUT/domain.log")
 domain_failed=$(sum_of failed "$OUT/domain.log")
+[ "$domain_status" -eq 0 ] || fast_lane_failed "domain unit tests"
 
 install_extension
 log "package: cargo pgrx package, and the tests run on what it installs"

@@ -3,7 +3,7 @@
 -- partitions moves to registries: tx_registry (every movement's number and id; foreign keys
 -- to a movement point there) and a scoped idempotency_registry (idempotency keys and
 -- external order ids, per merchant for payments and per card for recharges).
--- The statements mirror the 0.2.0 install script (sql/10–37); tests/db/test_upgrade.py
+-- The statements mirror the 0.2.0 install script (sql/10–37); tests/db/test_upgrade_and_partitions.py
 -- checks that an upgraded database and a fresh one have the same schema.
 
 -- 1. Registries, backfilled from the movements so far.

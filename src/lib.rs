@@ -2,7 +2,7 @@
 //!
 //! Layout: `domain` (pure rules, its own crate), `auth` (who is calling), `store` (all SQL
 //! text), `rpc` (the functions, one file per capability). The public API is declared in
-//! `sql/api_*.sql` as thin SECURITY DEFINER SQL functions with the contract's exact
+//! `sql/3x_api_*.sql` as thin SECURITY DEFINER SQL functions with the contract's exact
 //! signatures; each calls the Rust function of the same name in schema `mps_internal`.
 
 use pgrx::prelude::*;

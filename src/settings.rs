@@ -91,6 +91,10 @@ pub fn init() {
         GucContext::Suset,
         GucFlags::default(),
     );
+    // `mps.` names are ours: setting one this library does not define is an error, not a
+    // placeholder that silently changes nothing (a misspelt setting).
+    // SAFETY: called from _PG_init, in the backend's main thread, with a static C string.
+    unsafe { pgrx::pg_sys::MarkGUCPrefixReserved(c"mps".as_ptr()) };
 }
 
 pub fn login_policy() -> Policy {
