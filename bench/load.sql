@@ -20,14 +20,17 @@ INSERT INTO public.member_cards (id, card_no, card_type, owner_member_id, balanc
 SELECT card_id, '', 'standard', member_id, 1000000, 1000000, 0, 1.000 FROM mps_bench.cards;
 INSERT INTO public.card_bindings (card_id, member_id, role)
 SELECT card_id, member_id, 'owner' FROM mps_bench.cards;
-INSERT INTO public.card_qr_state (card_id, token_hash, expires_at)
+INSERT INTO mps_internal.card_qr_tokens (card_id, token_hash, expires_at)
 SELECT card_id,
        encode(sha256(convert_to(encode(sha256(convert_to('bench-qr-' || n, 'UTF8')), 'base64'), 'UTF8')), 'hex'),
        now() + interval '1 day'
   FROM mps_bench.cards;
-UPDATE public.member_profiles p SET password_hash = t.password_hash
-  FROM public.member_profiles t, mps_bench.cards c
- WHERE t.id = :'template' AND c.member_id = p.id AND c.n <= :logins;
+INSERT INTO public.card_qr_state (card_id, expires_at)
+SELECT card_id, expires_at FROM mps_internal.card_qr_tokens;
+INSERT INTO mps_internal.member_passwords (member_id, password_hash)
+SELECT c.member_id, t.password_hash
+  FROM mps_internal.member_passwords t, mps_bench.cards c
+ WHERE t.member_id = :'template' AND c.n <= :logins;
 
 CREATE TABLE mps_bench.payments (n serial PRIMARY KEY, tx_no text NOT NULL);
 GRANT SELECT ON mps_bench.payments TO anon, service_role;

@@ -14,7 +14,6 @@ CREATE TABLE public.member_profiles (
     status           public.member_status NOT NULL DEFAULT 'active',
     owner_info       jsonb NOT NULL DEFAULT '{}',
     auth_user_id     uuid,
-    password_hash    text,
     created_at       timestamptz NOT NULL DEFAULT now(),
     updated_at       timestamptz NOT NULL DEFAULT now(),
     UNIQUE (binding_user_org, binding_org_id)
@@ -56,7 +55,6 @@ CREATE TABLE public.member_cards (
     discount              numeric(4,3) NOT NULL DEFAULT 1.000,
     corporate_discount    numeric(4,3),
     fixed_discount        numeric(4,3),
-    binding_password_hash text,
     status                public.card_status NOT NULL DEFAULT 'active',
     expires_at            timestamptz,
     created_at            timestamptz NOT NULL DEFAULT now(),
@@ -92,7 +90,6 @@ CREATE TABLE public.merchants (
     name          text NOT NULL,
     contact       text,
     status        text NOT NULL DEFAULT 'active',
-    password_hash text,
     created_at    timestamptz NOT NULL DEFAULT now(),
     updated_at    timestamptz NOT NULL DEFAULT now()
 );
@@ -132,10 +129,9 @@ CREATE TABLE public.app_sessions (
 );
 COMMENT ON COLUMN public.app_sessions.session_id IS 'hex SHA-256 of the session id; the id itself is never stored';
 
--- token_hash holds the hex SHA-256 digest of the QR token (unique: one indexed lookup).
+-- A card's live QR code as clients may see it; its digest is in mps_internal.card_qr_tokens.
 CREATE TABLE public.card_qr_state (
     card_id    uuid PRIMARY KEY REFERENCES public.member_cards (id) ON DELETE CASCADE,
-    token_hash text NOT NULL,
     expires_at timestamptz NOT NULL,
     updated_at timestamptz NOT NULL DEFAULT now()
 );
@@ -143,7 +139,6 @@ CREATE TABLE public.card_qr_state (
 CREATE TABLE public.card_qr_history (
     id         uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     card_id    uuid NOT NULL REFERENCES public.member_cards (id) ON DELETE CASCADE,
-    token_hash text NOT NULL,
     expires_at timestamptz NOT NULL,
     issued_by  uuid,
     issued_at  timestamptz NOT NULL DEFAULT now()
@@ -248,6 +243,33 @@ CREATE TABLE audit.event_log (
     object_type   text NOT NULL,
     object_id     uuid,
     context       jsonb NOT NULL DEFAULT '{}'
+);
+
+-- Secrets, out of the API's reach: no API role has any privilege on mps_internal, so the
+-- public tables hold nothing a client may not read and `select=*` works on every one of
+-- them. Each row belongs to the public row it is keyed by and goes with it.
+CREATE TABLE mps_internal.member_passwords (
+    member_id     uuid PRIMARY KEY REFERENCES public.member_profiles (id) ON DELETE CASCADE,
+    password_hash text NOT NULL
+);
+
+CREATE TABLE mps_internal.merchant_passwords (
+    merchant_id   uuid PRIMARY KEY REFERENCES public.merchants (id) ON DELETE CASCADE,
+    password_hash text NOT NULL
+);
+
+CREATE TABLE mps_internal.card_binding_passwords (
+    card_id       uuid PRIMARY KEY REFERENCES public.member_cards (id) ON DELETE CASCADE,
+    password_hash text NOT NULL
+);
+
+-- The hex SHA-256 digest of each card's live QR token (unique: a charge finds its card with
+-- one indexed lookup). expires_at is card_qr_state's, kept here too so that the lookup needs
+-- no join.
+CREATE TABLE mps_internal.card_qr_tokens (
+    card_id    uuid PRIMARY KEY REFERENCES public.member_cards (id) ON DELETE CASCADE,
+    token_hash text NOT NULL UNIQUE,
+    expires_at timestamptz NOT NULL
 );
 
 -- Supabase: link the auth user columns to auth.users where that table exists. On vanilla

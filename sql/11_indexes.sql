@@ -20,7 +20,6 @@ CREATE INDEX idx_app_sessions_user ON public.app_sessions (user_id);
 CREATE INDEX idx_app_sessions_member ON public.app_sessions (member_id);
 CREATE INDEX idx_app_sessions_merchant ON public.app_sessions (merchant_id);
 
-CREATE UNIQUE INDEX uq_qr_state_token_hash ON public.card_qr_state (token_hash);
 CREATE INDEX idx_qr_state_expires ON public.card_qr_state (expires_at);
 CREATE INDEX idx_qr_hist_card_time ON public.card_qr_history (card_id, issued_at DESC);
 CREATE INDEX idx_qr_hist_issued_at ON public.card_qr_history (issued_at);

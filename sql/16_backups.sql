@@ -24,6 +24,10 @@ SELECT pg_catalog.pg_extension_config_dump('mps_internal.transactions_default', 
 SELECT pg_catalog.pg_extension_config_dump('public.point_ledger', '');
 SELECT pg_catalog.pg_extension_config_dump('public.settlements', '');
 SELECT pg_catalog.pg_extension_config_dump('audit.event_log', '');
+SELECT pg_catalog.pg_extension_config_dump('mps_internal.member_passwords', '');
+SELECT pg_catalog.pg_extension_config_dump('mps_internal.merchant_passwords', '');
+SELECT pg_catalog.pg_extension_config_dump('mps_internal.card_binding_passwords', '');
+SELECT pg_catalog.pg_extension_config_dump('mps_internal.card_qr_tokens', '');
 -- the number sequences: pg_dump writes their values
 SELECT pg_catalog.pg_extension_config_dump('public.seq_member_no', '');
 SELECT pg_catalog.pg_extension_config_dump('public.seq_card_no', '');

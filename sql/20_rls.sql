@@ -23,11 +23,15 @@ ALTER TABLE mps_internal.transactions_default ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.point_ledger ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.settlements ENABLE ROW LEVEL SECURITY;
 ALTER TABLE audit.event_log ENABLE ROW LEVEL SECURITY;
+ALTER TABLE mps_internal.member_passwords ENABLE ROW LEVEL SECURITY;
+ALTER TABLE mps_internal.merchant_passwords ENABLE ROW LEVEL SECURITY;
+ALTER TABLE mps_internal.card_binding_passwords ENABLE ROW LEVEL SECURITY;
+ALTER TABLE mps_internal.card_qr_tokens ENABLE ROW LEVEL SECURITY;
 
 -- Readable by every signed-in user (anon has no table privileges, 90_grants.sql).
 CREATE POLICY levels_public ON public.membership_levels FOR SELECT TO authenticated
     USING (true);
--- Merchant staff their own merchant; public columns only (password_hash is not granted).
+-- Merchant staff their own merchant.
 CREATE POLICY merchants_own ON public.merchants FOR SELECT TO authenticated
     USING (id = (SELECT mps_auth.caller_merchant_id()) OR (SELECT mps_auth.caller_is_super_admin()));
 

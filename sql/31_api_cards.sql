@@ -88,13 +88,11 @@ AS $$
            OFFSET 0) r
 $$;
 
--- The card row; binding_password_hash is never returned (W5).
+-- The card row (its binding password's hash lives in mps_internal, W5).
 CREATE FUNCTION public.get_card_detail(p_card_id uuid, p_session_id text DEFAULT NULL)
 RETURNS public.member_cards LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $$
-    SELECT c.id, c.card_no, c.card_type, c.owner_member_id, c.name, c.balance, c.points, c.level,
-           c.discount, c.corporate_discount, c.fixed_discount, NULL::text, c.status, c.expires_at,
-           c.created_at, c.updated_at, c.issued_balance
+    SELECT c.*
       FROM mps_internal.get_card_detail(p_card_id, p_session_id) AS s(id)
       LEFT JOIN public.member_cards c ON c.id = s.id
 $$;

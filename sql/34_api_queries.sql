@@ -57,8 +57,7 @@ $$;
 CREATE FUNCTION public.get_member_detail(p_member_id uuid, p_session_id text DEFAULT NULL)
 RETURNS public.member_profiles LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $$
-    SELECT m.id, m.member_no, m.name, m.phone, m.email, m.binding_user_org, m.binding_org_id, m.role, m.status,
-           m.owner_info, m.auth_user_id, NULL::text, m.created_at, m.updated_at
+    SELECT m.*
       FROM mps_internal.member_scope(p_member_id, NULL, NULL, p_session_id) s
       LEFT JOIN public.member_profiles m ON m.id = s.member_id
 $$;
@@ -66,8 +65,7 @@ $$;
 CREATE FUNCTION public.get_member_by_auth_user(p_session_id text DEFAULT NULL)
 RETURNS public.member_profiles LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $$
-    SELECT m.id, m.member_no, m.name, m.phone, m.email, m.binding_user_org, m.binding_org_id, m.role, m.status,
-           m.owner_info, m.auth_user_id, NULL::text, m.created_at, m.updated_at
+    SELECT m.*
       FROM mps_internal.caller_member(p_session_id) AS s(id)
       LEFT JOIN public.member_profiles m ON m.id = s.id
 $$;
@@ -75,7 +73,7 @@ $$;
 CREATE FUNCTION public.get_merchant_detail(p_merchant_id uuid, p_session_id text DEFAULT NULL)
 RETURNS public.merchants LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $$
-    SELECT m.id, m.code, m.name, m.contact, m.status, NULL::text, m.created_at, m.updated_at
+    SELECT m.*
       FROM mps_internal.merchant_scope(p_merchant_id, NULL, NULL, p_session_id) s
       LEFT JOIN public.merchants m ON m.id = s.merchant_id
 $$;
@@ -83,7 +81,7 @@ $$;
 CREATE FUNCTION public.get_merchant_by_auth_user(p_session_id text DEFAULT NULL)
 RETURNS public.merchants LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $$
-    SELECT m.id, m.code, m.name, m.contact, m.status, NULL::text, m.created_at, m.updated_at
+    SELECT m.*
       FROM mps_internal.caller_merchant(p_session_id) AS s(id)
       LEFT JOIN public.merchants m ON m.id = s.id
 $$;
@@ -205,11 +203,11 @@ AS $$
             LIMIT pg.page_limit) r
 $$;
 
--- Identifier look-ups: row JSON without secret columns.
+-- Identifier look-ups: the row as JSON (the public tables hold no secret).
 CREATE FUNCTION public.get_member_by_identifier(p_identifier text, p_session_id text DEFAULT NULL)
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $$
-    SELECT pg_catalog.to_jsonb(m) - 'password_hash'
+    SELECT pg_catalog.to_jsonb(m)
       FROM mps_internal.member_identifier_scope(p_identifier, p_session_id) AS s(id)
       LEFT JOIN public.member_profiles m ON m.id = s.id
 $$;
@@ -217,7 +215,7 @@ $$;
 CREATE FUNCTION public.get_card_by_identifier(p_identifier text, p_session_id text DEFAULT NULL)
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $$
-    SELECT pg_catalog.to_jsonb(c) - 'binding_password_hash'
+    SELECT pg_catalog.to_jsonb(c)
       FROM mps_internal.card_no_scope(p_identifier, p_session_id) s
       LEFT JOIN public.member_cards c ON c.id = s.card_id
 $$;
@@ -225,7 +223,7 @@ $$;
 CREATE FUNCTION public.get_merchant_by_identifier(p_identifier text, p_session_id text DEFAULT NULL)
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $$
-    SELECT pg_catalog.to_jsonb(m) - 'password_hash'
+    SELECT pg_catalog.to_jsonb(m)
       FROM mps_internal.merchant_code_scope(p_identifier, p_session_id) AS s(id)
       LEFT JOIN public.merchants m ON m.id = s.id
 $$;

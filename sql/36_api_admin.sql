@@ -16,6 +16,15 @@ CREATE FUNCTION public.admin_activate_merchant(p_merchant_id uuid, p_session_id 
 RETURNS boolean LANGUAGE sql SECURITY DEFINER SET search_path = ''
 AS $$ SELECT mps_internal.admin_activate_merchant(p_merchant_id, p_session_id) $$;
 
+-- The original's test clean-up; refused unless mps.allow_test_cleanup is on.
+CREATE FUNCTION public.delete_test_member(p_member_id uuid, p_session_id text DEFAULT NULL)
+RETURNS boolean LANGUAGE sql SECURITY DEFINER SET search_path = ''
+AS $$ SELECT mps_internal.delete_test_member(p_member_id, p_session_id) $$;
+
+CREATE FUNCTION public.delete_test_merchant(p_merchant_id uuid, p_session_id text DEFAULT NULL)
+RETURNS boolean LANGUAGE sql SECURITY DEFINER SET search_path = ''
+AS $$ SELECT mps_internal.delete_test_merchant(p_merchant_id, p_session_id) $$;
+
 -- A member changing their own phone or email gives p_current_password; super admins need not.
 CREATE FUNCTION public.update_member_profile(
     p_member_id uuid,

@@ -118,6 +118,8 @@ GRANT EXECUTE ON FUNCTION
     public.admin_activate_member(uuid, text),
     public.admin_suspend_merchant(uuid, text),
     public.admin_activate_merchant(uuid, text),
+    public.delete_test_member(uuid, text),
+    public.delete_test_merchant(uuid, text),
     public.get_all_members(integer, integer, public.member_status, text),
     public.search_members(text, integer, text),
     public.search_members_advanced(text, text, text, text, public.member_status, integer, text),
@@ -137,19 +139,10 @@ GRANT EXECUTE ON FUNCTION
     public.create_transaction_partitions(integer, text)
 TO authenticated, service_role;
 
--- Table API: SELECT only, rows filtered by RLS, secret columns never granted. anon reads no
--- table at all (a POS or app with the anon key works through the RPCs and its session).
-GRANT SELECT ON public.membership_levels TO authenticated, service_role;
-GRANT SELECT (id, code, name, contact, status, created_at, updated_at)
-    ON public.merchants TO authenticated, service_role;
-GRANT SELECT (id, member_no, name, phone, email, binding_user_org, binding_org_id, role, status,
-              owner_info, auth_user_id, created_at, updated_at)
-    ON public.member_profiles TO authenticated, service_role;
-GRANT SELECT (id, card_no, card_type, owner_member_id, name, balance, points, level, discount,
-              corporate_discount, fixed_discount, status, expires_at, created_at, updated_at, issued_balance)
-    ON public.member_cards TO authenticated, service_role;
-GRANT SELECT (card_id, expires_at, updated_at) ON public.card_qr_state TO authenticated, service_role;
-GRANT SELECT (id, card_id, expires_at, issued_by, issued_at) ON public.card_qr_history TO authenticated, service_role;
-GRANT SELECT ON public.member_external_identities, public.card_bindings, public.merchant_users,
-    public.admin_users, public.transactions, public.point_ledger, public.settlements
+-- Table API: SELECT only, whole rows (`select=*`), filtered by RLS. The secrets live in
+-- mps_internal, where no API role has any privilege. anon reads no table at all (a POS or
+-- app with the anon key works through the RPCs and its session).
+GRANT SELECT ON public.membership_levels, public.merchants, public.member_profiles, public.member_cards,
+    public.card_qr_state, public.card_qr_history, public.member_external_identities, public.card_bindings,
+    public.merchant_users, public.admin_users, public.transactions, public.point_ledger, public.settlements
     TO authenticated, service_role;

@@ -129,3 +129,154 @@ SELECT pg_catalog.pg_extension_config_dump('public.seq_member_no', '');
 SELECT pg_catalog.pg_extension_config_dump('public.seq_card_no', '');
 SELECT pg_catalog.pg_extension_config_dump('public.seq_tx_no', '');
 SELECT pg_catalog.pg_extension_config_dump('audit.event_log_id_seq', '');
+
+-- Secrets out of the public tables (sql/10_tables.sql, 20_rls.sql, 90_grants.sql): password
+-- and binding-password hashes and live QR digests move to mps_internal, so that every public
+-- table can be read whole (`select=*`). The QR history keeps no digest.
+CREATE TABLE mps_internal.member_passwords (
+    member_id     uuid PRIMARY KEY REFERENCES public.member_profiles (id) ON DELETE CASCADE,
+    password_hash text NOT NULL
+);
+
+CREATE TABLE mps_internal.merchant_passwords (
+    merchant_id   uuid PRIMARY KEY REFERENCES public.merchants (id) ON DELETE CASCADE,
+    password_hash text NOT NULL
+);
+
+CREATE TABLE mps_internal.card_binding_passwords (
+    card_id       uuid PRIMARY KEY REFERENCES public.member_cards (id) ON DELETE CASCADE,
+    password_hash text NOT NULL
+);
+
+CREATE TABLE mps_internal.card_qr_tokens (
+    card_id    uuid PRIMARY KEY REFERENCES public.member_cards (id) ON DELETE CASCADE,
+    token_hash text NOT NULL UNIQUE,
+    expires_at timestamptz NOT NULL
+);
+
+INSERT INTO mps_internal.member_passwords (member_id, password_hash)
+SELECT id, password_hash FROM public.member_profiles WHERE password_hash IS NOT NULL;
+INSERT INTO mps_internal.merchant_passwords (merchant_id, password_hash)
+SELECT id, password_hash FROM public.merchants WHERE password_hash IS NOT NULL;
+INSERT INTO mps_internal.card_binding_passwords (card_id, password_hash)
+SELECT id, binding_password_hash FROM public.member_cards WHERE binding_password_hash IS NOT NULL;
+INSERT INTO mps_internal.card_qr_tokens (card_id, token_hash, expires_at)
+SELECT card_id, token_hash, expires_at FROM public.card_qr_state;
+
+-- get_card_detail returns the card row, whose type loses a column
+DROP FUNCTION public.get_card_detail(uuid, text);
+ALTER TABLE public.member_profiles DROP COLUMN password_hash;
+ALTER TABLE public.merchants DROP COLUMN password_hash;
+ALTER TABLE public.member_cards DROP COLUMN binding_password_hash;
+ALTER TABLE public.card_qr_state DROP COLUMN token_hash;  -- drops uq_qr_state_token_hash with it
+ALTER TABLE public.card_qr_history DROP COLUMN token_hash;
+
+CREATE FUNCTION public.get_card_detail(p_card_id uuid, p_session_id text DEFAULT NULL)
+RETURNS public.member_cards LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+AS $$
+    SELECT c.*
+      FROM mps_internal.get_card_detail(p_card_id, p_session_id) AS s(id)
+      LEFT JOIN public.member_cards c ON c.id = s.id
+$$;
+REVOKE ALL ON FUNCTION public.get_card_detail(uuid, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.get_card_detail(uuid, text) TO anon, authenticated, service_role, mps_admin;
+
+-- the row readers return the public rows whole
+CREATE OR REPLACE FUNCTION public.get_member_detail(p_member_id uuid, p_session_id text DEFAULT NULL)
+RETURNS public.member_profiles LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+AS $$
+    SELECT m.*
+      FROM mps_internal.member_scope(p_member_id, NULL, NULL, p_session_id) s
+      LEFT JOIN public.member_profiles m ON m.id = s.member_id
+$$;
+
+CREATE OR REPLACE FUNCTION public.get_member_by_auth_user(p_session_id text DEFAULT NULL)
+RETURNS public.member_profiles LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+AS $$
+    SELECT m.*
+      FROM mps_internal.caller_member(p_session_id) AS s(id)
+      LEFT JOIN public.member_profiles m ON m.id = s.id
+$$;
+
+CREATE OR REPLACE FUNCTION public.get_merchant_detail(p_merchant_id uuid, p_session_id text DEFAULT NULL)
+RETURNS public.merchants LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+AS $$
+    SELECT m.*
+      FROM mps_internal.merchant_scope(p_merchant_id, NULL, NULL, p_session_id) s
+      LEFT JOIN public.merchants m ON m.id = s.merchant_id
+$$;
+
+CREATE OR REPLACE FUNCTION public.get_merchant_by_auth_user(p_session_id text DEFAULT NULL)
+RETURNS public.merchants LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+AS $$
+    SELECT m.*
+      FROM mps_internal.caller_merchant(p_session_id) AS s(id)
+      LEFT JOIN public.merchants m ON m.id = s.id
+$$;
+
+CREATE OR REPLACE FUNCTION public.get_member_by_identifier(p_identifier text, p_session_id text DEFAULT NULL)
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+AS $$
+    SELECT pg_catalog.to_jsonb(m)
+      FROM mps_internal.member_identifier_scope(p_identifier, p_session_id) AS s(id)
+      LEFT JOIN public.member_profiles m ON m.id = s.id
+$$;
+
+CREATE OR REPLACE FUNCTION public.get_card_by_identifier(p_identifier text, p_session_id text DEFAULT NULL)
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+AS $$
+    SELECT pg_catalog.to_jsonb(c)
+      FROM mps_internal.card_no_scope(p_identifier, p_session_id) s
+      LEFT JOIN public.member_cards c ON c.id = s.card_id
+$$;
+
+CREATE OR REPLACE FUNCTION public.get_merchant_by_identifier(p_identifier text, p_session_id text DEFAULT NULL)
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+AS $$
+    SELECT pg_catalog.to_jsonb(m)
+      FROM mps_internal.merchant_code_scope(p_identifier, p_session_id) AS s(id)
+      LEFT JOIN public.merchants m ON m.id = s.id
+$$;
+
+ALTER TABLE mps_internal.member_passwords ENABLE ROW LEVEL SECURITY;
+ALTER TABLE mps_internal.merchant_passwords ENABLE ROW LEVEL SECURITY;
+ALTER TABLE mps_internal.card_binding_passwords ENABLE ROW LEVEL SECURITY;
+ALTER TABLE mps_internal.card_qr_tokens ENABLE ROW LEVEL SECURITY;
+REVOKE ALL ON mps_internal.member_passwords, mps_internal.merchant_passwords, mps_internal.card_binding_passwords,
+    mps_internal.card_qr_tokens FROM PUBLIC, anon, authenticated, service_role;
+GRANT SELECT ON public.merchants, public.member_profiles, public.member_cards, public.card_qr_state,
+    public.card_qr_history TO authenticated, service_role;
+SELECT pg_catalog.pg_extension_config_dump('mps_internal.member_passwords', '');
+SELECT pg_catalog.pg_extension_config_dump('mps_internal.merchant_passwords', '');
+SELECT pg_catalog.pg_extension_config_dump('mps_internal.card_binding_passwords', '');
+SELECT pg_catalog.pg_extension_config_dump('mps_internal.card_qr_tokens', '');
+
+-- The original's test clean-up (sql/36_api_admin.sql), refused unless mps.allow_test_cleanup is on.
+CREATE  FUNCTION mps_internal."delete_test_member"(
+	"p_member_id" uuid, /* Option < Uuid > */
+	"p_session_id" TEXT /* Option < & str > */
+) RETURNS bool /* bool */
+
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'delete_test_member_wrapper';
+
+CREATE  FUNCTION mps_internal."delete_test_merchant"(
+	"p_merchant_id" uuid, /* Option < Uuid > */
+	"p_session_id" TEXT /* Option < & str > */
+) RETURNS bool /* bool */
+
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'delete_test_merchant_wrapper';
+
+CREATE FUNCTION public.delete_test_member(p_member_id uuid, p_session_id text DEFAULT NULL)
+RETURNS boolean LANGUAGE sql SECURITY DEFINER SET search_path = ''
+AS $$ SELECT mps_internal.delete_test_member(p_member_id, p_session_id) $$;
+
+CREATE FUNCTION public.delete_test_merchant(p_merchant_id uuid, p_session_id text DEFAULT NULL)
+RETURNS boolean LANGUAGE sql SECURITY DEFINER SET search_path = ''
+AS $$ SELECT mps_internal.delete_test_merchant(p_merchant_id, p_session_id) $$;
+
+REVOKE ALL ON FUNCTION mps_internal.delete_test_member(uuid, text), mps_internal.delete_test_merchant(uuid, text),
+    public.delete_test_member(uuid, text), public.delete_test_merchant(uuid, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.delete_test_member(uuid, text), public.delete_test_merchant(uuid, text)
+    TO authenticated, service_role, mps_admin;

@@ -164,6 +164,8 @@ extension_sql_file!(
         rpc::admin::admin_activate_member,
         rpc::admin::admin_suspend_merchant,
         rpc::admin::admin_activate_merchant,
+        rpc::admin::delete_test_member,
+        rpc::admin::delete_test_merchant,
         rpc::admin::update_member_profile,
         rpc::admin::update_member_by_identifier,
         rpc::admin::set_member_password_by_identifier,

@@ -10,6 +10,7 @@ static QR_SINGLE_USE: GucSetting<bool> = GucSetting::<bool>::new(false);
 static QR_HISTORY_RETENTION_DAYS: GucSetting<i32> = GucSetting::<i32>::new(30);
 static PASSWORD_MIN_LENGTH: GucSetting<i32> = GucSetting::<i32>::new(password::DEFAULT_MIN_CHARS as i32);
 static ALLOW_DROP_WITH_DATA: GucSetting<bool> = GucSetting::<bool>::new(false);
+static ALLOW_TEST_CLEANUP: GucSetting<bool> = GucSetting::<bool>::new(false);
 static LOGIN_MAX_FAILURES: GucSetting<i32> = GucSetting::<i32>::new(Policy::DEFAULT.max_failures as i32);
 static LOGIN_WINDOW_SECONDS: GucSetting<i32> = GucSetting::<i32>::new(Policy::DEFAULT.window_secs as i32);
 static LOGIN_LOCK_SECONDS: GucSetting<i32> = GucSetting::<i32>::new(Policy::DEFAULT.lock_secs as i32);
@@ -61,6 +62,14 @@ pub fn init() {
         GucContext::Suset,
         GucFlags::default(),
     );
+    GucRegistry::define_bool_guc(
+        c"mps.allow_test_cleanup",
+        c"Lets delete_test_member and delete_test_merchant hard-delete members and merchants.",
+        c"For test databases only: the deletes take the movements, ledger rows and audit events with them.",
+        &ALLOW_TEST_CLEANUP,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
     GucRegistry::define_int_guc(
         c"mps.login_max_failures",
         c"Failed password attempts within mps.login_window_seconds that lock an account.",
@@ -103,6 +112,10 @@ pub fn login_policy() -> Policy {
         window_secs: LOGIN_WINDOW_SECONDS.get().into(),
         lock_secs: LOGIN_LOCK_SECONDS.get().into(),
     }
+}
+
+pub fn allow_test_cleanup() -> bool {
+    ALLOW_TEST_CLEANUP.get()
 }
 
 pub fn qr_single_use() -> bool {

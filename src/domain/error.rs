@@ -126,6 +126,8 @@ error_codes! {
     QrExpiredOrInvalid => "QR_EXPIRED_OR_INVALID", Business, Some("ask the member to show a fresh QR code");
     MovementInSettledPeriod => "MOVEMENT_IN_SETTLED_PERIOD", Business,
         Some("the database clock is behind the merchant's latest settlement; retry once it has passed its period end");
+    TestCleanupDisabled => "TEST_CLEANUP_DISABLED", Business,
+        Some("only on a test database: a superuser runs ALTER DATABASE <db> SET mps.allow_test_cleanup = on");
 }
 
 /// A refused call: the contract token (optionally with the contract's fixed suffix, as in

@@ -9,6 +9,7 @@ use crate::auth::login::AccountKind;
 use crate::auth::{self, Caller};
 use crate::domain::error::{ErrorCode, MpsError, MpsResult};
 use crate::error::rpc;
+use crate::settings;
 use crate::store;
 use pgrx::datum::Uuid;
 use pgrx::prelude::*;
@@ -16,6 +17,10 @@ use serde_json::json;
 
 fn member_not_found(member_id: Uuid) -> MpsError {
     MpsError::new(ErrorCode::MemberNotFound, format!("no member with id {member_id}"))
+}
+
+fn merchant_not_found(merchant_id: Uuid) -> MpsError {
+    MpsError::new(ErrorCode::MerchantNotFound, format!("no merchant with id {merchant_id}"))
 }
 
 /// Any status but active ends every session of the member at once: a session must not come
@@ -41,7 +46,7 @@ fn set_merchant_status(
     caller.require_super_admin()?;
     let merchant_id = required(p_merchant_id, "p_merchant_id")?;
     if !store::merchants::set_status(merchant_id, status) {
-        return Err(MpsError::new(ErrorCode::MerchantNotFound, format!("no merchant with id {merchant_id}")));
+        return Err(merchant_not_found(merchant_id));
     }
     if status != "active" {
         store::sessions::delete_for_account(merchant_id, None);
@@ -192,6 +197,63 @@ fn toggle_card_status_by_card_no(
             super::cards::refresh_bound_members(card_id);
         }
         caller.audit("CARD_STATUS_CHANGE", "member_cards", Some(card_id), json!({ "from": card.status, "to": status }));
+        Ok(true)
+    })
+}
+
+/// The original's test clean-up, for test databases only: refused unless a superuser has
+/// turned `mps.allow_test_cleanup` on, so a production database never loses history here.
+fn require_test_cleanup(caller: &Caller) -> MpsResult<()> {
+    caller.require_super_admin()?;
+    if !settings::allow_test_cleanup() {
+        return Err(MpsError::new(
+            ErrorCode::TestCleanupDisabled,
+            "mps.allow_test_cleanup is off for this database: test clean-up would delete real history",
+        ));
+    }
+    Ok(())
+}
+
+/// Hard-deletes a member with their cards and everything that hangs off them (movements,
+/// ledger rows, keys, QR codes, bindings, sessions, audit events); members bound to the
+/// member's corporate cards lose their discount.
+#[pg_extern(schema = "mps_internal")]
+fn delete_test_member(p_member_id: Option<Uuid>, p_session_id: Option<&str>) -> bool {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        require_test_cleanup(&caller)?;
+        let member_id = required(p_member_id, "p_member_id")?;
+        let removed = store::test_cleanup::delete_member(member_id).ok_or_else(|| member_not_found(member_id))?;
+        for bound in &removed.bound_members {
+            store::members::lock(*bound);
+            super::cards::refresh_corporate_discount(*bound);
+        }
+        caller.audit(
+            "DELETE_TEST_MEMBER",
+            "member_profiles",
+            Some(member_id),
+            json!({ "cards": removed.cards, "movements": removed.movements }),
+        );
+        Ok(true)
+    })
+}
+
+/// Hard-deletes a merchant with its movements, settlements, staff and sessions. The cards
+/// those movements touched keep their balance and points (verify_ledger() stays clean).
+#[pg_extern(schema = "mps_internal")]
+fn delete_test_merchant(p_merchant_id: Option<Uuid>, p_session_id: Option<&str>) -> bool {
+    rpc(|| {
+        let caller = auth::resolve(p_session_id)?;
+        require_test_cleanup(&caller)?;
+        let merchant_id = required(p_merchant_id, "p_merchant_id")?;
+        let removed =
+            store::test_cleanup::delete_merchant(merchant_id).ok_or_else(|| merchant_not_found(merchant_id))?;
+        caller.audit(
+            "DELETE_TEST_MERCHANT",
+            "merchants",
+            Some(merchant_id),
+            json!({ "cards": removed.cards, "movements": removed.movements }),
+        );
         Ok(true)
     })
 }

@@ -65,7 +65,7 @@ fn binding_actor(caller: &Caller, card_id: Uuid, member_id: Uuid) -> MpsResult<B
 }
 
 /// Recomputes the member's best corporate discount onto their standard cards (B11).
-fn refresh_corporate_discount(member_id: Uuid) {
+pub(super) fn refresh_corporate_discount(member_id: Uuid) {
     let best = cards::best_corporate_discount(&store::cards::bound_corporate_discounts(member_id));
     store::cards::set_corporate_discount(member_id, best);
 }
@@ -219,7 +219,7 @@ fn check_shareable(card: &Card, member_id: Uuid, actor: BindingActor, binding_pa
     if actor != BindingActor::SelfMember || card.owner_member_id == Some(member_id) {
         return Ok(());
     }
-    let Some(hash) = card.binding_password_hash.as_deref() else {
+    let Some(hash) = store::cards::binding_password_hash(card.id) else {
         return Err(MpsError::new(
             ErrorCode::BindingPasswordRequired,
             "the card has no binding password, so members cannot bind themselves to it",
@@ -228,7 +228,7 @@ fn check_shareable(card: &Card, member_id: Uuid, actor: BindingActor, binding_pa
     // Counted per card like logins: five wrong passwords lock the card for every binder.
     let given = binding_password.unwrap_or_default();
     match guard::check("card binding", &card.id.to_string(), || {
-        password::verify(given, Some(hash), settings::bcrypt_cost())
+        password::verify(given, Some(&hash), settings::bcrypt_cost())
     })? {
         Verdict::Right => Ok(()),
         Verdict::Wrong => {

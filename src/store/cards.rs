@@ -10,11 +10,10 @@ pub struct Card {
     pub status: String,
     pub owner_member_id: Option<Uuid>,
     pub expired: bool,
-    pub binding_password_hash: Option<String>,
 }
 
 const CARD_COLUMNS: &str = "id, card_type::text, status::text, owner_member_id,
-        COALESCE(expires_at <= pg_catalog.now(), false), binding_password_hash";
+        COALESCE(expires_at <= pg_catalog.now(), false)";
 
 fn read_card(r: &pgrx::spi::SpiHeapTupleData<'_>) -> pgrx::spi::SpiResult<Card> {
     Ok(Card {
@@ -23,7 +22,6 @@ fn read_card(r: &pgrx::spi::SpiHeapTupleData<'_>) -> pgrx::spi::SpiResult<Card> 
         status: required(r.get::<String>(3)?, "member_cards.status"),
         owner_member_id: r.get::<Uuid>(4)?,
         expired: r.get::<bool>(5)?.unwrap_or(false),
-        binding_password_hash: r.get::<String>(6)?,
     })
 }
 
@@ -163,8 +161,17 @@ pub fn set_status(card_id: Uuid, status: &str) {
     );
 }
 
+/// The hash of the card's binding password, if it has one.
+pub fn binding_password_hash(card_id: Uuid) -> Option<String> {
+    value("SELECT password_hash FROM mps_internal.card_binding_passwords WHERE card_id = $1", &[card_id.into()])
+}
+
 pub fn set_binding_password_hash(card_id: Uuid, hash: &str) {
-    execute("UPDATE public.member_cards SET binding_password_hash = $2 WHERE id = $1", &[card_id.into(), hash.into()]);
+    execute(
+        "INSERT INTO mps_internal.card_binding_passwords (card_id, password_hash) VALUES ($1, $2)
+         ON CONFLICT (card_id) DO UPDATE SET password_hash = EXCLUDED.password_hash",
+        &[card_id.into(), hash.into()],
+    );
 }
 
 /// A card as a money movement needs it, row-locked until the end of the transaction.
@@ -180,7 +187,7 @@ pub struct MoneyCard {
 pub fn lock_for_money(card_id: Uuid) -> Option<MoneyCard> {
     query_one(
         "SELECT c.id, c.card_type::text, c.status::text, c.owner_member_id,
-                COALESCE(c.expires_at <= pg_catalog.now(), false), c.binding_password_hash,
+                COALESCE(c.expires_at <= pg_catalog.now(), false),
                 COALESCE(p.status = 'active', true), c.balance::text, c.points, c.discount::text,
                 c.corporate_discount::text
            FROM public.member_cards c
@@ -192,11 +199,11 @@ pub fn lock_for_money(card_id: Uuid) -> Option<MoneyCard> {
             let number = |t: Option<String>| t.map(|t| money::parse_numeric(&t).expect("numeric text is a decimal"));
             Ok(MoneyCard {
                 card: read_card(r)?,
-                owner_active: r.get::<bool>(7)?.unwrap_or(false),
-                balance: required(number(r.get::<String>(8)?), "member_cards.balance"),
-                points: required(r.get::<i32>(9)?, "member_cards.points"),
-                discount: required(number(r.get::<String>(10)?), "member_cards.discount"),
-                corporate_discount: number(r.get::<String>(11)?),
+                owner_active: r.get::<bool>(6)?.unwrap_or(false),
+                balance: required(number(r.get::<String>(7)?), "member_cards.balance"),
+                points: required(r.get::<i32>(8)?, "member_cards.points"),
+                discount: required(number(r.get::<String>(9)?), "member_cards.discount"),
+                corporate_discount: number(r.get::<String>(10)?),
             })
         },
     )

@@ -11,9 +11,11 @@ pub struct LoginAccount {
 /// wins over a phone match, so the answer never depends on row order (B22).
 pub fn find_active_for_login(identifier: &str) -> Option<LoginAccount> {
     query_one(
-        "SELECT id, password_hash FROM public.member_profiles
-          WHERE (member_no = $1 OR phone = $1) AND status = 'active'
-          ORDER BY (member_no = $1) DESC, created_at, id
+        "SELECT m.id, p.password_hash
+           FROM public.member_profiles m
+           LEFT JOIN mps_internal.member_passwords p ON p.member_id = m.id
+          WHERE (m.member_no = $1 OR m.phone = $1) AND m.status = 'active'
+          ORDER BY (m.member_no = $1) DESC, m.created_at, m.id
           LIMIT 1",
         &[identifier.into()],
         |r| {
@@ -27,9 +29,18 @@ pub fn find_active_for_login(identifier: &str) -> Option<LoginAccount> {
 
 /// The member's password hash, for checking the current password of a credential change.
 pub fn login_account(id: Uuid) -> Option<LoginAccount> {
-    query_one("SELECT id, password_hash FROM public.member_profiles WHERE id = $1", &[id.into()], |r| {
-        Ok(LoginAccount { id: required(r.get::<Uuid>(1)?, "member_profiles.id"), password_hash: r.get::<String>(2)? })
-    })
+    query_one(
+        "SELECT m.id, p.password_hash
+           FROM public.member_profiles m LEFT JOIN mps_internal.member_passwords p ON p.member_id = m.id
+          WHERE m.id = $1",
+        &[id.into()],
+        |r| {
+            Ok(LoginAccount {
+                id: required(r.get::<Uuid>(1)?, "member_profiles.id"),
+                password_hash: r.get::<String>(2)?,
+            })
+        },
+    )
 }
 
 /// member_login's member fields.
@@ -53,15 +64,20 @@ pub struct NewMember<'a> {
     pub auth_user_id: Option<Uuid>,
 }
 
-/// Inserts the member unless a unique value (phone, email, external link) is taken; a
-/// concurrent insert of the same value then loses here instead of failing with 23505.
+/// Inserts the member, and their password hash if any, unless a unique value (phone, email,
+/// external link) is taken; a concurrent insert of the same value then loses here instead
+/// of failing with 23505.
 pub fn insert(m: &NewMember) -> Option<Uuid> {
     value(
-        "INSERT INTO public.member_profiles
-                (name, phone, email, password_hash, binding_user_org, binding_org_id, auth_user_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT DO NOTHING
-         RETURNING id",
+        "WITH member AS (
+             INSERT INTO public.member_profiles (name, phone, email, binding_user_org, binding_org_id, auth_user_id)
+             VALUES ($1, $2, $3, $5, $6, $7)
+             ON CONFLICT DO NOTHING
+             RETURNING id),
+         password AS (
+             INSERT INTO mps_internal.member_passwords (member_id, password_hash)
+             SELECT id, $4 FROM member WHERE $4 IS NOT NULL)
+         SELECT id FROM member",
         &[
             m.name.into(),
             m.phone.into(),
@@ -117,8 +133,14 @@ pub fn insert_external_identity(member_id: Uuid, provider: &str, external_id: &s
     ) == 1
 }
 
+/// Sets the member's password hash; false if there is no such member.
 pub fn set_password_hash(id: Uuid, hash: &str) -> bool {
-    execute("UPDATE public.member_profiles SET password_hash = $2 WHERE id = $1", &[id.into(), hash.into()]) == 1
+    execute(
+        "INSERT INTO mps_internal.member_passwords (member_id, password_hash)
+         SELECT id, $2 FROM public.member_profiles WHERE id = $1
+         ON CONFLICT (member_id) DO UPDATE SET password_hash = EXCLUDED.password_hash",
+        &[id.into(), hash.into()],
+    ) == 1
 }
 
 /// Whether the member exists, row-locked (serializes changes to the member's bindings).

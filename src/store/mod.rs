@@ -12,6 +12,7 @@ pub mod qr;
 pub mod schedules;
 pub mod sessions;
 pub mod settlements;
+pub mod test_cleanup;
 pub mod transactions;
 
 use pgrx::datum::DatumWithOid;
@@ -94,10 +95,19 @@ fn only_reads(sql: &str) -> bool {
                     | "pg_advisory_xact_lock_shared"
                     | "nextval"
                     | "setval"
-                    | "mps_internal"
                     | "cron"
             )
         })
+        && !calls_internal_function(sql)
+}
+
+/// Whether the statement calls one of our `mps_internal` functions (`mps_internal.f(`);
+/// reading an `mps_internal` table is a read like any other.
+fn calls_internal_function(sql: &str) -> bool {
+    sql.match_indices("mps_internal.").any(|(at, prefix)| {
+        let rest = sql[at + prefix.len()..].trim_start_matches(|c: char| c.is_ascii_alphanumeric() || c == '_');
+        rest.trim_start().starts_with('(')
+    })
 }
 
 /// A write on a hot standby would fail deep inside SPI with "cannot assign TransactionIds

@@ -1,17 +1,21 @@
 use super::{execute, required, value};
 use pgrx::datum::{TimestampWithTimeZone, Uuid};
 
-/// Makes `digest` the card's one live code and appends it to the history; returns its expiry.
+/// Makes `digest` the card's one live code (its digest in mps_internal, its expiry also in
+/// the readable card_qr_state) and appends it to the history; returns its expiry.
 pub fn issue(card_id: Uuid, digest: &str, ttl_secs: i32, issued_by: Option<Uuid>) -> TimestampWithTimeZone {
     let expires_at: Option<TimestampWithTimeZone> = value(
-        "WITH state AS (
-             INSERT INTO public.card_qr_state (card_id, token_hash, expires_at, updated_at)
-             VALUES ($1, $2, pg_catalog.now() + pg_catalog.make_interval(secs => $3), pg_catalog.now())
-             ON CONFLICT (card_id) DO UPDATE
-                SET token_hash = EXCLUDED.token_hash, expires_at = EXCLUDED.expires_at, updated_at = EXCLUDED.updated_at
-             RETURNING card_id, token_hash, expires_at)
-         INSERT INTO public.card_qr_history (card_id, token_hash, expires_at, issued_by)
-         SELECT card_id, token_hash, expires_at, $4 FROM state
+        "WITH token AS (
+             INSERT INTO mps_internal.card_qr_tokens (card_id, token_hash, expires_at)
+             VALUES ($1, $2, pg_catalog.now() + pg_catalog.make_interval(secs => $3))
+             ON CONFLICT (card_id) DO UPDATE SET token_hash = EXCLUDED.token_hash, expires_at = EXCLUDED.expires_at
+             RETURNING card_id, expires_at),
+         state AS (
+             INSERT INTO public.card_qr_state (card_id, expires_at, updated_at)
+             SELECT card_id, expires_at, pg_catalog.now() FROM token
+             ON CONFLICT (card_id) DO UPDATE SET expires_at = EXCLUDED.expires_at, updated_at = EXCLUDED.updated_at)
+         INSERT INTO public.card_qr_history (card_id, expires_at, issued_by)
+         SELECT card_id, expires_at, $4 FROM token
          RETURNING expires_at",
         &[card_id.into(), digest.into(), f64::from(ttl_secs).into(), issued_by.into()],
     );
@@ -21,8 +25,12 @@ pub fn issue(card_id: Uuid, digest: &str, ttl_secs: i32, issued_by: Option<Uuid>
 /// Ends the card's live code now; false if it had none.
 pub fn revoke(card_id: Uuid) -> bool {
     execute(
-        "UPDATE public.card_qr_state SET expires_at = pg_catalog.now(), updated_at = pg_catalog.now()
-          WHERE card_id = $1 AND expires_at > pg_catalog.now()",
+        "WITH token AS (
+             UPDATE mps_internal.card_qr_tokens SET expires_at = pg_catalog.now()
+              WHERE card_id = $1 AND expires_at > pg_catalog.now()
+             RETURNING card_id)
+         UPDATE public.card_qr_state s SET expires_at = pg_catalog.now(), updated_at = pg_catalog.now()
+           FROM token WHERE s.card_id = token.card_id",
         &[card_id.into()],
     ) == 1
 }
@@ -30,14 +38,18 @@ pub fn revoke(card_id: Uuid) -> bool {
 /// The card whose live code has this digest: one unique-index lookup.
 pub fn live_card(digest: &str) -> Option<Uuid> {
     value(
-        "SELECT card_id FROM public.card_qr_state WHERE token_hash = $1 AND expires_at > pg_catalog.now()",
+        "SELECT card_id FROM mps_internal.card_qr_tokens WHERE token_hash = $1 AND expires_at > pg_catalog.now()",
         &[digest.into()],
     )
 }
 
 /// Deletes codes that lapsed; returns how many.
 pub fn delete_lapsed() -> i64 {
-    execute("DELETE FROM public.card_qr_state WHERE expires_at <= pg_catalog.now()", &[]) as i64
+    execute(
+        "WITH token AS (DELETE FROM mps_internal.card_qr_tokens WHERE expires_at <= pg_catalog.now())
+         DELETE FROM public.card_qr_state WHERE expires_at <= pg_catalog.now()",
+        &[],
+    ) as i64
 }
 
 /// Deletes history older than the retention period; returns how many rows.
@@ -52,7 +64,7 @@ pub fn prune_history(retention_days: i32) -> i64 {
 /// since a rotation may have happened since the lookup).
 pub fn is_live_for(card_id: Uuid, digest: &str) -> bool {
     value::<bool>(
-        "SELECT EXISTS (SELECT 1 FROM public.card_qr_state
+        "SELECT EXISTS (SELECT 1 FROM mps_internal.card_qr_tokens
                          WHERE card_id = $1 AND token_hash = $2 AND expires_at > pg_catalog.now())",
         &[card_id.into(), digest.into()],
     ) == Some(true)

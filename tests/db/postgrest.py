@@ -1,4 +1,5 @@
-"""PostgREST's `POST /rpc/<fn>` reproduced on a real connection, per PostgREST's source
+"""PostgREST's `POST /rpc/<fn>` (and the simple table reads `GET /<table>?select=*&col=eq.v`)
+reproduced on a real connection, per PostgREST's source
 (Query/PreQuery.hs, Query/QueryBuilder.hs, Query/Statements.hs) and docs (errors.rst):
 
 * one transaction, READ ONLY unless the function is VOLATILE;
@@ -97,18 +98,36 @@ class PostgREST:
         query = sql.SQL(
             "WITH pgrst_source AS (SELECT pgrst_call.* FROM (SELECT %(body)s::json AS json_data) pgrst_payload, {}, {})"
             " SELECT {} AS body FROM (SELECT * FROM pgrst_source) _postgrest_t").format(body_sql, call, shape)
+        return self._run(claims, "POST", f"/rpc/{fn}", "READ WRITE" if sig.volatile else "READ ONLY", query,
+                         {"body": json.dumps(body, default=str)})
+
+    def read(self, table: str, columns: str, filters: dict[str, str], claims: dict | None) -> Response:
+        """`GET /<table>?select=<columns>&<column>=eq.<value>…`: only `*` or a column list, and
+        `eq.` filters (what the original client's table reads use)."""
+        target = sql.SQL("{}.{}").format(sql.Identifier("public"), sql.Identifier(table))
+        picked = sql.SQL("{}.*").format(target) if columns == "*" else sql.SQL(", ").join(
+            sql.SQL("{}.{}").format(target, sql.Identifier(c)) for c in columns.split(","))
+        where = sql.SQL(" AND ").join(
+            sql.SQL("{}.{} = {}").format(target, sql.Identifier(c), sql.Placeholder(c)) for c in filters)
+        query = sql.SQL("WITH pgrst_source AS (SELECT {} FROM {}{}) SELECT coalesce(json_agg(_postgrest_t), '[]')::text"
+                        " AS body FROM (SELECT * FROM pgrst_source) _postgrest_t").format(
+            picked, target, sql.SQL(" WHERE ") + where if filters else sql.SQL(""))
+        values = {c: v.removeprefix("eq.") for c, v in filters.items()}
+        return self._run(claims, "GET", f"/{table}", "READ ONLY", query, values)
+
+    def _run(self, claims: dict | None, method: str, path: str, access: str, query, params) -> Response:
+        """One request: its transaction, the transaction-local request settings, the query."""
         role = (claims or {}).get("role", "anon")
-        access = "READ WRITE" if sig.volatile else "READ ONLY"
         try:
             with self.conn.transaction():
                 self.conn.execute(f"SET TRANSACTION ISOLATION LEVEL READ COMMITTED, {access}")
                 self.conn.execute(
                     "select set_config('search_path', 'public, extensions', true), set_config('role', %s, true),"
-                    " set_config('request.jwt.claims', %s, true), set_config('request.method', 'POST', true),"
+                    " set_config('request.jwt.claims', %s, true), set_config('request.method', %s, true),"
                     " set_config('request.path', %s, true), set_config('request.headers', %s, true)",
-                    (role, json.dumps(claims or {"role": "anon"}), f"/rpc/{fn}",
+                    (role, json.dumps(claims or {"role": "anon"}), method, path,
                      json.dumps({"content-type": "application/json", "prefer": "return=representation"})))
-                text = self.conn.execute(query, {"body": json.dumps(body, default=str)}).fetchone()["body"]
+                text = self.conn.execute(query, params).fetchone()["body"]
                 return Response(200, json.loads(text))
         except psycopg.Error as e:
             authenticated = role != "anon"

@@ -1,8 +1,10 @@
-"""A PostgREST HTTP endpoint for tests: `POST /rpc/<fn>` with a Bearer JWT (HS256), served by
+"""A PostgREST HTTP endpoint for tests: `POST /rpc/<fn>` and `GET /<table>?select=…&col=eq.…` with
+a Bearer JWT (HS256), served by
 the protocol reproduction in postgrest.py, so unmodified PostgREST clients can be run."""
 
 import json
 import threading
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
@@ -30,15 +32,32 @@ class Server:
             def log_message(self, *args):
                 pass
 
+            def claims(self):
+                """The verified claims, or None. Like PostgREST without `jwt-aud`, any `aud` is
+                accepted (Supabase Auth tokens always carry one); `exp` is checked."""
+                token = (self.headers.get("authorization") or "").removeprefix("Bearer ").strip()
+                try:
+                    return jwt.decode(token, JWT_SECRET, algorithms=["HS256"], options={"verify_aud": False}) \
+                        if token else {"role": "anon"}
+                except jwt.InvalidTokenError:
+                    return None
+
             def do_POST(self):
                 fn = self.path.split("?")[0].rsplit("/rpc/", 1)[-1]
                 body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
-                token = (self.headers.get("authorization") or "").removeprefix("Bearer ").strip()
-                try:
-                    claims = jwt.decode(token, JWT_SECRET, algorithms=["HS256"]) if token else {"role": "anon"}
-                except jwt.InvalidTokenError:
+                if (claims := self.claims()) is None:
                     return self._send(401, {"code": "PGRST301", "message": "JWT invalid"})
                 response = backend().rpc(fn, body, claims)
+                self._send(response.status, response.body)
+
+            def do_GET(self):
+                url = urllib.parse.urlsplit(self.path)
+                table = url.path.rsplit("/", 1)[-1]
+                query = dict(urllib.parse.parse_qsl(url.query))
+                columns = query.pop("select", "*")
+                if (claims := self.claims()) is None:
+                    return self._send(401, {"code": "PGRST301", "message": "JWT invalid"})
+                response = backend().read(table, columns, query, claims)
                 self._send(response.status, response.body)
 
             def _send(self, status, payload):

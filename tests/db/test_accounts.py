@@ -14,7 +14,8 @@ BUSINESS = "P0001"
 
 def test_create_member_makes_a_standard_card_with_owner_binding(api, admin_sql, unique):
     m = make_member(api, unique)
-    profile = admin_sql.execute("select member_no, status::text, password_hash from member_profiles where id = %s",
+    profile = admin_sql.execute("select member_no, status::text, password_hash from member_profiles"
+                                " join mps_internal.member_passwords on member_id = id where id = %s",
                                 (m["id"],)).fetchone()
     assert profile["member_no"].startswith("M") and profile["member_no"][1:].isdigit()
     assert len(profile["member_no"]) == 9

@@ -69,6 +69,7 @@ def filled():
         corporate = svc.scalar("create_corporate_card", p_owner_member_id=member["id"], p_name="Team",
                                p_initial_balance=Decimal("300.00"))
         svc.scalar("bind_member_to_card", p_card_id=corporate, p_member_id=employee["id"])
+        svc.scalar("set_card_binding_password", p_card_id=corporate, p_password="binding-pass-1")
         login_member(api, member)  # a live session
 
         paid = shop.charge(Decimal("120.50"), p_idempotency_key="backup-key-1", p_external_order_id="ORD-1")

@@ -202,7 +202,7 @@ def test_member_cards_and_card_detail(api, member, corp, unique):
     assert len(api.as_service().rows("get_member_cards", p_member_id=other["id"])) == 1
     detail = anon.rows("get_card_detail", p_card_id=corp, p_session_id=sid)
     assert len(detail) == 1 and detail[0]["id"] == corp
-    assert detail[0]["binding_password_hash"] is None  # set, but never returned
+    assert "binding_password_hash" not in detail[0]  # set, but kept in mps_internal
     assert detail[0]["fixed_discount"] == Decimal("0.800")
     # a card that is not yours looks like one that does not exist
     assert fails(anon.rows, "get_card_detail", p_card_id=corp, p_session_id=login_member(api, other)) == \
@@ -244,19 +244,21 @@ def test_qr_lifecycle(api, admin_sql, member):
     second = svc.rows("rotate_card_qr", p_card_id=card, p_ttl_seconds=120)[0]
     assert fails(svc.scalar, "validate_qr_plain", p_qr_plain=first["qr_plain"]) == (BUSINESS, "QR_EXPIRED_OR_INVALID")
     assert svc.scalar("validate_qr_plain", p_qr_plain=second["qr_plain"]) == card
-    # history keeps every issued code with its issuer; only digests are stored
-    history = admin_sql.execute("select issued_by, token_hash from card_qr_history where card_id = %s"
+    # history keeps every issued code with its issuer; only the live code's digest is stored
+    history = admin_sql.execute("select issued_by from card_qr_history where card_id = %s"
                                 " order by issued_at", (card,)).fetchall()
     assert [h["issued_by"] for h in history] == [member["id"], None]
-    assert all(len(h["token_hash"]) == 64 and h["token_hash"] not in (first["qr_plain"], second["qr_plain"])
-               for h in history)
+    live = admin_sql.execute("select token_hash from mps_internal.card_qr_tokens where card_id = %s",
+                             (card,)).fetchone()["token_hash"]
+    assert len(live) == 64 and live not in (first["qr_plain"], second["qr_plain"])
     # revoke kills the live code
     assert svc.scalar("revoke_card_qr", p_card_id=card) is True
     assert svc.scalar("revoke_card_qr", p_card_id=card) is False
     assert fails(svc.scalar, "validate_qr_plain", p_qr_plain=second["qr_plain"]) == (BUSINESS, "QR_EXPIRED_OR_INVALID")
     # an expired code fails
     third = svc.rows("rotate_card_qr", p_card_id=card)[0]
-    admin_sql.execute("update card_qr_state set expires_at = now() - interval '1 second' where card_id = %s", (card,))
+    admin_sql.execute("update mps_internal.card_qr_tokens set expires_at = now() - interval '1 second' where card_id = %s",
+                      (card,))
     assert fails(svc.scalar, "validate_qr_plain", p_qr_plain=third["qr_plain"]) == (BUSINESS, "QR_EXPIRED_OR_INVALID")
     # garbage
     assert fails(svc.scalar, "validate_qr_plain", p_qr_plain="short") == (BUSINESS, "INVALID_QR")
@@ -310,10 +312,10 @@ def test_validate_is_one_index_lookup_among_100k_live_codes(api, admin_sql, memb
     admin_sql.execute(
         "insert into member_cards (card_no, card_type) select 'BULK' || g, 'standard' from generate_series(1, 100000) g")
     admin_sql.execute(
-        "insert into card_qr_state (card_id, token_hash, expires_at)"
+        "insert into mps_internal.card_qr_tokens (card_id, token_hash, expires_at)"
         " select id, encode(sha256(id::text::bytea), 'hex'), now() + interval '1 hour'"
         "   from member_cards where card_no like 'BULK%'")
-    admin_sql.execute("analyze card_qr_state")
+    admin_sql.execute("analyze mps_internal.card_qr_tokens")
     svc = api.as_service()
     card = standard_card(api, member["id"])
     token = svc.rows("rotate_card_qr", p_card_id=card)[0]["qr_plain"]
@@ -322,8 +324,8 @@ def test_validate_is_one_index_lookup_among_100k_live_codes(api, admin_sql, memb
         admin_sql.execute("select pg_stat_clear_snapshot()")
         return admin_sql.execute(
             "select t.seq_scan, i.idx_scan from pg_stat_user_tables t"
-            "  join pg_stat_user_indexes i on i.relid = t.relid and i.indexrelname = 'uq_qr_state_token_hash'"
-            " where t.relname = 'card_qr_state'").fetchone()
+            "  join pg_stat_user_indexes i on i.relid = t.relid and i.indexrelname = 'card_qr_tokens_token_hash_key'"
+            " where t.relname = 'card_qr_tokens'").fetchone()
 
     def flush():
         api.conn.execute("select pg_stat_force_next_flush()")
@@ -340,7 +342,7 @@ def test_validate_is_one_index_lookup_among_100k_live_codes(api, admin_sql, memb
     assert after["idx_scan"] - before["idx_scan"] == 20
     assert after["seq_scan"] == before["seq_scan"]
     plan = admin_sql.execute(
-        "explain (format json) select card_id from public.card_qr_state where token_hash = %s"
+        "explain (format json) select card_id from mps_internal.card_qr_tokens where token_hash = %s"
         " and expires_at > now()", ("0" * 64,)).fetchone()["QUERY PLAN"][0]["Plan"]
-    assert plan["Node Type"] == "Index Scan" and plan["Index Name"] == "uq_qr_state_token_hash"
+    assert plan["Node Type"] == "Index Scan" and plan["Index Name"] == "card_qr_tokens_token_hash_key"
     admin_sql.execute("delete from member_cards where card_no like 'BULK%'")

@@ -102,3 +102,58 @@ def test_pos_login_cannot_call_admin_rpcs(fresh_database, claims):
             assert e.value.diag.message_primary.startswith("permission denied for function "), statement
         assert as_anon("select public.get_user_role() as r")[0] is None
         assert as_anon("select public.is_admin() as a")[0] is False
+
+
+def test_the_original_clients_table_reads_with_supabase_auth_tokens(fresh_database):
+    """Issue 18: the original client reads `member_cards?select=*&id=eq.…` and
+    `member_profiles?select=*&id=eq.…` with a super admin's token, and Supabase Auth tokens
+    carry `aud`, `email` and `exp`: whole rows come back, and no secret among them."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    import jwt
+
+    from postgrest_http import JWT_SECRET
+
+    admin_sub, member_sub = uuid.uuid4(), uuid.uuid4()
+    with admin_connect(fresh_database) as conn:
+        conn.execute("insert into admin_users (auth_user_id, name) values (%s, 'Ops')", (admin_sub,))
+        member = conn.execute("select public.create_member_profile('Gil', '0944555666', 'gil@example.com',"
+                              " 'gil-password', 'supabase', %s) as id", (str(member_sub),)).fetchone()["id"]
+        card = conn.execute("select id from public.get_member_cards(%s)", (member,)).fetchone()["id"]
+        conn.execute("select * from public.user_recharge_card(%s, 75.50)", (card,))
+        conn.commit()
+
+    def supabase_auth_token(sub, exp_in=3600):
+        return jwt.encode({"aud": "authenticated", "role": "authenticated", "sub": str(sub),
+                           "email": f"{sub}@example.com", "exp": int(time.time()) + exp_in}, JWT_SECRET,
+                          algorithm="HS256")
+
+    def request(token, path, body=None):
+        """What supabase-py's table and rpc calls send (postgrest-py: GET with select=…, POST /rpc)."""
+        req = urllib.request.Request(server.url + path, data=None if body is None else json.dumps(body).encode(),
+                                     headers={"apikey": key_for("anon"), "Authorization": f"Bearer {token}",
+                                              "content-type": "application/json"})
+        with urllib.request.urlopen(req) as answer:
+            return json.loads(answer.read())
+
+    server = Server(fresh_database)
+    try:
+        admin = supabase_auth_token(admin_sub)
+        cards = request(admin, f"/member_cards?select=*&id=eq.{card}")
+        assert [(c["id"], c["balance"], c["points"]) for c in cards] == [(str(card), 75.5, 0)]
+        assert not any("hash" in k or "password" in k for k in cards[0])
+        profiles = request(admin, f"/member_profiles?select=*&id=eq.{member}")
+        assert [(p["name"], p["phone"]) for p in profiles] == [("Gil", "0944555666")]
+        assert not any("hash" in k or "password" in k for k in profiles[0])
+        # the member's own token: own rows through the table API and the RPCs
+        mine = supabase_auth_token(member_sub)
+        assert [c["id"] for c in request(mine, "/member_cards?select=*")] == [str(card)]
+        assert [c["id"] for c in request(mine, "/rpc/get_member_cards", {})] == [str(card)]
+        # an expired token is refused as PostgREST refuses it
+        with pytest.raises(urllib.error.HTTPError) as e:
+            request(supabase_auth_token(member_sub, exp_in=-60), "/rpc/get_member_cards", {})
+        assert e.value.code == 401 and json.loads(e.value.read())["code"] == "PGRST301"
+    finally:
+        server.close()

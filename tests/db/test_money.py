@@ -151,7 +151,7 @@ def test_charge_errors(api, admin_sql, shop, unique):
     # a corporate card cannot pay, even holding a code
     corp = svc.scalar("create_corporate_card", p_owner_member_id=shop.member["id"], p_initial_balance=100)
     corp_token = base64.b64encode(os.urandom(32)).decode()
-    admin_sql.execute("insert into card_qr_state (card_id, token_hash, expires_at)"
+    admin_sql.execute("insert into mps_internal.card_qr_tokens (card_id, token_hash, expires_at)"
                       " values (%s, encode(sha256(convert_to(%s, 'UTF8')), 'hex'), now() + interval '1 hour')",
                       (corp, corp_token))
     assert fails(shop.charge, D("1"), qr=corp_token) == (BUSINESS, "CORPORATE_CARD_CANNOT_PAY")

@@ -1,11 +1,12 @@
 """Row Level Security through the table API, privileges and the function catalog."""
 
 import uuid
+from decimal import Decimal
 
 import psycopg
 import pytest
 
-from conftest import make_member
+from conftest import Shop, make_member
 from mps import ANON, SERVICE, Api, admin_connect, drop_database, dsn, recreate_database, user_claims
 
 PERMISSION = "42501"
@@ -105,15 +106,60 @@ def test_signed_in_users_read_levels_and_only_their_own_merchant(api, admin_sql,
     assert api.as_user(member_user).execute("select code from public.merchants") == []
 
 
-@pytest.mark.parametrize("claims", [SERVICE, user_claims(uuid.uuid4())], ids=["service", "user"])
-def test_secret_columns_are_unreadable_for_every_api_role(api, claims):
-    req = api.as_claims(claims)
-    for statement in ["select password_hash from public.merchants", "select password_hash from public.member_profiles",
-                      "select binding_password_hash from public.member_cards",
-                      "select token_hash from public.card_qr_state", "select session_id from public.app_sessions"]:
+# What the table API serves (`select=*`) to signed-in callers, RLS filtering the rows; the
+# session table and the registries are the RPCs' own and no API role reads them.
+READABLE = [t for t in TABLES if t not in {"app_sessions", "tx_registry", "idempotency_registry",
+                                           "merchant_order_registry"}]
+SECRET = ("password", "hash", "token", "session_id")
+
+
+def test_no_public_table_holds_a_secret(admin_sql):
+    columns = admin_sql.execute(
+        "select table_name || '.' || column_name as c from information_schema.columns"
+        " where table_schema = 'public' and table_name = any(%s)", (READABLE,)).fetchall()
+    assert [c["c"] for c in columns if any(word in c["c"].split(".")[1] for word in SECRET)] == []
+
+
+def test_select_star_works_on_every_readable_table_for_every_signed_in_caller(api, admin_sql, unique):
+    """Issue 18: the original's client reads `member_cards?select=*` and `member_profiles?select=*`
+    (a super admin's token); every signed-in kind of caller may `select *` every table it may
+    read, rows filtered by RLS, and never meets a password hash, token or session digest."""
+    member_sub, staff_sub, admin_sub = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    member = make_member(api, unique, p_binding_user_org="supabase", p_binding_org_id=str(member_sub))
+    code = f"SEL{unique}"
+    merchant_id = api.as_service().scalar("create_merchant", p_code=code, p_name="Select Shop", p_contact="0912",
+                                          p_password="merchant-pass-1")
+    shop = Shop(api, member, {"id": merchant_id, "code": code, "password": "merchant-pass-1"})
+    shop.charge("10.00")
+    corporate = api.as_service().scalar("create_corporate_card", p_owner_member_id=member["id"])
+    api.as_service().scalar("set_card_binding_password", p_card_id=corporate, p_password="binding-pass-1")
+    admin_sql.execute("insert into merchant_users (merchant_id, auth_user_id) values (%s, %s)",
+                      (merchant_id, staff_sub))
+    admin_sql.execute("insert into admin_users (auth_user_id, name) values (%s, 'Select Admin')", (admin_sub,))
+    callers = {"service_role": SERVICE, "member JWT": user_claims(member_sub), "staff JWT": user_claims(staff_sub),
+               "admin JWT": user_claims(admin_sub), "stranger JWT": user_claims(uuid.uuid4())}
+    for who, claims in callers.items():
+        req = api.as_claims(claims)
+        for table in READABLE:
+            rows = req.execute(f"select * from public.{table}")  # 42501 here would fail the test
+            assert "$2" not in str(rows), (who, table)  # no bcrypt hash under another name
+        # each sees its own: the member their card at its balance, staff their merchant
+        cards = {r["id"]: r["balance"] for r in req.execute("select * from public.member_cards")}
+        if who in ("service_role", "member JWT", "admin JWT"):
+            assert cards[shop.card] == Decimal("990.00"), who
+        else:
+            assert shop.card not in cards, who
+        merchants = [r["id"] for r in req.execute("select * from public.merchants where id = %s", (merchant_id,))]
+        assert merchants == ([] if who in ("member JWT", "stranger JWT") else [merchant_id]), who
+    # anon reads no table at all (docs/security.md), and the RPCs' own tables stay closed
+    for table in TABLES:
         with pytest.raises(psycopg.Error) as e:
-            req.execute(statement)
-        assert e.value.sqlstate == PERMISSION, statement
+            api.as_anon().execute(f"select * from public.{table}")
+        assert e.value.sqlstate == PERMISSION, table
+    for table in set(TABLES) - set(READABLE):
+        with pytest.raises(psycopg.Error) as e:
+            api.as_service().execute(f"select * from public.{table}")
+        assert e.value.sqlstate == PERMISSION, table
 
 
 def test_rpcs_never_return_password_hashes(api, member, merchant):
@@ -302,7 +348,7 @@ def test_supabase_like_database(database, api):
             for privilege in ["INSERT", "UPDATE", "DELETE"]:
                 assert conn.execute("select has_table_privilege('anon', 'public.member_cards', %s) as p",
                                     (privilege,)).fetchone()["p"] is False
-            assert conn.execute("select has_column_privilege('authenticated', 'public.merchants', 'password_hash',"
+            assert conn.execute("select has_table_privilege('authenticated', 'mps_internal.merchant_passwords',"
                                 " 'SELECT') as p").fetchone()["p"] is False
             sub = uuid.uuid4()
             conn.execute("insert into auth.users values (%s)", (sub,))

@@ -1,7 +1,7 @@
 -- Row level security per role and table, through the table API as PostgREST runs it.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(17);
+SELECT plan(19);
 
 -- Arrange, as service_role: two members linked to JWT users, and a merchant with staff.
 SELECT '8d0e6f4e-1111-4a4a-9a9a-000000000001'::uuid AS alice_sub,
@@ -31,7 +31,8 @@ SELECT throws_ok('SELECT count(*) FROM membership_levels', '42501', 'permission 
                  'anon reads no table, not even the membership levels');
 SELECT throws_ok('SELECT code FROM merchants', '42501', 'permission denied for table merchants',
                  'anon cannot list merchant codes');
-SELECT throws_ok('SELECT password_hash FROM merchants', '42501', NULL, 'anon cannot read merchant password hashes');
+SELECT throws_ok('SELECT * FROM mps_internal.merchant_passwords', '42501', NULL,
+                 'anon cannot read merchant password hashes');
 SELECT throws_ok('SELECT id FROM member_profiles', '42501', NULL, 'anon cannot read member profiles');
 SELECT throws_ok('INSERT INTO membership_levels (level, name, min_points) VALUES (9, ''x'', 0)', '42501', NULL,
                  'anon cannot write levels');
@@ -49,7 +50,8 @@ SELECT is_empty('SELECT id FROM admin_users', 'a member sees no admin rows');
 SELECT throws_ok(format('UPDATE member_cards SET balance = 1000000 WHERE owner_member_id = %L', :'alice'), '42501',
                  NULL, 'a member cannot write their own balance');
 SELECT throws_ok('DELETE FROM transactions', '42501', NULL, 'a member cannot delete transactions');
-SELECT throws_ok('SELECT binding_password_hash FROM member_cards', '42501', NULL,
+SELECT lives_ok('SELECT * FROM member_cards', 'a member reads their card rows whole (select=*)');
+SELECT throws_ok('SELECT * FROM mps_internal.card_binding_passwords', '42501', NULL,
                  'a member cannot read binding password hashes');
 RESET role;
 
@@ -66,7 +68,8 @@ RESET role;
 SET LOCAL role service_role;
 SELECT set_config('request.jwt.claims', '{"role":"service_role"}', true);
 SELECT cmp_ok((SELECT count(*)::int FROM member_profiles), '>=', 2, 'service_role reads every profile');
-SELECT throws_ok('SELECT password_hash FROM member_profiles', '42501', NULL,
+SELECT lives_ok('SELECT * FROM member_profiles', 'service_role reads profile rows whole (select=*)');
+SELECT throws_ok('SELECT * FROM mps_internal.member_passwords', '42501', NULL,
                  'service_role cannot read password hashes either');
 RESET role;
 
