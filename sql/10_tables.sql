@@ -1,5 +1,6 @@
 -- The 18 tables of the contract (17 in public, audit.event_log) plus internal bookkeeping.
--- Timestamps are plain now(): timestamptz is UTC-correct in any session TimeZone (B6).
+-- Timestamps are plain now(): timestamptz is UTC-correct in any session TimeZone
+-- (docs/contract.md B6).
 
 CREATE TABLE public.member_profiles (
     id               uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -154,7 +155,7 @@ CREATE TABLE public.tx_registry (
 );
 
 -- Idempotency keys and external order ids, unique within their scope: per merchant for
--- payments, per card for recharges (the original's key space was global, B7).
+-- payments, per card for recharges (the original's key space was global: docs/contract.md B7).
 CREATE TABLE public.idempotency_registry (
     operation       text NOT NULL CHECK (operation IN ('payment', 'recharge')),
     scope_id        uuid NOT NULL,
@@ -233,7 +234,7 @@ CREATE TABLE public.settlements (
 );
 
 -- actor_user_id is the real actor: the session's member or merchant, or the JWT user.
--- actor_role says which kind of actor it is (contract W16).
+-- actor_role says which kind of actor it is (docs/contract.md W16).
 CREATE TABLE audit.event_log (
     id            bigserial PRIMARY KEY,
     happened_at   timestamptz NOT NULL DEFAULT now(),

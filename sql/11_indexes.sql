@@ -1,7 +1,8 @@
 -- The contract's indexes, plus one for every column an RLS policy, a foreign key cascade or
--- a hot lookup uses (contract P4).
+-- a hot lookup uses (docs/contract.md P4).
 
--- unique: one Supabase user is at most one member (the original allowed ambiguity, B13)
+-- unique: one Supabase user is at most one member (the original allowed ambiguity:
+-- docs/contract.md B13)
 CREATE UNIQUE INDEX idx_member_profiles_auth_user ON public.member_profiles (auth_user_id);
 
 CREATE INDEX idx_cards_status ON public.member_cards (status);

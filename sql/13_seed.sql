@@ -1,5 +1,5 @@
--- Membership levels (contract §1.6). Thresholds are data: a level's range is
--- [min_points, max_points], NULL max = open-ended.
+-- Membership levels (docs/contract.md, "Seed levels"). Thresholds are data: a level's
+-- range is [min_points, max_points], NULL max = open-ended.
 
 -- The levels CREATE EXTENSION installs.
 CREATE FUNCTION mps_internal.default_membership_levels()

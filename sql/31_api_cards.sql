@@ -88,7 +88,7 @@ AS $$
            OFFSET 0) r
 $$;
 
--- The card row (its binding password's hash lives in mps_internal, W5).
+-- The card row (its binding password's hash lives in mps_internal, docs/contract.md W5).
 CREATE FUNCTION public.get_card_detail(p_card_id uuid, p_session_id text DEFAULT NULL)
 RETURNS public.member_cards LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $$

@@ -1,5 +1,6 @@
 -- Public API: reports. Time windows are index-friendly ranges on created_at; "today" and
--- "this month" are UTC. Sales figures are payments and refunds only, never recharges (B16).
+-- "this month" are UTC. Sales figures are payments and refunds only, never recharges
+-- (docs/contract.md B16).
 
 CREATE FUNCTION public.get_today_transaction_stats(p_merchant_id uuid DEFAULT NULL, p_session_id text DEFAULT NULL)
 RETURNS TABLE (transaction_count bigint, payment_amount numeric, refund_amount numeric, net_amount numeric,

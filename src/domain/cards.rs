@@ -94,8 +94,9 @@ pub fn check_removal(actor: BindingActor, bound_role: CardRole) -> MpsResult<()>
 }
 
 /// The corporate discount a member pays with: the best (lowest) fixed discount among the
-/// corporate cards they are actively bound to as admin, member or viewer (B11). The card's
-/// owner holds it for the organisation and gets no discount from it (contract §8.1 test).
+/// corporate cards they are actively bound to as admin, member or viewer (docs/contract.md
+/// B11). The card's owner holds it for the organisation and gets no discount from it, as the
+/// original's own test expects (docs/contract.md, "Corporate discount 0.800").
 pub fn best_corporate_discount(bound_fixed_discounts: &[Decimal]) -> Option<Decimal> {
     bound_fixed_discounts.iter().copied().min()
 }
@@ -108,7 +109,7 @@ pub fn frozen_status(current: &str) -> MpsResult<&'static str> {
     }
 }
 
-/// unfreeze_card: only a card frozen by freeze_card (`inactive`) comes back (B18).
+/// unfreeze_card: only a card frozen by freeze_card (`inactive`) comes back (docs/contract.md B18).
 pub fn unfrozen_status(current: &str) -> MpsResult<&'static str> {
     match current {
         "inactive" => Ok("active"),

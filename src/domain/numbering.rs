@@ -1,7 +1,8 @@
 //! Human-readable numbers: member `M`+8 digits, cards `STD`/`COR`/`VCH`+8, transactions
 //! `PAY`/`REF`/`RCG`+10. The digits come from a never-cycling bigint sequence and are
 //! zero-padded to the minimum width but never cut, so a number can never repeat: after
-//! `M99999999` comes `M100000000` (the original's `lpad` truncated and collided, B21).
+//! `M99999999` comes `M100000000` (the original's `lpad` truncated and collided:
+//! docs/contract.md B21).
 
 pub fn member_no(seq: i64) -> String {
     format!("M{:08}", positive(seq))

@@ -1,4 +1,5 @@
-//! Page bounds of list readers: at most 200 rows a page (the original was unbounded, P4).
+//! Page bounds of list readers: at most 200 rows a page (the original was unbounded:
+//! docs/contract.md P4).
 
 pub const DEFAULT_LIMIT: i32 = 50;
 pub const MAX_LIMIT: i32 = 200;

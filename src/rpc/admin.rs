@@ -148,7 +148,8 @@ fn update_member_by_identifier(
     })
 }
 
-/// Password rules apply here too (the original accepted one-character passwords, W13).
+/// Password rules apply here too (the original accepted one-character passwords:
+/// docs/contract.md W13).
 #[pg_extern(schema = "mps_internal")]
 fn set_member_password_by_identifier(
     p_identifier: Option<&str>,

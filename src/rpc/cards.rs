@@ -64,7 +64,8 @@ fn binding_actor(caller: &Caller, card_id: Uuid, member_id: Uuid) -> MpsResult<B
     }
 }
 
-/// Recomputes the member's best corporate discount onto their standard cards (B11).
+/// Recomputes the member's best corporate discount onto their standard cards
+/// (docs/contract.md B11).
 pub(super) fn refresh_corporate_discount(member_id: Uuid) {
     let best = cards::best_corporate_discount(&store::cards::bound_corporate_discounts(member_id));
     store::cards::set_corporate_discount(member_id, best);

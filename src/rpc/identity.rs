@@ -33,7 +33,8 @@ fn is_admin(p_session_id: Option<&str>) -> bool {
     rpc(|| Ok(auth::resolve(p_session_id)?.is_super_admin()))
 }
 
-/// The caller's profile, for custom-session users too (the original returned NULL, B14).
+/// The caller's profile, for custom-session users too (the original returned NULL:
+/// docs/contract.md B14).
 #[pg_extern(schema = "mps_internal", stable)]
 fn get_user_profile(p_session_id: Option<&str>) -> Option<JsonB> {
     rpc(|| {
@@ -51,7 +52,7 @@ fn get_user_profile(p_session_id: Option<&str>) -> Option<JsonB> {
     })
 }
 
-/// `{status:'success', timestamp}`; row counts only for a super admin (W5).
+/// `{status:'success', timestamp}`; row counts only for a super admin (docs/contract.md W5).
 #[pg_extern(schema = "mps_internal", stable)]
 fn test_connection(p_session_id: Option<&str>) -> JsonB {
     rpc(|| {

@@ -101,7 +101,7 @@ fn earlier_request(
     Ok(None)
 }
 
-/// Frozen or expired cards and suspended members move no money (B15).
+/// Frozen or expired cards and suspended members move no money (docs/contract.md B15).
 fn check_card_can_move_money(card: &MoneyCard) -> MpsResult<()> {
     if card.card.status != "active" {
         return Err(MpsError::new(ErrorCode::CardNotActive, format!("the card is {}", card.card.status)));
@@ -354,7 +354,8 @@ fn recharge_row(tx_id: Uuid, tx_no: String, card_id: Uuid, amount: Decimal) -> R
     TableIterator::once((tx_id, tx_no, card_id, amount.to_string()))
 }
 
-/// A super admin, or a member on a card they own (W1: the original let anyone mint money).
+/// A super admin, or a member on a card they own (the original let anyone mint money:
+/// docs/contract.md W1).
 /// Money enters only through a confirmed payment: a member's recharge (session or JWT) is
 /// recorded pending (status `processing`, balance, points, ledger and audit untouched) and
 /// credited by confirm_recharge once the payment gateway or the back office confirms the

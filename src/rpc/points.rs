@@ -11,8 +11,8 @@ use pgrx::datum::Uuid;
 use pgrx::prelude::*;
 use serde_json::json;
 
-/// A manual points adjustment: super admins only, whatever the reason (W3). The result is
-/// kept at ≥ 0 and the ledger records the change actually applied.
+/// A manual points adjustment: super admins only, whatever the reason (docs/contract.md
+/// W3). The result is kept at ≥ 0 and the ledger records the change actually applied.
 #[pg_extern(schema = "mps_internal")]
 fn update_points_and_level(
     p_card_id: Option<Uuid>,

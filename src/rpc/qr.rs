@@ -102,7 +102,8 @@ fn revoke_card_qr(p_card_id: Option<Uuid>, p_session_id: Option<&str>) -> bool {
 }
 
 /// The card a live code belongs to: one unique-index lookup of its SHA-256 digest, never
-/// bcrypt. For super admins and merchants (a POS checking a code); not an open oracle (W7).
+/// bcrypt. For super admins and merchants (a POS checking a code); not an open oracle
+/// (docs/contract.md W7).
 #[pg_extern(schema = "mps_internal", stable)]
 fn validate_qr_plain(p_qr_plain: Option<&str>, p_session_id: Option<&str>) -> Uuid {
     rpc(|| {
@@ -134,9 +135,9 @@ pub(super) fn live_card(plain: Option<&str>) -> MpsResult<Uuid> {
 
 /// Maintenance, safe to run every minute: deletes lapsed codes, QR history past
 /// `mps.qr_history_retention_days` and expired sessions. It never touches a live code (the
-/// original re-keyed and so silently revoked every corporate code, B20). Returns the
-/// number of rows removed; the audit row has the counts. `p_ttl_seconds` is accepted for
-/// compatibility and unused: no code is issued here.
+/// original re-keyed and so silently revoked every corporate code: docs/contract.md B20).
+/// Returns the number of rows removed; the audit row has the counts. `p_ttl_seconds` is
+/// accepted for compatibility and unused: no code is issued here.
 #[pg_extern(schema = "mps_internal")]
 fn cron_rotate_qr_tokens(_p_ttl_seconds: Option<i32>, p_session_id: Option<&str>) -> i32 {
     rpc(|| {

@@ -24,7 +24,7 @@ fn member_login(p_identifier: Option<&str>, p_password: Option<&str>) -> JsonB {
     })
 }
 
-/// Login by merchant code. The session carries the merchant (B12).
+/// Login by merchant code. The session carries the merchant (docs/contract.md B12).
 #[pg_extern(schema = "mps_internal")]
 fn merchant_login(p_merchant_code: Option<&str>, p_password: Option<&str>) -> JsonB {
     rpc(|| {

@@ -30,7 +30,8 @@ pub(super) fn start_settlement_run(merchant_id: Uuid) -> MpsResult<()> {
 
 /// Settles a merchant's payments minus refunds over [start, end). Refused: a reversed,
 /// empty or unfinished period, a period with no movement, a net-negative period, and a
-/// period overlapping a live settlement of the same merchant in any mode (B17).
+/// period overlapping a live settlement of the same merchant in any mode
+/// (docs/contract.md B17).
 #[pg_extern(schema = "mps_internal")]
 fn generate_settlement(
     p_merchant_id: Option<Uuid>,

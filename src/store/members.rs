@@ -8,7 +8,7 @@ pub struct LoginAccount {
 }
 
 /// The active member whose member number or phone is `identifier`. A member-number match
-/// wins over a phone match, so the answer never depends on row order (B22).
+/// wins over a phone match, so the answer never depends on row order (docs/contract.md B22).
 pub fn find_active_for_login(identifier: &str) -> Option<LoginAccount> {
     query_one(
         "SELECT m.id, p.password_hash
@@ -154,7 +154,8 @@ pub fn exists(member_id: Uuid) -> bool {
 }
 
 /// The member an identifier names: a member number, else a phone, else an email. The order
-/// makes the answer deterministic when one member's phone is another's number (B22).
+/// makes the answer deterministic when one member's phone is another's number
+/// (docs/contract.md B22).
 pub fn find_by_identifier(identifier: &str) -> Option<Uuid> {
     value(
         "SELECT id FROM public.member_profiles

@@ -215,7 +215,8 @@ fn read_original(r: &pgrx::spi::SpiHeapTupleData<'_>) -> pgrx::spi::SpiResult<Or
 }
 
 /// The merchant's transaction with that number, row-locked: concurrent refunds of one
-/// payment queue here, so none can see a stale remaining amount (§6.3).
+/// payment queue here, so none can see a stale remaining amount (docs/contract.md,
+/// "Concurrency").
 pub fn lock_original(tx_no: &str, merchant_id: Uuid) -> Option<Original> {
     query_one(
         &format!(

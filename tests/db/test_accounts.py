@@ -147,7 +147,8 @@ def test_audit_records_the_real_actor(api, admin_sql, unique, member):
                             " where action = 'CREATE_MERCHANT' and object_id = %s", (merchant_id,)).fetchone()
     assert row == {"actor_user_id": admin_user, "actor_role": "super_admin",
                    "context": {"code": f"AU{unique}", "name": "Audited"}}
-    # a custom-session member is recorded as that member (the original wrote NULL, W16)
+    # a custom-session member is recorded as that member (the original wrote NULL:
+    # docs/contract.md W16)
     api.as_anon().scalar("member_login", p_identifier=member["phone"], p_password=member["password"])
     row = admin_sql.execute("select actor_user_id, actor_role from audit.event_log"
                             " where action = 'LOGIN_SUCCESS' and object_id = %s", (member["id"],)).fetchone()

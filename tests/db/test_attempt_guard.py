@@ -1,8 +1,9 @@
-"""The attempt guard (issue 11.3, 11.4, 11.7): every password attempt is counted before the
-password is checked, attempts on one subject are serialized, so no concurrency checks more
-than five wrong passwords per window; unknown identifiers are counted and locked exactly
-like accounts; corporate-card binding passwords are counted per card. The counts live in
-shared memory, so the failing call's rollback cannot undo them and no worker is needed."""
+"""The attempt guard (docs/security.md, "The attempt guard"; attacks 3, 4 and 7 there): every
+password attempt is counted before the password is checked, attempts on one subject are
+serialized, so no concurrency checks more than five wrong passwords per window; unknown
+identifiers are counted and locked exactly like accounts; corporate-card binding passwords
+are counted per card. The counts live in shared memory, so the failing call's rollback
+cannot undo them and no worker is needed."""
 
 import statistics
 import threading
@@ -81,8 +82,8 @@ def test_a_right_password_clears_the_failures(api, member):
 
 
 def test_sixty_concurrent_guesses_check_at_most_five_passwords(database, api, unique):
-    """The attack of issue 11.3: 59 wrong passwords and the right one at once, each on its own
-    connection. At most five are checked; all others are ACCOUNT_LOCKED; none is refused
+    """Attack 3 of docs/security.md: 59 wrong passwords and the right one at once, each on its
+    own connection. At most five are checked; all others are ACCOUNT_LOCKED; none is refused
     for want of a resource."""
     victim = make_member(api, unique)
     passwords = ["wrong-guess-%02d" % i for i in range(59)] + [victim["password"]]

@@ -85,7 +85,7 @@ def test_corporate_discount_is_the_best_of_active_bindings(api, member, unique):
     assert corporate_discount(api, employee["id"]) == Decimal("0.800")
     svc.scalar("bind_member_to_card", p_card_id=corp_b, p_member_id=employee["id"])
     assert corporate_discount(api, employee["id"]) == Decimal("0.750")
-    # binding a worse card later does not win (the original's "last bind wins", B11)
+    # binding a worse card later does not win (the original's "last bind wins": docs/contract.md B11)
     corp_c = svc.scalar("create_corporate_card", p_owner_member_id=member["id"], p_fixed_discount="0.900")
     svc.scalar("bind_member_to_card", p_card_id=corp_c, p_member_id=employee["id"])
     assert corporate_discount(api, employee["id"]) == Decimal("0.750")
@@ -100,7 +100,8 @@ def test_corporate_discount_is_the_best_of_active_bindings(api, member, unique):
     svc.scalar("unbind_member_from_card", p_card_id=corp_a, p_member_id=employee["id"])
     svc.scalar("unbind_member_from_card", p_card_id=corp_c, p_member_id=employee["id"])
     assert corporate_discount(api, employee["id"]) is None
-    # the corporate card's owner holds it for the organisation: no discount (contract §8.1)
+    # the corporate card's owner holds it for the organisation: no discount
+    # (docs/contract.md, "Corporate discount 0.800")
     assert corporate_discount(api, member["id"]) is None
 
 

@@ -64,7 +64,8 @@ def test_contract_refunds_with_merchant_session(api, shop):
 
 
 def test_contract_corporate_discounts(api, unique, merchant):
-    """§8.2.3: a 0.750 corporate card owned by member 1; members 2 and 3 bind."""
+    """The original's case (docs/contract.md, "Corporate discount 0.750"): a 0.750 corporate
+    card owned by member 1; members 2 and 3 bind."""
     svc = api.as_service()
     m1, m2, m3 = (make_member(api, unique[:-1] + c) for c in "abc")
     shops = [Shop(api, m, merchant) for m in (m1, m2, m3)]
@@ -79,7 +80,7 @@ def test_contract_corporate_discounts(api, unique, merchant):
                          p_session_id=login_member(api, m2))
     assert shops[1].charge(D("100"))["final_amount"] == D("100.00")
     assert shops[2].charge(D("100"))["final_amount"] == D("75.00")
-    # the original's §8.1.3 case: a 0.800 card gives 80.00 on 100
+    # the original's case (docs/contract.md, "Corporate discount 0.800"): a 0.800 card gives 80.00 on 100
     corp8 = svc.scalar("create_corporate_card", p_owner_member_id=m1["id"], p_fixed_discount=D("0.800"))
     svc.scalar("bind_member_to_card", p_card_id=corp8, p_member_id=m2["id"])
     assert shops[1].charge(D("100"))["final_amount"] == D("80.00")

@@ -1,6 +1,6 @@
 """Conformance with PostgREST and Supabase clients: every RPC called exactly as PostgREST
-calls it for `POST /rpc/<fn>`, the JSON shapes existing clients read (contract §7.2), and the
-HTTP statuses errors map to. No RPC answers 5xx, whatever the input."""
+calls it for `POST /rpc/<fn>`, the JSON shapes existing clients read (docs/contract.md, "Client
+fields"), and the HTTP statuses errors map to. No RPC answers 5xx, whatever the input."""
 
 import csv
 import uuid
@@ -23,7 +23,7 @@ def server(database):
     s.close()
 
 
-# Fields each existing client reads (contract §7.2), per function.
+# Fields each existing client reads (docs/contract.md, "Client fields"), per function.
 CLIENT_READS = {
     "member_login": {"session_id", "member_id", "member_no", "name", "phone", "email"},
     "merchant_login": {"session_id", "merchant_id", "merchant_code", "merchant_name"},

@@ -1,6 +1,6 @@
-"""Reads never write (issue 12.3): no read-only RPC or RLS policy helper assigns a transaction
-id, so a hot standby (a Supabase read replica) serves every read; writes there fail with
-SQLSTATE 25006, never XX000."""
+"""Reads never write (README, "Operations: backups, read replicas, dropping, logs"): no
+read-only RPC or RLS policy helper assigns a transaction id, so a hot standby (a Supabase
+read replica) serves every read; writes there fail with SQLSTATE 25006, never XX000."""
 
 import os
 import time

@@ -82,7 +82,7 @@ def test_anon_reads_no_table(api, admin_sql, table, merchant, member):
 
 
 def test_anon_cannot_list_merchant_codes_or_members(api, merchant, member):
-    """The attack of issue 11 §4: `SELECT code FROM merchants` as anon."""
+    """Attack 4 of docs/security.md: `SELECT code FROM merchants` as anon."""
     anon = api.as_anon()
     for statement, table in [("select code from public.merchants", "merchants"),
                              ("select member_no, phone from public.member_profiles", "member_profiles")]:

@@ -1,7 +1,7 @@
-"""No secrets in the server log (issue 12.6). Under the default log_min_error_statement the
-server logs the statement of every failing call, and a psql or script call with literal
-arguments carries passwords, session ids and QR codes in that statement: mps_ext's errors
-are logged without it."""
+"""No secrets in the server log (README, "Operations: backups, read replicas, dropping, logs").
+Under the default log_min_error_statement the server logs the statement of every failing
+call, and a psql or script call with literal arguments carries passwords, session ids and QR
+codes in that statement: mps_ext's errors are logged without it."""
 
 import os
 import uuid

@@ -388,9 +388,10 @@ def test_phone_and_email_formats_are_checked_everywhere_they_are_set(api, member
 
 
 def test_a_member_cannot_make_her_phone_point_at_someone_else(api, admin_sql, member, unique):
-    """The attack of §9: setting one's phone to another member's email or member number so
-    that support resets by identifier act on oneself. Shapes forbid it; values that still
-    collide across columns (rows written before 0.3.0 checked shapes) are duplicates."""
+    """Attack 9 of docs/security.md: setting one's phone to another member's email or member
+    number so that support resets by identifier act on oneself. Shapes forbid it; values
+    that still collide across columns (rows written before 0.3.0 checked shapes) are
+    duplicates."""
     victim = make_member(api, unique[::-1])
     victim_no = api.as_service().rows("get_member_detail", p_member_id=victim["id"])[0]["member_no"]
     sid = login_member(api, member)

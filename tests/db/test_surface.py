@@ -233,7 +233,7 @@ def test_identifier_rpcs(api, admin_sql, unique):
     a = make_member(api, unique)
     a_no = svc.rows("get_member_detail", p_member_id=a["id"])[0]["member_no"]
     # b's phone is a's member number (a row from before 0.3.0 checked phone shapes): the
-    # member-number match wins, deterministically (B22)
+    # member-number match wins, deterministically (docs/contract.md B22)
     b_id = svc.scalar("create_member_profile", p_name="B", p_phone=phone_for(unique, "05"), p_email=None,
                       p_password="b-password-1")
     admin_sql.execute("update member_profiles set phone = %s where id = %s", (a_no, b_id))
@@ -265,7 +265,7 @@ def test_identifier_rpcs(api, admin_sql, unique):
     assert svc.scalar("get_card_details_by_card_no", p_card_no=card_no)["status"] == "lost"
     assert fails(svc.scalar, "toggle_card_status_by_card_no", p_card_no="STD99999999x", p_new_status="active") == \
         (BUSINESS, "CARD_NOT_FOUND")
-    # card numbers are guessable: anon and strangers learn nothing (W2)
+    # card numbers are guessable: anon and strangers learn nothing (docs/contract.md W2)
     assert fails(api.as_anon().scalar, "get_card_details_by_card_no", p_card_no=card_no) == \
         (PERMISSION, "NOT_AUTHENTICATED")
     stranger = login_member(api, make_member(api, unique[::-1]))
