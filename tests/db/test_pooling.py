@@ -131,8 +131,9 @@ class Client:
         self.seed_tx_no = admin.execute("select tx_no from public.user_recharge_card(%s, %s)",
                                         (self.card, self.balance)).fetchone()["tx_no"]
         self.merchant_code, self.merchant_password = f"POOL{suffix}", f"pool-shop-{n}"
-        self.merchant_id = admin.execute("select public.create_merchant(%s, %s, NULL, %s) as id",
-                                         (self.merchant_code, f"Pool shop {n}", self.merchant_password)).fetchone()["id"]
+        self.merchant_id = admin.execute(
+            "select public.create_merchant(%s, %s, NULL, %s) as id",
+            (self.merchant_code, f"Pool shop {n}", self.merchant_password)).fetchone()["id"]
         self.n, self.rnd = n, random.Random(n)
         self.api, self.retry_api = pooled_api(database, port), pooled_api(database, port)
         self.charges: dict[str, dict] = {}  # idempotency key -> the answer
