@@ -8,7 +8,7 @@ PGRX_VERSION=0.18.1
 PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config   # not /usr/bin/pg_config: that is a wrapper
 PGBIN=/usr/lib/postgresql/15/bin
 APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl postgresql-15-cron
-              libclang-dev clang build-essential pkg-config libssl-dev sudo python3-venv)
+              libclang-dev clang build-essential pkg-config libssl-dev sudo python3-venv pgbouncer)
 export DEBIAN_FRONTEND=noninteractive CARGO_TERM_COLOR=never
 # rustup's cargo and the system tools (runuser, pg_prove), also where the caller's PATH lacks
 # them (CI, cron, sudo)

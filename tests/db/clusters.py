@@ -14,16 +14,21 @@ from psycopg.rows import dict_row
 PGBIN = "/usr/lib/postgresql/15/bin"
 
 
-def as_postgres(*cmd: str) -> None:
+def as_postgres(*cmd: str, check: bool = True) -> int:
     runner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else ["sudo", "-u", "postgres"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUST_")}
-    subprocess.run([*runner, *cmd], check=True, env=env, stdout=subprocess.DEVNULL)
+    return subprocess.run([*runner, *cmd], check=check, env=env, stdout=subprocess.DEVNULL).returncode
 
 
 @dataclasses.dataclass
 class Cluster:
-    host: str  # the socket directory
+    host: str  # the socket directory, also the directory of `data`
     port: int
+
+    @property
+    def postmaster_pid(self) -> int:
+        with open(os.path.join(self.host, "data", "postmaster.pid")) as f:
+            return int(f.readline())
 
     def connect(self, dbname: str = "postgres") -> psycopg.Connection:
         """A superuser connection, autocommit."""
@@ -50,5 +55,6 @@ def scratch_cluster(port: int, settings: dict[str, str], standby_of: tuple[str, 
     try:
         yield Cluster(root, port)
     finally:
-        as_postgres(f"{PGBIN}/pg_ctl", "-D", data, "-m", "immediate", "-w", "stop")
+        # fails when the test has killed the server already
+        as_postgres(f"{PGBIN}/pg_ctl", "-D", data, "-m", "immediate", "-w", "stop", check=False)
         shutil.rmtree(root, ignore_errors=True)
