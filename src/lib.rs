@@ -51,6 +51,7 @@ extension_sql_file!(
     requires = ["tables", "indexes", "triggers", rpc::numbering::tx_no]
 );
 extension_sql_file!("../sql/15_drop_guard.sql", name = "drop_guard", requires = ["tables", "partitions"]);
+extension_sql_file!("../sql/16_retention.sql", name = "retention", requires = ["tables", "indexes"]);
 extension_sql_file!(
     "../sql/20_rls.sql",
     name = "rls",
@@ -179,6 +180,7 @@ extension_sql_file!(
         rpc::schedules::generate_daily_settlements,
         rpc::schedules::schedule_maintenance,
         rpc::schedules::create_transaction_partitions,
+        rpc::retention::apply_retention,
     ]
 );
 extension_sql_file!("../sql/90_grants.sql", name = "grants", finalize);
