@@ -40,9 +40,18 @@ def pct(values, p):
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
+def storage_line(before, after, charges):
+    """Bytes stored per charge: what the extension's tables and indexes grew by over the
+    charge runs, divided by the charges they made."""
+    per_charge = (after - before) / charges if charges else float("nan")
+    return (f"Bytes stored per charge: {per_charge:,.0f} ({charges:,} charges; the extension's tables with their "
+            f"indexes and TOAST, live QR codes aside, grew from {before / 2**20:,.1f} MiB to {after / 2**20:,.1f} MiB)")
+
+
 def main():
     ap = argparse.ArgumentParser()
-    for arg in ["work", "out", "seconds", "cards", "violations", "bcrypt", "settings"]:
+    for arg in ["work", "out", "seconds", "cards", "violations", "bcrypt", "settings", "stored-before",
+                "stored-after", "charges"]:
         ap.add_argument(f"--{arg}", required=True)
     a = ap.parse_args()
 
@@ -82,6 +91,7 @@ def main():
     checks.append(("verify_ledger() returns no rows after the run", a.violations.strip() == "0",
                    f"{a.violations.strip()} violations"))
     lines += ["", "## Targets", ""] + [f"- {'PASS' if ok else 'FAIL'}: {what} ({detail})" for what, ok, detail in checks]
+    lines += ["", "## Storage", "", storage_line(int(a.stored_before), int(a.stored_after), int(a.charges))]
     lines += ["", "## Server settings", "", "```", a.settings.strip(), "```"]
     statements = os.path.join(a.work, "statements.txt")
     if os.path.exists(statements):

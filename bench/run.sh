@@ -62,6 +62,18 @@ run() {
     grep -E "^(tps|number of failed)" "$WORK/$name.c$clients.out" | sed 's/^/    /'
 }
 
+# stored: bytes of every table of the extension's schemas with its indexes and TOAST
+# (partitions included), but card_qr_state, whose size is the number of live codes that the
+# runs reload between workloads, not the charges; payments: charges made so far.
+stored() {
+    psql -qAtX -d mps -c "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c
+                           WHERE c.relnamespace::regnamespace::text IN ('public', 'audit', 'mps_internal', 'mps_auth')
+                             AND c.relkind IN ('r', 'm') AND c.oid <> 'public.card_qr_state'::regclass"
+}
+payments() { psql -qAtX -d mps -c "SELECT count(*) FROM public.transactions WHERE tx_type = 'payment'"; }
+STORED_BEFORE=$(stored)
+PAYMENTS_BEFORE=$(payments)
+
 for clients in 1 4 16; do
     run tpcb tpcb "$clients"
     live_codes "$CARDS"
@@ -71,6 +83,8 @@ for clients in 1 4 16; do
     live_codes "$CARDS"
     run charge_100k_codes mps "$clients" -U authenticator -f "$BENCH/scripts/charge.sql" -D cards=10 -D session="$SESSION"
 done
+STORED_AFTER=$(stored)
+CHARGES=$(( $(payments) - PAYMENTS_BEFORE ))
 
 psql -qX -d mps -c "INSERT INTO mps_bench.payments (tx_no) SELECT tx_no FROM public.transactions WHERE tx_type = 'payment'"
 PAYMENTS=$(psql -qAtX -d mps -c "SELECT count(*) FROM mps_bench.payments")
@@ -89,4 +103,5 @@ SETTINGS=$(psql -qAtX -d mps -c "SELECT string_agg(name || ' = ' || setting || C
 BCRYPT=$(psql -qAtX -d mps -c "SELECT public.compute_level(0)" -c "SHOW mps.bcrypt_cost" | tail -1)
 
 "$PYTHON" "$BENCH/report.py" --work "$WORK" --out "$RESULTS/$STAMP" --seconds "$SECONDS_PER_RUN" --cards "$CARDS" \
-    --violations "$VIOLATIONS" --bcrypt "$BCRYPT" --settings "$SETTINGS"
+    --violations "$VIOLATIONS" --bcrypt "$BCRYPT" --settings "$SETTINGS" \
+    --stored-before "$STORED_BEFORE" --stored-after "$STORED_AFTER" --charges "$CHARGES"

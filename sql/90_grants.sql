@@ -14,7 +14,7 @@ BEGIN
            AND d.deptype = 'e'
     LOOP
         IF obj.catalog = 'pg_catalog.pg_proc'::regclass THEN
-            EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC, anon, authenticated, service_role',
+            EXECUTE pg_catalog.format('REVOKE ALL ON ROUTINE %s FROM PUBLIC, anon, authenticated, service_role',
                                       obj.objid::regprocedure);
         ELSIF obj.catalog = 'pg_catalog.pg_class'::regclass THEN
             IF (SELECT relkind FROM pg_catalog.pg_class WHERE oid = obj.objid) = 'S' THEN
@@ -136,7 +136,8 @@ GRANT EXECUTE ON FUNCTION
     public.toggle_card_status_by_card_no(text, public.card_status, text),
     public.generate_daily_settlements(date, text),
     public.schedule_maintenance(text),
-    public.create_transaction_partitions(integer, text)
+    public.create_transaction_partitions(integer, text),
+    public.apply_retention(text)
 TO authenticated, service_role;
 
 -- Table API: SELECT only, whole rows (`select=*`), filtered by RLS. The secrets live in

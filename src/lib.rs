@@ -52,6 +52,7 @@ extension_sql_file!(
 );
 extension_sql_file!("../sql/15_drop_guard.sql", name = "drop_guard", requires = ["tables", "partitions"]);
 extension_sql_file!("../sql/16_backups.sql", name = "backups", requires = ["tables", "seed", "partitions"]);
+extension_sql_file!("../sql/17_retention.sql", name = "retention", requires = ["tables", "indexes"]);
 extension_sql_file!(
     "../sql/20_rls.sql",
     name = "rls",
@@ -182,6 +183,7 @@ extension_sql_file!(
         rpc::schedules::generate_daily_settlements,
         rpc::schedules::schedule_maintenance,
         rpc::schedules::create_transaction_partitions,
+        rpc::retention::apply_retention,
     ]
 );
 extension_sql_file!("../sql/90_grants.sql", name = "grants", finalize);

@@ -3,16 +3,21 @@
 
 use crate::domain::login::Policy;
 use crate::domain::password;
+use crate::domain::retention::{self, Policy as Retention};
 use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
 
 static BCRYPT_COST: GucSetting<i32> = GucSetting::<i32>::new(password::DEFAULT_COST as i32);
 static QR_SINGLE_USE: GucSetting<bool> = GucSetting::<bool>::new(false);
-static QR_HISTORY_RETENTION_DAYS: GucSetting<i32> = GucSetting::<i32>::new(30);
+static QR_HISTORY_RETENTION_DAYS: GucSetting<i32> = GucSetting::<i32>::new(Retention::DEFAULT.qr_history_days);
 static PASSWORD_MIN_LENGTH: GucSetting<i32> = GucSetting::<i32>::new(password::DEFAULT_MIN_CHARS as i32);
 static ALLOW_DROP_WITH_DATA: GucSetting<bool> = GucSetting::<bool>::new(false);
 static ALLOW_TEST_CLEANUP: GucSetting<bool> = GucSetting::<bool>::new(false);
 static LOGIN_MAX_FAILURES: GucSetting<i32> = GucSetting::<i32>::new(Policy::DEFAULT.max_failures as i32);
 static LOGIN_WINDOW_SECONDS: GucSetting<i32> = GucSetting::<i32>::new(Policy::DEFAULT.window_secs as i32);
+static RETENTION_AUDIT_DAYS: GucSetting<i32> = GucSetting::<i32>::new(Retention::DEFAULT.audit_days);
+static RETENTION_IDEMPOTENCY_DAYS: GucSetting<i32> = GucSetting::<i32>::new(Retention::DEFAULT.idempotency_days);
+static RETENTION_POINT_LEDGER_DAYS: GucSetting<i32> = GucSetting::<i32>::new(Retention::DEFAULT.point_ledger_days);
+static RETENTION_BATCH_ROWS: GucSetting<i32> = GucSetting::<i32>::new(retention::DEFAULT_BATCH_ROWS);
 static LOGIN_LOCK_SECONDS: GucSetting<i32> = GucSetting::<i32>::new(Policy::DEFAULT.lock_secs as i32);
 
 pub fn init() {
@@ -100,6 +105,46 @@ pub fn init() {
         GucContext::Suset,
         GucFlags::default(),
     );
+    GucRegistry::define_int_guc(
+        c"mps.retention_audit_days",
+        c"Days audit.event_log keeps its rows; 0 keeps them forever.",
+        c"Older rows are deleted by apply_retention (the daily mps-retention job).",
+        &RETENTION_AUDIT_DAYS,
+        0,
+        36_500,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"mps.retention_idempotency_days",
+        c"Days an idempotency key or external order id keeps answering retries; 0 keeps them forever.",
+        c"Older idempotency_registry and merchant_order_registry rows are deleted by apply_retention.",
+        &RETENTION_IDEMPOTENCY_DAYS,
+        0,
+        36_500,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"mps.retention_point_ledger_days",
+        c"Days of point ledger detail kept per card; 0 keeps all of it.",
+        c"apply_retention folds older rows of a card into one carried_forward row with their sum.",
+        &RETENTION_POINT_LEDGER_DAYS,
+        0,
+        36_500,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"mps.retention_batch_rows",
+        c"Rows one retention statement removes at most.",
+        c"Bounds each batch of apply_retention, and so how long it holds its row locks.",
+        &RETENTION_BATCH_ROWS,
+        retention::MIN_BATCH_ROWS,
+        retention::MAX_BATCH_ROWS,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
     // `mps.` names are ours: setting one this library does not define is an error, not a
     // placeholder that silently changes nothing (a misspelt setting).
     // SAFETY: called from _PG_init, in the backend's main thread, with a static C string.
@@ -122,8 +167,17 @@ pub fn qr_single_use() -> bool {
     QR_SINGLE_USE.get()
 }
 
-pub fn qr_history_retention_days() -> i32 {
-    QR_HISTORY_RETENTION_DAYS.get()
+pub fn retention_policy() -> Retention {
+    Retention {
+        audit_days: RETENTION_AUDIT_DAYS.get(),
+        idempotency_days: RETENTION_IDEMPOTENCY_DAYS.get(),
+        point_ledger_days: RETENTION_POINT_LEDGER_DAYS.get(),
+        qr_history_days: QR_HISTORY_RETENTION_DAYS.get(),
+    }
+}
+
+pub fn retention_batch_rows() -> i64 {
+    retention::batch_rows(RETENTION_BATCH_ROWS.get())
 }
 
 pub fn bcrypt_cost() -> u32 {

@@ -15,6 +15,7 @@ pub mod password;
 pub mod pricing;
 pub mod qr;
 pub mod reports;
+pub mod retention;
 pub mod settlements;
 pub mod tokens;
 

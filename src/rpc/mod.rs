@@ -11,6 +11,7 @@ pub mod payments;
 pub mod points;
 pub mod policy;
 pub mod qr;
+pub mod retention;
 pub mod schedules;
 pub mod scopes;
 pub mod sessions;

@@ -4,7 +4,7 @@
 use super::{cards::require_card_access, required};
 use crate::auth;
 use crate::domain::error::{ErrorCode, MpsError};
-use crate::domain::{levels, paging, pricing};
+use crate::domain::{levels, paging, pricing, retention};
 use crate::error::rpc;
 use crate::store;
 use pgrx::datum::Uuid;
@@ -26,6 +26,7 @@ fn update_points_and_level(
         let card_id = required(p_card_id, "p_card_id")?;
         let delta = required(p_delta_points, "p_delta_points")?;
         let reason = p_reason.unwrap_or("manual_adjust");
+        retention::check_adjustment_reason(reason)?;
         let card = store::cards::lock_for_money(card_id)
             .ok_or_else(|| MpsError::new(ErrorCode::CardNotFoundOrInactive, format!("no card with id {card_id}")))?;
         if card.card.card_type != "standard" {

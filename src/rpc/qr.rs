@@ -4,9 +4,9 @@
 use super::required;
 use crate::auth::{self, Caller};
 use crate::domain::error::{ErrorCode, MpsError, MpsResult};
+use crate::domain::retention::Table;
 use crate::domain::{qr, tokens};
 use crate::error::rpc;
-use crate::settings;
 use crate::store;
 use pgrx::datum::{TimestampWithTimeZone, Uuid};
 use pgrx::prelude::*;
@@ -144,8 +144,8 @@ fn cron_rotate_qr_tokens(_p_ttl_seconds: Option<i32>, p_session_id: Option<&str>
         let caller = auth::resolve(p_session_id)?;
         caller.require_super_admin()?;
         let lapsed = store::qr::delete_lapsed();
-        let history = store::qr::prune_history(settings::qr_history_retention_days());
-        let sessions = store::sessions::delete_expired();
+        let history = super::retention::sweep_all(Table::CardQrHistory);
+        let sessions = super::retention::sweep_all(Table::AppSessions);
         caller.audit(
             "QR_CRON_ROTATE",
             "system",

@@ -64,6 +64,7 @@ const JOBS: &[(&str, &str, &str)] = &[
     ("mps-maintenance", "*/5 * * * *", "SELECT public.cron_rotate_qr_tokens()"),
     ("mps-daily-settlements", "10 0 * * *", "SELECT public.generate_daily_settlements()"),
     ("mps-partitions", "0 1 * * *", "SELECT public.create_transaction_partitions(3)"),
+    ("mps-retention", "30 2 * * *", "CALL mps_internal.run_retention()"),
 ];
 
 /// Registers (or updates) the periodic jobs with pg_cron; returns them. pg_cron runs them

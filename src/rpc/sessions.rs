@@ -4,6 +4,7 @@
 use crate::auth::login::{self, AccountKind};
 use crate::auth::{self, Caller};
 use crate::domain::login::SESSION_TTL_SECS;
+use crate::domain::retention::Table;
 use crate::domain::tokens;
 use crate::error::rpc;
 use crate::store;
@@ -68,6 +69,6 @@ fn logout_session(p_session_id: Option<&str>) -> bool {
 fn cleanup_expired_sessions(p_session_id: Option<&str>) -> i32 {
     rpc(|| {
         auth::resolve(p_session_id)?.require_super_admin()?;
-        Ok(store::sessions::delete_expired() as i32)
+        Ok(super::retention::sweep_all(Table::AppSessions) as i32)
     })
 }

@@ -1,4 +1,5 @@
 use super::{execute, query, required};
+use crate::domain::retention::CARRIED_FORWARD;
 use pgrx::datum::Uuid;
 
 /// One row of the points ledger.
@@ -21,7 +22,8 @@ pub struct Violation {
 
 /// Every violation of the money invariants:
 /// * balance = issued_balance − payments + refunds + recharges (completed or refunded rows);
-/// * points = Σ point_ledger.change, and points_earned of movements = their ledger rows;
+/// * points = Σ point_ledger.change, and points_earned of movements = their ledger rows
+///   (for movements after the card's carried-forward row: retention folded older detail);
 /// * refunds of a payment never exceed its final amount, and a payment is `refunded`
 ///   exactly when its refunds reach it.
 pub fn violations() -> Vec<Violation> {
@@ -32,6 +34,9 @@ pub fn violations() -> Vec<Violation> {
                FROM public.transactions WHERE status IN ('completed', 'refunded')
               GROUP BY card_id),
          points AS (SELECT card_id, sum(change) AS total FROM public.point_ledger GROUP BY card_id),
+         folded AS (
+             SELECT card_id, max(created_at) AS until FROM public.point_ledger
+              WHERE tx_id IS NULL AND reason = $1 GROUP BY card_id),
          refunds AS (
              SELECT p.id, p.card_id, p.tx_no, p.final_amount, p.status, COALESCE(sum(r.final_amount), 0) AS refunded
                FROM public.transactions p
@@ -49,6 +54,7 @@ pub fn violations() -> Vec<Violation> {
          UNION ALL
          SELECT t.card_id, t.tx_no, 'points_earned', COALESCE(sum(l.change), 0)::text, t.points_earned::text
            FROM public.transactions t LEFT JOIN public.point_ledger l ON l.tx_id = t.id
+          WHERE NOT EXISTS (SELECT 1 FROM folded f WHERE f.card_id = t.card_id AND t.created_at < f.until)
           GROUP BY t.id, t.card_id, t.tx_no, t.points_earned HAVING t.points_earned <> COALESCE(sum(l.change), 0)
          UNION ALL
          SELECT f.card_id, f.tx_no, 'refund_total', f.final_amount::text, f.refunded::text
@@ -60,7 +66,7 @@ pub fn violations() -> Vec<Violation> {
            FROM refunds f
           WHERE f.status::text <> CASE WHEN f.refunded = f.final_amount AND f.final_amount > 0
                                        THEN 'refunded' ELSE 'completed' END",
-        &[],
+        &[CARRIED_FORWARD.into()],
         |r| {
             Ok(Violation {
                 card_id: r.get::<Uuid>(1)?,

@@ -9,6 +9,7 @@ pub mod levels;
 pub mod members;
 pub mod merchants;
 pub mod qr;
+pub mod retention;
 pub mod schedules;
 pub mod sessions;
 pub mod settlements;

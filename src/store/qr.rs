@@ -52,14 +52,6 @@ pub fn delete_lapsed() -> i64 {
     ) as i64
 }
 
-/// Deletes history older than the retention period; returns how many rows.
-pub fn prune_history(retention_days: i32) -> i64 {
-    execute(
-        "DELETE FROM public.card_qr_history WHERE issued_at < pg_catalog.now() - pg_catalog.make_interval(days => $1)",
-        &[retention_days.into()],
-    ) as i64
-}
-
 /// Whether the card's live code is still this one (checked again under the card lock,
 /// since a rotation may have happened since the lookup).
 pub fn is_live_for(card_id: Uuid, digest: &str) -> bool {

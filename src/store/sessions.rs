@@ -69,10 +69,6 @@ pub fn delete(digest: &str) -> bool {
     execute("DELETE FROM public.app_sessions WHERE session_id = $1", &[digest.into()]) == 1
 }
 
-pub fn delete_expired() -> i64 {
-    execute("DELETE FROM public.app_sessions WHERE expires_at < pg_catalog.now()", &[]) as i64
-}
-
 /// Ends every session of a member or merchant account except `keep` (the caller's own;
 /// None ends them all).
 pub fn delete_for_account(user_id: Uuid, keep: Option<&str>) -> i64 {

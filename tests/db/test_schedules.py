@@ -62,7 +62,8 @@ def test_pg_cron_registers_and_runs_the_jobs():
             jobs = client.as_service().rows("schedule_maintenance")
             assert [(j["job_name"], j["schedule"]) for j in jobs] == [("mps-maintenance", "*/5 * * * *"),
                                                                        ("mps-daily-settlements", "10 0 * * *"),
-                                                                       ("mps-partitions", "0 1 * * *")]
+                                                                       ("mps-partitions", "0 1 * * *"),
+                                                                       ("mps-retention", "30 2 * * *")]
             client.as_service().rows("schedule_maintenance")  # again: updated, not duplicated
         finally:
             client.close()
@@ -72,23 +73,31 @@ def test_pg_cron_registers_and_runs_the_jobs():
             assert registered == [
                 {"jobname": "mps-daily-settlements", "command": "SELECT public.generate_daily_settlements()"},
                 {"jobname": "mps-maintenance", "command": "SELECT public.cron_rotate_qr_tokens()"},
-                {"jobname": "mps-partitions", "command": "SELECT public.create_transaction_partitions(3)"}]
-            # let pg_cron run the maintenance job now (every minute) and wait for it
+                {"jobname": "mps-partitions", "command": "SELECT public.create_transaction_partitions(3)"},
+                {"jobname": "mps-retention", "command": "CALL mps_internal.run_retention()"}]
+            # an audit row past its retention, for the retention job to remove
+            conn.execute("insert into audit.event_log (happened_at, action, object_type)"
+                         " values (now() - interval '2556 days', 'TEST_OLD', 'system')")
+            # let pg_cron run the maintenance and retention jobs now (every minute) and wait for them
+            jobs = ["mps-maintenance", "mps-retention"]
             conn.execute("select cron.alter_job(jobid, schedule := '* * * * *') from cron.job"
-                         " where jobname = 'mps-maintenance'")
+                         " where jobname = any(%s)", (jobs,))
             deadline = time.time() + 75
-            finished = None
-            while time.time() < deadline and finished is None:
+            finished = {}
+            while time.time() < deadline and len(finished) < len(jobs):
                 time.sleep(2)
-                row = conn.execute("select d.status, d.return_message from cron.job_run_details d"
-                                   " join cron.job j using (jobid) where j.jobname = 'mps-maintenance'"
-                                   " order by d.runid desc limit 1").fetchone()
-                if row is not None and row["status"] in ("succeeded", "failed"):
-                    finished = row
-            assert finished is not None and finished["status"] == "succeeded", finished
-            audited = conn.execute("select count(*) as n from audit.event_log where action = 'QR_CRON_ROTATE'"
-                                   " and actor_role = 'super_admin'").fetchone()["n"]
-            assert audited >= 1
+                for row in conn.execute("select distinct on (j.jobname) j.jobname, d.status, d.return_message"
+                                        "  from cron.job_run_details d join cron.job j using (jobid)"
+                                        " where j.jobname = any(%s) order by j.jobname, d.runid desc", (jobs,)):
+                    if row["status"] in ("succeeded", "failed"):
+                        finished[row["jobname"]] = row
+            assert [finished.get(job, {}).get("status") for job in jobs] == ["succeeded", "succeeded"], finished
+            audited = conn.execute("select action, count(*) as n from audit.event_log"
+                                   " where action in ('QR_CRON_ROTATE', 'APPLY_RETENTION')"
+                                   " and actor_role = 'super_admin' group by action order by action").fetchall()
+            assert [r["action"] for r in audited] == ["APPLY_RETENTION", "QR_CRON_ROTATE"]
+            assert conn.execute("select count(*) as n from audit.event_log where action = 'TEST_OLD'").fetchone()["n"] \
+                == 0
     finally:
         with admin_connect("mps_cron") as conn:
             conn.autocommit = True

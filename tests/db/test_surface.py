@@ -317,6 +317,8 @@ ADMIN_ONLY = [
     ("set_member_password_by_identifier", {"p_identifier": "x", "p_new_password": "long-password"}),
     ("toggle_member_status_by_identifier", {"p_identifier": "x", "p_new_status": "active"}),
     ("toggle_card_status_by_card_no", {"p_card_no": "x", "p_new_status": "active"}),
+    ("apply_retention", {}),
+    ("delete_test_member", {"p_member_id": uuid.uuid4()}), ("delete_test_merchant", {"p_merchant_id": uuid.uuid4()}),
 ]
 
 
