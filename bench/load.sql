@@ -37,4 +37,5 @@ GRANT SELECT ON mps_bench.payments TO anon, service_role;
 -- Statistics for the loaded tables only: an ANALYZE of the still-empty movement tables would
 -- tell the planner they are empty for good, and PostgreSQL's own foreign-key check plans,
 -- kept per connection, would then scan them as they grow.
-ANALYZE public.member_profiles, public.member_cards, public.card_bindings, public.card_qr_state, mps_bench.cards;
+ANALYZE public.member_profiles, public.member_cards, public.card_bindings, public.card_qr_state,
+        mps_internal.card_qr_tokens, mps_internal.member_passwords, mps_bench.cards;

@@ -41,14 +41,16 @@ SESSION=$(psql -qAtX -d mps -c "SELECT merchant_login('BENCH-SHOP', 'bench-shop-
 # analyzed and checkpointed so that the reload costs the next run nothing.
 live_codes() {
     psql -qX -v ON_ERROR_STOP=1 -d mps -v n="$1" <<'SQL' >/dev/null
-TRUNCATE public.card_qr_state;
-INSERT INTO public.card_qr_state (card_id, token_hash, expires_at)
+TRUNCATE public.card_qr_state, mps_internal.card_qr_tokens;
+INSERT INTO mps_internal.card_qr_tokens (card_id, token_hash, expires_at)
 SELECT card_id, encode(sha256(convert_to(encode(sha256(convert_to('bench-qr-' || n, 'UTF8')), 'base64'), 'UTF8')), 'hex'),
        now() + interval '1 day'
   FROM mps_bench.cards WHERE n <= :n;
+INSERT INTO public.card_qr_state (card_id, expires_at) SELECT card_id, expires_at FROM mps_internal.card_qr_tokens;
 SQL
     # settle the reload before measuring: no vacuum, analyze or checkpoint during the run
-    psql -qX -v ON_ERROR_STOP=1 -d mps -c "VACUUM (ANALYZE) public.card_qr_state" -c "CHECKPOINT" >/dev/null
+    psql -qX -v ON_ERROR_STOP=1 -d mps -c "VACUUM (ANALYZE) public.card_qr_state, mps_internal.card_qr_tokens" \
+        -c "CHECKPOINT" >/dev/null
 }
 
 # run NAME DB CLIENTS [pgbench args…]: one timed pgbench run, per-transaction latencies logged.
@@ -63,12 +65,13 @@ run() {
 }
 
 # stored: bytes of every table of the extension's schemas with its indexes and TOAST
-# (partitions included), but card_qr_state, whose size is the number of live codes that the
-# runs reload between workloads, not the charges; payments: charges made so far.
+# (partitions included), but the live QR codes (card_qr_state, card_qr_tokens), whose size is the
+# number of codes the runs reload between workloads, not the charges; payments: charges made so far.
 stored() {
     psql -qAtX -d mps -c "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c
                            WHERE c.relnamespace::regnamespace::text IN ('public', 'audit', 'mps_internal', 'mps_auth')
-                             AND c.relkind IN ('r', 'm') AND c.oid <> 'public.card_qr_state'::regclass"
+                             AND c.relkind IN ('r', 'm')
+                             AND c.oid NOT IN ('public.card_qr_state'::regclass, 'mps_internal.card_qr_tokens'::regclass)"
 }
 payments() { psql -qAtX -d mps -c "SELECT count(*) FROM public.transactions WHERE tx_type = 'payment'"; }
 STORED_BEFORE=$(stored)
