@@ -280,6 +280,13 @@ fn merchant_refund_tx(
         let card = store::cards::lock_for_money(original.card_id)
             .ok_or_else(|| MpsError::new(ErrorCode::CardNotFound, "the paying card no longer exists"))?;
         check_card_can_move_money(&card)?;
+        // The card may have been recharged up to the limit since it paid.
+        if card.balance + amount > money::max_amount() {
+            return Err(MpsError::new(
+                ErrorCode::InvalidRefundAmount,
+                format!("the balance would exceed {}", money::max_amount()),
+            ));
+        }
         let reversed = pricing::points_to_reverse(
             original.points_earned,
             original.final_amount,

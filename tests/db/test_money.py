@@ -191,6 +191,20 @@ def test_refund_and_recharge_errors(api, admin_sql, shop, unique):
         (BUSINESS, "CARD_NOT_FOUND_OR_INACTIVE")
 
 
+def test_refund_cannot_lift_the_balance_beyond_numeric_12_2(api, shop):
+    """Found by test_money_model.py: the card was recharged up to the limit after it paid; the
+    refund used to fail with a raw 22003 numeric field overflow."""
+    paid = shop.charge(D("100"))
+    shop.svc.rows("user_recharge_card", p_card_id=shop.card, p_amount=D("9999999999.99") - D("900.00"))
+    with pytest.raises(psycopg.Error) as e:
+        shop.refund(paid["tx_no"], D("0.01"))
+    assert (e.value.sqlstate, e.value.diag.message_primary, e.value.diag.message_detail) == \
+        (BUSINESS, "INVALID_REFUND_AMOUNT", "the balance would exceed 9999999999.99")
+    assert balance_points(api, shop.card)[:2] == (D("9999999999.99"), 100)
+    shop.charge(D("0.01"))
+    assert shop.refund(paid["tx_no"], D("0.01"))["refunded_amount"] == D("0.01")
+
+
 def test_who_may_recharge(api, shop, unique, merchant):
     anon = api.as_anon()
     assert fails(anon.rows, "user_recharge_card", p_card_id=shop.card, p_amount=10) == (PERMISSION, "NOT_AUTHENTICATED")
