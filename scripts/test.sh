@@ -5,7 +5,8 @@
 #   layer 1: pure domain unit tests (cargo test -p mps-domain)
 #   layer 2: database tests through psycopg as anon/authenticated/service_role, including
 #            the PostgREST protocol and concurrency (pytest)
-#   layer 3: the pgTAP suite users can run on their own database (pg_prove)
+#   layer 3: the pgTAP suite users can run on their own database (pg_prove), and the golden
+#            contract files (pg_regress, scripts/golden.sh)
 #   layer 4: crash safety: kill -9 of the postmaster mid-load, on a cluster of its own (pytest)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -66,6 +67,15 @@ pgtap_total=$({ grep -Eo 'Tests=[0-9]+' "$OUT/pgtap.log" || true; } | tr -dc '0-
 pgtap_total=${pgtap_total:-0}
 if [ "$pgtap_status" -eq 0 ]; then pgtap_passed=$pgtap_total; pgtap_failed=0; else pgtap_passed=0; pgtap_failed=1; fi
 
+log "layer 3: golden contract files"
+set +e
+bash "$ROOT/scripts/golden.sh" 2>&1 | tee "$OUT/golden.log"
+golden_status=${PIPESTATUS[0]}
+set -e
+golden_total=$({ grep -Eo '[0-9]+ tests' "$OUT/golden.log" || true; } | head -1 | tr -dc '0-9')
+golden_total=${golden_total:-0}
+if [ "$golden_status" -eq 0 ]; then golden_passed=$golden_total; golden_failed=0; else golden_passed=0; golden_failed=1; fi
+
 log "layer 4: crash safety"
 stop_cluster
 start_cluster crash "${MPS_CRASH_PORT:-5493}"
@@ -80,11 +90,13 @@ tail -1 "$OUT/crash.log" > "$OUT/crash.last"
 crash_passed=$(sum_of passed "$OUT/crash.last")
 crash_failed=$(sum_of 'failed|errors?' "$OUT/crash.last")
 
-passed=$((domain_passed + package_passed + db_passed + pgtap_passed + crash_passed))
-failed=$((domain_failed + (1 - package_passed) + db_failed + pgtap_failed + crash_failed))
-if [ "$db_passed" -eq 0 ] || [ "$domain_passed" -eq 0 ] || [ "$pgtap_passed" -eq 0 ] || [ "$crash_passed" -eq 0 ]; then
+passed=$((domain_passed + package_passed + db_passed + pgtap_passed + golden_passed + crash_passed))
+failed=$((domain_failed + (1 - package_passed) + db_failed + pgtap_failed + golden_failed + crash_failed))
+if [ "$db_passed" -eq 0 ] || [ "$domain_passed" -eq 0 ] || [ "$pgtap_passed" -eq 0 ] || [ "$golden_passed" -eq 0 ] \
+   || [ "$crash_passed" -eq 0 ]; then
     echo "a test layer ran no test" >&2
     failed=$((failed + 1))
 fi
 echo "mps_ext: $passed passed, $failed failed"
-[ "$failed" -eq 0 ] && [ "$db_status" -eq 0 ] && [ "$pgtap_status" -eq 0 ] && [ "$crash_status" -eq 0 ]
+[ "$failed" -eq 0 ] && [ "$db_status" -eq 0 ] && [ "$pgtap_status" -eq 0 ] && [ "$golden_status" -eq 0 ] \
+    && [ "$crash_status" -eq 0 ]
