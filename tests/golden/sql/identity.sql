@@ -59,4 +59,19 @@ RESET ROLE;
 SELECT golden.act_as('authenticated', '{"role": "authenticated", "sub": "00000000-0000-0000-0000-000000000001"}');
 SELECT golden.outcome($$ SELECT get_user_role() AS role $$);
 SELECT golden.outcome($$ SELECT check_permission('member') $$);
+
+-- more refusals
+RESET ROLE;
+SELECT golden.act_as('service_role');
+SELECT golden.outcome($$ SELECT create_member_profile('Bo', '0911000003', 'ann@example.com') $$);
+SELECT golden.outcome($$ SELECT create_member_profile('Bo', '0911000003', NULL, repeat('long', 20)) $$);
+SELECT golden.outcome($$ SELECT create_member_profile('Bo', '0911000003', NULL, NULL, 'supabase', '00000000-0000-0000-0000-0000000000aa') IS NOT NULL AS made $$);
+SELECT golden.outcome($$ SELECT create_member_profile('Cal', '0911000004', NULL, NULL, 'supabase', '00000000-0000-0000-0000-0000000000aa') $$);
+SELECT golden.outcome($$ SELECT set_merchant_password('00000000-0000-0000-0000-000000000009', 'long-password-1') $$);
+SELECT golden.outcome($$ SELECT create_member_profile('Zed', '0911000009', NULL, 'zed-password-1') IS NOT NULL AS made $$);
+RESET ROLE;
+-- five wrong passwords lock the account, the right one included
+SELECT golden.act_as('anon');
+SELECT golden.outcome($$ SELECT member_login('0911000009', 'wrong-password') $$) FROM generate_series(1, 5);
+SELECT golden.outcome($$ SELECT member_login('0911000009', 'zed-password-1') $$);
 ROLLBACK;
