@@ -225,10 +225,7 @@ fn delete_test_member(p_member_id: Option<Uuid>, p_session_id: Option<&str>) -> 
         require_test_cleanup(&caller)?;
         let member_id = required(p_member_id, "p_member_id")?;
         let removed = store::test_cleanup::delete_member(member_id).ok_or_else(|| member_not_found(member_id))?;
-        for bound in &removed.bound_members {
-            store::members::lock(*bound);
-            super::cards::refresh_corporate_discount(*bound);
-        }
+        super::cards::refresh_members(&removed.bound_members);
         caller.audit(
             "DELETE_TEST_MEMBER",
             "member_profiles",

@@ -66,14 +66,19 @@ fn binding_actor(caller: &Caller, card_id: Uuid, member_id: Uuid) -> MpsResult<B
 
 /// Recomputes the member's best corporate discount onto their standard cards
 /// (docs/contract.md B11).
-pub(super) fn refresh_corporate_discount(member_id: Uuid) {
+fn refresh_corporate_discount(member_id: Uuid) {
     let best = cards::best_corporate_discount(&store::cards::bound_corporate_discounts(member_id));
     store::cards::set_corporate_discount(member_id, best);
 }
 
 /// After a corporate card's status changed: its bound members gain or lose its discount.
 pub(super) fn refresh_bound_members(card_id: Uuid) {
-    for member_id in store::cards::bound_members(card_id) {
+    refresh_members(&store::cards::bound_members(card_id));
+}
+
+/// Each member, row-locked, gets their best corporate discount recomputed.
+pub(super) fn refresh_members(members: &[Uuid]) {
+    for &member_id in members {
         store::members::lock(member_id);
         refresh_corporate_discount(member_id);
     }
