@@ -1,0 +1,3 @@
+-- mps_ext 0.4.0 → 0.5.0: architecture (every RPC declared once, one authorization policy).
+-- The statements mirror the 0.5.0 install script; tests/db/test_upgrade_and_partitions.py checks
+-- that an upgraded database and a fresh one have the same schema.
