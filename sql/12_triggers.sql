@@ -30,7 +30,7 @@ CREATE FUNCTION mps_internal.fill_card_no() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF NEW.card_no IS NULL OR NEW.card_no = '' THEN
-        NEW.card_no := mps_internal.card_no(NEW.card_type::text, nextval('public.seq_card_no'));
+        NEW.card_no := mps_internal.card_no(NEW.card_type, nextval('public.seq_card_no'));
     END IF;
     RETURN NEW;
 END

@@ -1,13 +1,4 @@
--- Public API: settlements.
-
-CREATE FUNCTION public.generate_settlement(
-    p_merchant_id uuid,
-    p_mode public.settlement_mode,
-    p_period_start timestamptz,
-    p_period_end timestamptz,
-    p_session_id text DEFAULT NULL)
-RETURNS uuid LANGUAGE sql SECURITY DEFINER SET search_path = ''
-AS $$ SELECT mps_internal.generate_settlement(p_merchant_id, p_mode::text, p_period_start, p_period_end, p_session_id) $$;
+-- Public API, readers: a merchant's settlements.
 
 CREATE FUNCTION public.list_settlements(
     p_merchant_id uuid,
@@ -18,7 +9,10 @@ RETURNS TABLE (id uuid, period_start timestamptz, period_end timestamptz, mode p
                total_amount numeric, total_tx_count bigint, status public.settlement_status, created_at timestamptz)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $$
-    SELECT r.* FROM mps_internal.merchant_scope(p_merchant_id, p_limit, p_offset, p_session_id) s
+    SELECT r.* FROM mps_internal.merchant_scope(p_merchant_id => p_merchant_id,
+                                                p_limit => p_limit,
+                                                p_offset => p_offset,
+                                                p_session_id => p_session_id) s
      CROSS JOIN LATERAL (
            SELECT t.id, t.period_start, t.period_end, t.mode, t.total_amount, t.total_tx_count::bigint, t.status,
                   t.created_at
@@ -28,16 +22,10 @@ AS $$
             LIMIT s.page_limit OFFSET s.page_offset) r
 $$;
 
-CREATE FUNCTION public.update_settlement_status(
-    p_settlement_id uuid,
-    p_status public.settlement_status,
-    p_session_id text DEFAULT NULL)
-RETURNS boolean LANGUAGE sql SECURITY DEFINER SET search_path = ''
-AS $$ SELECT mps_internal.update_settlement_status(p_settlement_id, p_status::text, p_session_id) $$;
-
 CREATE FUNCTION public.get_settlement_detail(p_settlement_id uuid, p_session_id text DEFAULT NULL)
 RETURNS public.settlements LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $$
-    SELECT t.* FROM mps_internal.settlement_scope(p_settlement_id, p_session_id) AS s(id)
+    SELECT t.* FROM mps_internal.settlement_scope(p_settlement_id => p_settlement_id,
+                                                  p_session_id => p_session_id) AS s(id)
       LEFT JOIN public.settlements t ON t.id = s.id
 $$;

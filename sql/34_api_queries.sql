@@ -1,5 +1,5 @@
--- Public API: transaction history, detail readers and the admin's lists and searches.
--- Secret columns come back NULL; page sizes are bounded (mps_internal scopes: ≤ 200).
+-- Public API, readers: transaction history, details, and the admin's lists and searches.
+-- The public tables hold no secret (those live in mps_internal); page sizes are bounded (≤ 200).
 
 CREATE FUNCTION public.get_member_transactions(
     p_member_id uuid,
@@ -12,7 +12,10 @@ RETURNS TABLE (id uuid, tx_no text, tx_type public.tx_type, card_id uuid, mercha
                status public.tx_status, created_at timestamptz, total_count bigint)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $$
-    SELECT r.* FROM mps_internal.member_scope(p_member_id, p_limit, p_offset, p_session_id) s
+    SELECT r.* FROM mps_internal.member_scope(p_member_id => p_member_id,
+                                              p_limit => p_limit,
+                                              p_offset => p_offset,
+                                              p_session_id => p_session_id) s
      CROSS JOIN LATERAL (
            SELECT t.id, t.tx_no, t.tx_type, t.card_id, t.merchant_id, t.final_amount, t.status, t.created_at,
                   count(*) OVER ()
@@ -36,7 +39,10 @@ RETURNS TABLE (id uuid, tx_no text, tx_type public.tx_type, card_id uuid, final_
                status public.tx_status, created_at timestamptz, total_count bigint)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $$
-    SELECT r.* FROM mps_internal.merchant_scope(p_merchant_id, p_limit, p_offset, p_session_id) s
+    SELECT r.* FROM mps_internal.merchant_scope(p_merchant_id => p_merchant_id,
+                                                p_limit => p_limit,
+                                                p_offset => p_offset,
+                                                p_session_id => p_session_id) s
      CROSS JOIN LATERAL (
            SELECT t.id, t.tx_no, t.tx_type, t.card_id, t.final_amount, t.status, t.created_at, count(*) OVER ()
              FROM public.transactions t
@@ -50,7 +56,7 @@ $$;
 CREATE FUNCTION public.get_transaction_detail(p_tx_no text, p_session_id text DEFAULT NULL)
 RETURNS public.transactions LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $$
-    SELECT t.* FROM mps_internal.transaction_scope(p_tx_no, p_session_id) AS s(id)
+    SELECT t.* FROM mps_internal.transaction_scope(p_tx_no => p_tx_no, p_session_id => p_session_id) AS s(id)
       LEFT JOIN public.transactions t ON t.id = s.id
 $$;
 
@@ -58,7 +64,10 @@ CREATE FUNCTION public.get_member_detail(p_member_id uuid, p_session_id text DEF
 RETURNS public.member_profiles LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $$
     SELECT m.*
-      FROM mps_internal.member_scope(p_member_id, NULL, NULL, p_session_id) s
+      FROM mps_internal.member_scope(p_member_id => p_member_id,
+                                     p_limit => NULL,
+                                     p_offset => NULL,
+                                     p_session_id => p_session_id) s
       LEFT JOIN public.member_profiles m ON m.id = s.member_id
 $$;
 
@@ -66,7 +75,7 @@ CREATE FUNCTION public.get_member_by_auth_user(p_session_id text DEFAULT NULL)
 RETURNS public.member_profiles LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $$
     SELECT m.*
-      FROM mps_internal.caller_member(p_session_id) AS s(id)
+      FROM mps_internal.caller_member(p_session_id => p_session_id) AS s(id)
       LEFT JOIN public.member_profiles m ON m.id = s.id
 $$;
 
@@ -74,7 +83,10 @@ CREATE FUNCTION public.get_merchant_detail(p_merchant_id uuid, p_session_id text
 RETURNS public.merchants LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $$
     SELECT m.*
-      FROM mps_internal.merchant_scope(p_merchant_id, NULL, NULL, p_session_id) s
+      FROM mps_internal.merchant_scope(p_merchant_id => p_merchant_id,
+                                       p_limit => NULL,
+                                       p_offset => NULL,
+                                       p_session_id => p_session_id) s
       LEFT JOIN public.merchants m ON m.id = s.merchant_id
 $$;
 
@@ -82,7 +94,7 @@ CREATE FUNCTION public.get_merchant_by_auth_user(p_session_id text DEFAULT NULL)
 RETURNS public.merchants LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $$
     SELECT m.*
-      FROM mps_internal.caller_merchant(p_session_id) AS s(id)
+      FROM mps_internal.caller_merchant(p_session_id => p_session_id) AS s(id)
       LEFT JOIN public.merchants m ON m.id = s.id
 $$;
 
@@ -95,7 +107,9 @@ RETURNS TABLE (id uuid, member_no text, name text, phone text, email text, statu
                created_at timestamptz, total_count bigint)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $$
-    SELECT r.* FROM mps_internal.admin_page(p_limit, p_offset, p_session_id) pg
+    SELECT r.* FROM mps_internal.admin_page(p_limit => p_limit,
+                                            p_offset => p_offset,
+                                            p_session_id => p_session_id) pg
      CROSS JOIN LATERAL (
            SELECT m.id, m.member_no, m.name, m.phone, m.email, m.status, m.created_at, count(*) OVER ()
              FROM public.member_profiles m
@@ -109,8 +123,10 @@ RETURNS TABLE (id uuid, member_no text, name text, phone text, email text, statu
                created_at timestamptz)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $$
-    SELECT r.* FROM mps_internal.admin_page(p_limit, 0, p_session_id) pg
-     CROSS JOIN LATERAL (SELECT mps_internal.contains_pattern(p_keyword) AS pattern) k
+    SELECT r.* FROM mps_internal.admin_page(p_limit => p_limit,
+                                            p_offset => 0,
+                                            p_session_id => p_session_id) pg
+     CROSS JOIN LATERAL (SELECT mps_internal.contains_pattern(p_keyword => p_keyword) AS pattern) k
      CROSS JOIN LATERAL (
            SELECT m.id, m.member_no, m.name, m.phone, m.email, m.status, m.created_at
              FROM public.member_profiles m
@@ -132,14 +148,16 @@ RETURNS TABLE (id uuid, member_no text, name text, phone text, email text, statu
                created_at timestamptz)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $$
-    SELECT r.* FROM mps_internal.admin_page(p_limit, 0, p_session_id) pg
+    SELECT r.* FROM mps_internal.admin_page(p_limit => p_limit,
+                                            p_offset => 0,
+                                            p_session_id => p_session_id) pg
      CROSS JOIN LATERAL (
            SELECT m.id, m.member_no, m.name, m.phone, m.email, m.status, m.created_at
              FROM public.member_profiles m
-            WHERE (p_name IS NULL OR m.name ILIKE mps_internal.contains_pattern(p_name))
-              AND (p_phone IS NULL OR m.phone ILIKE mps_internal.contains_pattern(p_phone))
-              AND (p_email IS NULL OR m.email ILIKE mps_internal.contains_pattern(p_email))
-              AND (p_member_no IS NULL OR m.member_no ILIKE mps_internal.contains_pattern(p_member_no))
+            WHERE (p_name IS NULL OR m.name ILIKE mps_internal.contains_pattern(p_keyword => p_name))
+              AND (p_phone IS NULL OR m.phone ILIKE mps_internal.contains_pattern(p_keyword => p_phone))
+              AND (p_email IS NULL OR m.email ILIKE mps_internal.contains_pattern(p_keyword => p_email))
+              AND (p_member_no IS NULL OR m.member_no ILIKE mps_internal.contains_pattern(p_keyword => p_member_no))
               AND (p_status IS NULL OR m.status = p_status)
             ORDER BY m.created_at DESC, m.id
             LIMIT pg.page_limit) r
@@ -149,8 +167,10 @@ CREATE FUNCTION public.search_merchants(p_keyword text, p_limit integer DEFAULT 
 RETURNS TABLE (id uuid, code text, name text, contact text, status text, created_at timestamptz)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $$
-    SELECT r.* FROM mps_internal.admin_page(p_limit, 0, p_session_id) pg
-     CROSS JOIN LATERAL (SELECT mps_internal.contains_pattern(p_keyword) AS pattern) k
+    SELECT r.* FROM mps_internal.admin_page(p_limit => p_limit,
+                                            p_offset => 0,
+                                            p_session_id => p_session_id) pg
+     CROSS JOIN LATERAL (SELECT mps_internal.contains_pattern(p_keyword => p_keyword) AS pattern) k
      CROSS JOIN LATERAL (
            SELECT m.id, m.code, m.name, m.contact, m.status, m.created_at
              FROM public.merchants m
@@ -171,7 +191,9 @@ RETURNS TABLE (id uuid, card_no text, card_type public.card_type, name text, bal
                owner_phone text, created_at timestamptz, total_count bigint)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $$
-    SELECT r.* FROM mps_internal.admin_page(p_limit, p_offset, p_session_id) pg
+    SELECT r.* FROM mps_internal.admin_page(p_limit => p_limit,
+                                            p_offset => p_offset,
+                                            p_session_id => p_session_id) pg
      CROSS JOIN LATERAL (
            SELECT c.id, c.card_no, c.card_type, c.name, c.balance, c.points, c.level, c.discount, c.status,
                   c.owner_member_id, m.name, m.phone, c.created_at, count(*) OVER ()
@@ -179,7 +201,7 @@ AS $$
              LEFT JOIN public.member_profiles m ON m.id = c.owner_member_id
             WHERE (p_card_type IS NULL OR c.card_type = p_card_type)
               AND (p_status IS NULL OR c.status = p_status)
-              AND (p_owner_name IS NULL OR m.name ILIKE mps_internal.contains_pattern(p_owner_name))
+              AND (p_owner_name IS NULL OR m.name ILIKE mps_internal.contains_pattern(p_keyword => p_owner_name))
             ORDER BY c.created_at DESC, c.id
             LIMIT pg.page_limit OFFSET pg.page_offset) r
 $$;
@@ -190,8 +212,10 @@ RETURNS TABLE (id uuid, card_no text, card_type public.card_type, name text, bal
                owner_phone text, created_at timestamptz)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $$
-    SELECT r.* FROM mps_internal.admin_page(p_limit, 0, p_session_id) pg
-     CROSS JOIN LATERAL (SELECT mps_internal.contains_pattern(p_keyword) AS pattern) k
+    SELECT r.* FROM mps_internal.admin_page(p_limit => p_limit,
+                                            p_offset => 0,
+                                            p_session_id => p_session_id) pg
+     CROSS JOIN LATERAL (SELECT mps_internal.contains_pattern(p_keyword => p_keyword) AS pattern) k
      CROSS JOIN LATERAL (
            SELECT c.id, c.card_no, c.card_type, c.name, c.balance, c.points, c.level, c.discount, c.status,
                   c.owner_member_id, m.name, m.phone, c.created_at
@@ -208,7 +232,8 @@ CREATE FUNCTION public.get_member_by_identifier(p_identifier text, p_session_id 
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $$
     SELECT pg_catalog.to_jsonb(m)
-      FROM mps_internal.member_identifier_scope(p_identifier, p_session_id) AS s(id)
+      FROM mps_internal.member_identifier_scope(p_identifier => p_identifier,
+                                                p_session_id => p_session_id) AS s(id)
       LEFT JOIN public.member_profiles m ON m.id = s.id
 $$;
 
@@ -216,7 +241,7 @@ CREATE FUNCTION public.get_card_by_identifier(p_identifier text, p_session_id te
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $$
     SELECT pg_catalog.to_jsonb(c)
-      FROM mps_internal.card_no_scope(p_identifier, p_session_id) s
+      FROM mps_internal.card_no_scope(p_card_no => p_identifier, p_session_id => p_session_id) s
       LEFT JOIN public.member_cards c ON c.id = s.card_id
 $$;
 
@@ -224,7 +249,7 @@ CREATE FUNCTION public.get_merchant_by_identifier(p_identifier text, p_session_i
 RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $$
     SELECT pg_catalog.to_jsonb(m)
-      FROM mps_internal.merchant_code_scope(p_identifier, p_session_id) AS s(id)
+      FROM mps_internal.merchant_code_scope(p_code => p_identifier, p_session_id => p_session_id) AS s(id)
       LEFT JOIN public.merchants m ON m.id = s.id
 $$;
 
@@ -239,7 +264,7 @@ AS $$
                'updated_at', c.updated_at, 'owner_member_id', c.owner_member_id, 'owner_name', m.name,
                'owner_phone', CASE WHEN s.owner_contact THEN m.phone END,
                'owner_email', CASE WHEN s.owner_contact THEN m.email END)
-      FROM mps_internal.card_no_scope(p_card_no, p_session_id) s
+      FROM mps_internal.card_no_scope(p_card_no => p_card_no, p_session_id => p_session_id) s
       LEFT JOIN public.member_cards c ON c.id = s.card_id
       LEFT JOIN public.member_profiles m ON m.id = c.owner_member_id
 $$;

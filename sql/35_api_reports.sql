@@ -1,4 +1,4 @@
--- Public API: reports. Time windows are index-friendly ranges on created_at; "today" and
+-- Public API, readers: reports. Time windows are index-friendly ranges on created_at; "today" and
 -- "this month" are UTC. Sales figures are payments and refunds only, never recharges
 -- (docs/contract.md B16).
 
@@ -14,7 +14,7 @@ AS $$
             - COALESCE(sum(t.final_amount) FILTER (WHERE t.tx_type = 'refund'), 0))::numeric(12,2),
            count(DISTINCT t.card_id) FILTER (WHERE t.tx_type = 'payment'),
            COALESCE(round(avg(t.final_amount) FILTER (WHERE t.tx_type = 'payment'), 2), 0)::numeric(12,2)
-      FROM mps_internal.report_scope(p_merchant_id, p_session_id) s
+      FROM mps_internal.report_scope(p_merchant_id => p_merchant_id, p_session_id => p_session_id) s
       LEFT JOIN public.transactions t
         ON t.created_at >= pg_catalog.date_trunc('day', pg_catalog.now(), 'UTC')
        AND t.created_at < pg_catalog.date_trunc('day', pg_catalog.now(), 'UTC') + interval '1 day'
@@ -33,7 +33,11 @@ RETURNS TABLE (period_start timestamptz, period_end timestamptz, transaction_cou
                refund_amount numeric, net_amount numeric, unique_customers bigint, average_transaction numeric)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $$
-    SELECT r.* FROM mps_internal.trend_scope(p_start_date, p_end_date, p_merchant_id, p_group_by, p_session_id) s
+    SELECT r.* FROM mps_internal.trend_scope(p_start_date => p_start_date,
+                                             p_end_date => p_end_date,
+                                             p_merchant_id => p_merchant_id,
+                                             p_group_by => p_group_by,
+                                             p_session_id => p_session_id) s
      CROSS JOIN LATERAL (
            SELECT b.period_start,
                   b.period_start + pg_catalog.make_interval(
@@ -96,7 +100,9 @@ AS $$
            (SELECT count(*) FROM month WHERE tx_type = 'payment'),
            (SELECT COALESCE(sum(CASE tx_type WHEN 'payment' THEN final_amount ELSE -final_amount END), 0)
               FROM month)::numeric(12,2)
-      FROM mps_internal.admin_page(NULL, NULL, p_session_id) guard, members, cards, card_types, merchants
+      FROM mps_internal.admin_page(p_limit => NULL,
+                                   p_offset => NULL,
+                                   p_session_id => p_session_id) guard, members, cards, card_types, merchants
 $$;
 
 -- Super admins. Six checks, in the contract's order; status 'ok' or 'warning'.
@@ -110,7 +116,7 @@ AS $$
                 THEN pg_catalog.jsonb_build_object('timestamp', pg_catalog.now())
                 ELSE pg_catalog.jsonb_build_object('count', c.count, 'threshold', c.threshold) END,
            CASE WHEN c.count > c.threshold THEN c.advice END
-      FROM mps_internal.admin_page(NULL, NULL, p_session_id) guard
+      FROM mps_internal.admin_page(p_limit => NULL, p_offset => NULL, p_session_id => p_session_id) guard
      CROSS JOIN LATERAL (VALUES
            (1, 'database_connection', 0::bigint, 0, NULL::text),
            (2, 'expired_sessions',

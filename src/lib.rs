@@ -1,13 +1,16 @@
 //! mps_ext: the Member Payment System RPC layer as a PostgreSQL extension.
 //!
 //! Layout: `domain` (pure rules, its own crate), `auth` (who is calling), `store` (all SQL
-//! text), `rpc` (the functions, one file per capability). The public API is declared in
-//! `sql/3x_api_*.sql` as thin SECURITY DEFINER SQL functions with the contract's exact
-//! signatures; each calls the Rust function of the same name in schema `mps_internal`.
+//! text), `rpc` (the functions, one file per capability), `datum` (enum and numeric values
+//! at the function boundary). Every RPC is declared once: a `#[pg_extern]` in schema public,
+//! SECURITY DEFINER with a fixed search_path, with the contract's argument names, types and
+//! defaults; pgrx binds it as `LANGUAGE c`. Only the readers that project table rows are SQL
+//! (`sql/31–35`), calling Rust scope functions in `mps_internal` by named arguments.
 
 use pgrx::prelude::*;
 
 mod auth;
+mod datum;
 mod error;
 mod rpc;
 mod settings;
@@ -64,75 +67,22 @@ extension_sql_file!(
         rpc::policy::caller_is_super_admin
     ]
 );
-extension_sql_file!(
-    "../sql/30_api_identity.sql",
-    name = "api_identity",
-    requires = [
-        "tables",
-        rpc::identity::get_user_role,
-        rpc::identity::check_permission,
-        rpc::identity::is_admin,
-        rpc::identity::get_user_profile,
-        rpc::identity::test_connection,
-        rpc::sessions::member_login,
-        rpc::sessions::merchant_login,
-        rpc::sessions::load_session,
-        rpc::sessions::logout_session,
-        rpc::sessions::cleanup_expired_sessions,
-        rpc::accounts::create_member_profile,
-        rpc::accounts::create_merchant,
-        rpc::accounts::set_member_password,
-        rpc::accounts::set_merchant_password,
-    ]
-);
+// The readers that project table rows (sql/31–35) call the Rust scope functions they name;
+// every other RPC is a #[pg_extern] in src/rpc/ and needs no SQL of its own.
 extension_sql_file!(
     "../sql/31_api_cards.sql",
     name = "api_cards",
-    requires = [
-        "tables",
-        rpc::cards::create_corporate_card,
-        rpc::cards::create_voucher_card,
-        rpc::cards::set_card_binding_password,
-        rpc::cards::bind_member_to_card,
-        rpc::cards::unbind_member_from_card,
-        rpc::cards::get_card_bindings,
-        rpc::cards::freeze_card,
-        rpc::cards::unfreeze_card,
-        rpc::cards::get_member_cards,
-        rpc::cards::get_card_detail,
-        rpc::qr::rotate_card_qr,
-        rpc::qr::revoke_card_qr,
-        rpc::qr::validate_qr_plain,
-        rpc::qr::cron_rotate_qr_tokens,
-    ]
+    requires = ["tables", rpc::cards::get_card_bindings, rpc::cards::get_member_cards, rpc::cards::get_card_detail]
 );
 extension_sql_file!(
     "../sql/32_api_money.sql",
     name = "api_money",
-    requires = [
-        "tables",
-        rpc::payments::merchant_charge_by_qr,
-        rpc::payments::merchant_refund_tx,
-        rpc::payments::user_recharge_card,
-        rpc::payments::confirm_recharge,
-        rpc::payments::cancel_recharge,
-        rpc::points::update_points_and_level,
-        rpc::points::compute_discount,
-        rpc::points::compute_level,
-        rpc::points::get_point_ledger,
-        rpc::points::verify_ledger,
-    ]
+    requires = ["tables", rpc::points::get_point_ledger]
 );
 extension_sql_file!(
     "../sql/33_api_settlements.sql",
     name = "api_settlements",
-    requires = [
-        "tables",
-        rpc::settlements::generate_settlement,
-        rpc::settlements::update_settlement_status,
-        rpc::scopes::merchant_scope,
-        rpc::scopes::settlement_scope,
-    ]
+    requires = ["tables", rpc::scopes::merchant_scope, rpc::scopes::settlement_scope]
 );
 extension_sql_file!(
     "../sql/34_api_queries.sql",
@@ -157,33 +107,8 @@ extension_sql_file!(
     requires = ["tables", rpc::scopes::admin_page, rpc::scopes::report_scope, rpc::scopes::trend_scope]
 );
 extension_sql_file!(
-    "../sql/36_api_admin.sql",
-    name = "api_admin",
-    requires = [
-        "tables",
-        rpc::admin::admin_suspend_member,
-        rpc::admin::admin_activate_member,
-        rpc::admin::admin_suspend_merchant,
-        rpc::admin::admin_activate_merchant,
-        rpc::admin::delete_test_member,
-        rpc::admin::delete_test_merchant,
-        rpc::admin::update_member_profile,
-        rpc::admin::update_member_by_identifier,
-        rpc::admin::set_member_password_by_identifier,
-        rpc::admin::toggle_member_status_by_identifier,
-        rpc::admin::toggle_card_status_by_card_no,
-    ]
-);
-extension_sql_file!(
     "../sql/37_api_schedules.sql",
     name = "api_schedules",
-    requires = [
-        "tables",
-        "partitions",
-        rpc::schedules::generate_daily_settlements,
-        rpc::schedules::schedule_maintenance,
-        rpc::schedules::create_transaction_partitions,
-        rpc::retention::apply_retention,
-    ]
+    requires = [rpc::retention::apply_retention]
 );
 extension_sql_file!("../sql/90_grants.sql", name = "grants", finalize);

@@ -7,35 +7,10 @@ use rust_decimal::Decimal;
 /// passwords are shared codes, not account passwords).
 pub const BINDING_PASSWORD_MIN_CHARS: usize = 6;
 
-/// A role on a card, as spelled by the `bind_role` enum.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CardRole {
-    Owner,
-    Admin,
-    Member,
-    Viewer,
-}
+pub use crate::enums::CardRole;
+use crate::enums::CardStatus;
 
 impl CardRole {
-    pub fn parse(s: &str) -> MpsResult<CardRole> {
-        match s {
-            "owner" => Ok(CardRole::Owner),
-            "admin" => Ok(CardRole::Admin),
-            "member" => Ok(CardRole::Member),
-            "viewer" => Ok(CardRole::Viewer),
-            other => Err(MpsError::new(ErrorCode::InvalidArgument, format!("unknown card role {other:?}"))),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CardRole::Owner => "owner",
-            CardRole::Admin => "admin",
-            CardRole::Member => "member",
-            CardRole::Viewer => "viewer",
-        }
-    }
-
     /// Owners and admins manage a card's bindings.
     pub fn manages(self) -> bool {
         matches!(self, CardRole::Owner | CardRole::Admin)
@@ -102,17 +77,17 @@ pub fn best_corporate_discount(bound_fixed_discounts: &[Decimal]) -> Option<Deci
 }
 
 /// freeze_card: only an active card freezes (to `inactive`); freezing a frozen card is a no-op.
-pub fn frozen_status(current: &str) -> MpsResult<&'static str> {
+pub fn frozen_status(current: CardStatus) -> MpsResult<CardStatus> {
     match current {
-        "active" | "inactive" => Ok("inactive"),
+        CardStatus::Active | CardStatus::Inactive => Ok(CardStatus::Inactive),
         other => Err(MpsError::new(ErrorCode::CardNotActive, format!("a {other} card cannot be frozen"))),
     }
 }
 
 /// unfreeze_card: only a card frozen by freeze_card (`inactive`) comes back (docs/contract.md B18).
-pub fn unfrozen_status(current: &str) -> MpsResult<&'static str> {
+pub fn unfrozen_status(current: CardStatus) -> MpsResult<CardStatus> {
     match current {
-        "inactive" => Ok("active"),
+        CardStatus::Inactive => Ok(CardStatus::Active),
         other => Err(MpsError::new(ErrorCode::CardNotFrozen, format!("the card is {other}, not frozen"))),
     }
 }
@@ -169,11 +144,12 @@ mod tests {
 
     #[test]
     fn status_transitions() {
-        assert_eq!(frozen_status("active").unwrap(), "inactive");
-        assert_eq!(frozen_status("inactive").unwrap(), "inactive");
-        assert_eq!(frozen_status("lost").unwrap_err().code, ErrorCode::CardNotActive);
-        assert_eq!(unfrozen_status("inactive").unwrap(), "active");
-        for s in ["lost", "closed", "expired", "active", "suspended"] {
+        use CardStatus::*;
+        assert_eq!(frozen_status(Active).unwrap(), Inactive);
+        assert_eq!(frozen_status(Inactive).unwrap(), Inactive);
+        assert_eq!(frozen_status(Lost).unwrap_err().code, ErrorCode::CardNotActive);
+        assert_eq!(unfrozen_status(Inactive).unwrap(), Active);
+        for s in [Lost, Closed, Expired, Active, Suspended] {
             assert_eq!(unfrozen_status(s).unwrap_err().code, ErrorCode::CardNotFrozen, "{s}");
         }
     }

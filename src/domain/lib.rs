@@ -3,6 +3,7 @@
 
 pub mod cards;
 pub mod contact;
+pub mod enums;
 pub mod error;
 pub mod idempotency;
 pub mod identity;
@@ -19,4 +20,5 @@ pub mod retention;
 pub mod settlements;
 pub mod tokens;
 
+pub use enums::DbEnum;
 pub use error::{ErrorCode, MpsError, SqlState};

@@ -23,12 +23,39 @@ pub fn parse_numeric(text: &str) -> Option<Decimal> {
     Decimal::from_str(text).ok()
 }
 
+/// A numeric argument as the caller passed it: a value `Decimal` holds, or one it cannot
+/// (`NaN`, `Infinity`, more than 28 significant digits), kept as PostgreSQL prints it for
+/// the error's DETAIL.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NumericArg {
+    Exact(Decimal),
+    Other(String),
+}
+
+impl NumericArg {
+    pub fn exact(self) -> Option<Decimal> {
+        match self {
+            NumericArg::Exact(d) => Some(d),
+            NumericArg::Other(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for NumericArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NumericArg::Exact(d) => d.fmt(f),
+            NumericArg::Other(text) => f.write_str(text),
+        }
+    }
+}
+
 /// An amount argument: present, a finite number, and after rounding to cents positive
 /// (or zero when `allow_zero`) and within numeric(12,2). `code` is the RPC's own error.
-pub fn amount(raw: Option<&str>, code: ErrorCode, argument: &str, allow_zero: bool) -> MpsResult<Decimal> {
+pub fn amount(raw: Option<NumericArg>, code: ErrorCode, argument: &str, allow_zero: bool) -> MpsResult<Decimal> {
     let raw = raw.ok_or_else(|| MpsError::new(code, format!("{argument} is required")))?;
     let value =
-        parse_numeric(raw).ok_or_else(|| MpsError::new(code, format!("{argument} = {raw} is not an amount")))?;
+        raw.clone().exact().ok_or_else(|| MpsError::new(code, format!("{argument} = {raw} is not an amount")))?;
     let rounded = round_cents(value);
     if rounded < Decimal::ZERO || (rounded.is_zero() && !allow_zero) {
         let bound = if allow_zero { "negative" } else { "not positive" };
@@ -41,10 +68,10 @@ pub fn amount(raw: Option<&str>, code: ErrorCode, argument: &str, allow_zero: bo
 }
 
 /// A discount multiplier argument: within [0, 1], rounded to 3 decimals half away from zero.
-pub fn discount(raw: &str, argument: &str) -> MpsResult<Decimal> {
+pub fn discount(raw: NumericArg, argument: &str) -> MpsResult<Decimal> {
     let invalid =
         || MpsError::new(ErrorCode::InvalidDiscount, format!("{argument} = {raw} is not between 0.000 and 1.000"));
-    let value = parse_numeric(raw).ok_or_else(invalid)?;
+    let value = raw.clone().exact().ok_or_else(invalid)?;
     let rounded = value.round_dp_with_strategy(3, RoundingStrategy::MidpointAwayFromZero);
     if rounded < Decimal::ZERO || rounded > Decimal::ONE {
         return Err(invalid());
@@ -60,6 +87,11 @@ mod tests {
         Decimal::from_str(s).unwrap()
     }
 
+    /// An argument as the extension passes it: exact when Decimal holds it.
+    fn arg(s: &str) -> NumericArg {
+        parse_numeric(s).map_or_else(|| NumericArg::Other(s.to_string()), NumericArg::Exact)
+    }
+
     #[test]
     fn rounds_half_away_from_zero() {
         assert_eq!(round_cents(d("100.005")), d("100.01"));
@@ -72,25 +104,25 @@ mod tests {
     #[test]
     fn amounts() {
         let c = ErrorCode::InvalidAmount;
-        assert_eq!(amount(Some("100.005"), c, "p", false).unwrap(), d("100.01"));
-        assert_eq!(amount(Some("0.004"), c, "p", false).unwrap_err().code, c);
-        assert_eq!(amount(Some("0"), c, "p", true).unwrap(), d("0"));
-        assert_eq!(amount(Some("-1"), c, "p", true).unwrap_err().code, c);
+        assert_eq!(amount(Some(arg("100.005")), c, "p", false).unwrap(), d("100.01"));
+        assert_eq!(amount(Some(arg("0.004")), c, "p", false).unwrap_err().code, c);
+        assert_eq!(amount(Some(arg("0")), c, "p", true).unwrap(), d("0"));
+        assert_eq!(amount(Some(arg("-1")), c, "p", true).unwrap_err().code, c);
         assert_eq!(amount(None, c, "p", true).unwrap_err().code, c);
-        assert_eq!(amount(Some("NaN"), c, "p", false).unwrap_err().code, c);
-        assert_eq!(amount(Some("Infinity"), c, "p", false).unwrap_err().code, c);
-        assert_eq!(amount(Some("10000000000000"), c, "p", false).unwrap_err().code, c);
-        assert_eq!(amount(Some("9999999999.99"), c, "p", false).unwrap(), max_amount());
-        let e = amount(Some("0.001"), c, "p_raw_amount", false).unwrap_err();
+        assert_eq!(amount(Some(arg("NaN")), c, "p", false).unwrap_err().code, c);
+        assert_eq!(amount(Some(arg("Infinity")), c, "p", false).unwrap_err().code, c);
+        assert_eq!(amount(Some(arg("10000000000000")), c, "p", false).unwrap_err().code, c);
+        assert_eq!(amount(Some(arg("9999999999.99")), c, "p", false).unwrap(), max_amount());
+        let e = amount(Some(arg("0.001")), c, "p_raw_amount", false).unwrap_err();
         assert_eq!(e.detail, "p_raw_amount = 0.001 is not positive after rounding to cents");
     }
 
     #[test]
     fn discounts() {
-        assert_eq!(discount("0.8", "p").unwrap(), d("0.800"));
-        assert_eq!(discount("0.7505", "p").unwrap(), d("0.751"));
-        assert_eq!(discount("1.2", "p").unwrap_err().code, ErrorCode::InvalidDiscount);
-        assert_eq!(discount("-0.1", "p").unwrap_err().code, ErrorCode::InvalidDiscount);
-        assert_eq!(discount("NaN", "p").unwrap_err().code, ErrorCode::InvalidDiscount);
+        assert_eq!(discount(arg("0.8"), "p").unwrap(), d("0.800"));
+        assert_eq!(discount(arg("0.7505"), "p").unwrap(), d("0.751"));
+        assert_eq!(discount(arg("1.2"), "p").unwrap_err().code, ErrorCode::InvalidDiscount);
+        assert_eq!(discount(arg("-0.1"), "p").unwrap_err().code, ErrorCode::InvalidDiscount);
+        assert_eq!(discount(arg("NaN"), "p").unwrap_err().code, ErrorCode::InvalidDiscount);
     }
 }

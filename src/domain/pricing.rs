@@ -7,6 +7,7 @@
 //! * a refund reverses the original's points in proportion to the refunded share, and a
 //!   full refund reverses all of them.
 
+use crate::enums::CardType;
 use crate::error::{ErrorCode, MpsError, MpsResult};
 use crate::money::round_cents;
 use rust_decimal::prelude::ToPrimitive;
@@ -22,22 +23,21 @@ pub struct Charge {
 /// What a payment of `raw` costs the card and earns it. `current_points` bounds the
 /// earned points so that the card's int4 points never overflow.
 pub fn charge(
-    card_type: &str,
+    card_type: CardType,
     raw: Decimal,
     level_discount: Decimal,
     corporate_discount: Option<Decimal>,
     current_points: i32,
 ) -> MpsResult<Charge> {
     let (discount, earns) = match card_type {
-        "standard" => (level_discount.min(corporate_discount.unwrap_or(Decimal::ONE)), true),
-        "voucher" => (Decimal::new(1000, 3), false),
-        "corporate" => {
+        CardType::Standard => (level_discount.min(corporate_discount.unwrap_or(Decimal::ONE)), true),
+        CardType::Voucher => (Decimal::new(1000, 3), false),
+        CardType::Corporate => {
             return Err(MpsError::new(
                 ErrorCode::CorporateCardCannotPay,
                 "a corporate card gives a discount to bound members; it cannot pay",
             ))
         }
-        other => return Err(MpsError::new(ErrorCode::InvalidArgument, format!("unknown card type {other}"))),
     };
     let final_amount = round_cents(raw * discount);
     let points = if earns { add_points(current_points, whole_units(raw)) - current_points } else { 0 };
@@ -88,7 +88,9 @@ mod tests {
     #[test]
     fn contract_examples() {
         let level0 = d("1.000");
-        let c = |raw, corp: Option<&str>, level: Decimal| charge("standard", d(raw), level, corp.map(d), 0).unwrap();
+        let c = |raw, corp: Option<&str>, level: Decimal| {
+            charge(CardType::Standard, d(raw), level, corp.map(d), 0).unwrap()
+        };
         assert_eq!(c("100", None, level0).final_amount, d("100.00"));
         assert_eq!(c("100", Some("0.800"), level0).final_amount, d("80.00"));
         assert_eq!(c("33.33", Some("0.800"), level0).final_amount, d("26.66"));
@@ -107,21 +109,24 @@ mod tests {
     #[test]
     fn final_amount_rounds_half_away_from_zero() {
         // 10.05 × 0.950 = 9.5475 → 9.55
-        assert_eq!(charge("standard", d("10.05"), d("0.950"), None, 0).unwrap().final_amount, d("9.55"));
+        assert_eq!(charge(CardType::Standard, d("10.05"), d("0.950"), None, 0).unwrap().final_amount, d("9.55"));
         // 0.01 × 0.850 = 0.0085 → 0.01
-        assert_eq!(charge("standard", d("0.01"), d("0.850"), None, 0).unwrap().final_amount, d("0.01"));
+        assert_eq!(charge(CardType::Standard, d("0.01"), d("0.850"), None, 0).unwrap().final_amount, d("0.01"));
     }
 
     #[test]
     fn card_types() {
-        let v = charge("voucher", d("50"), d("0.850"), Some(d("0.5")), 0).unwrap();
+        let v = charge(CardType::Voucher, d("50"), d("0.850"), Some(d("0.5")), 0).unwrap();
         assert_eq!((v.discount, v.final_amount, v.points), (d("1.000"), d("50.00"), 0));
-        assert_eq!(charge("corporate", d("50"), d("1"), None, 0).unwrap_err().code, ErrorCode::CorporateCardCannotPay);
+        assert_eq!(
+            charge(CardType::Corporate, d("50"), d("1"), None, 0).unwrap_err().code,
+            ErrorCode::CorporateCardCannotPay
+        );
     }
 
     #[test]
     fn points_never_overflow() {
-        let c = charge("standard", d("9999999999.99"), d("1"), None, 5).unwrap();
+        let c = charge(CardType::Standard, d("9999999999.99"), d("1"), None, 5).unwrap();
         assert_eq!(c.points, i32::MAX - 5);
         assert_eq!(add_points(10, -50), 0);
         assert_eq!(add_points(i32::MAX, 1), i32::MAX);

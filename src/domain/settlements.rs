@@ -1,5 +1,6 @@
 //! Settlement rules: periods, totals and the status machine.
 
+use crate::enums::SettlementStatus;
 use crate::error::{ErrorCode, MpsError, MpsResult};
 use rust_decimal::Decimal;
 
@@ -46,9 +47,10 @@ pub fn check_totals(tx_count: i64, total: Decimal) -> MpsResult<()> {
 }
 
 /// pending → settled | failed, settled → paid; nothing else.
-pub fn check_transition(from: &str, to: &str) -> MpsResult<()> {
+pub fn check_transition(from: SettlementStatus, to: SettlementStatus) -> MpsResult<()> {
+    use SettlementStatus::*;
     match (from, to) {
-        ("pending", "settled" | "failed") | ("settled", "paid") => Ok(()),
+        (Pending, Settled | Failed) | (Settled, Paid) => Ok(()),
         _ => Err(MpsError::new(ErrorCode::InvalidStatusTransition, format!("a {from} settlement cannot become {to}"))),
     }
 }
@@ -60,16 +62,12 @@ mod tests {
 
     #[test]
     fn transitions() {
-        assert!(check_transition("pending", "settled").is_ok());
-        assert!(check_transition("pending", "failed").is_ok());
-        assert!(check_transition("settled", "paid").is_ok());
-        for (from, to) in [
-            ("pending", "paid"),
-            ("paid", "pending"),
-            ("failed", "settled"),
-            ("settled", "pending"),
-            ("pending", "pending"),
-        ] {
+        use SettlementStatus::*;
+        assert!(check_transition(Pending, Settled).is_ok());
+        assert!(check_transition(Pending, Failed).is_ok());
+        assert!(check_transition(Settled, Paid).is_ok());
+        for (from, to) in [(Pending, Paid), (Paid, Pending), (Failed, Settled), (Settled, Pending), (Pending, Pending)]
+        {
             assert_eq!(
                 check_transition(from, to).unwrap_err().code,
                 ErrorCode::InvalidStatusTransition,

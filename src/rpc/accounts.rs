@@ -4,6 +4,8 @@
 use super::{optional_text, required, required_text};
 use crate::auth::login::{self, AccountKind};
 use crate::auth::{self, to_pg_uuid, Caller};
+use crate::datum::Enum;
+use crate::domain::enums::CardType;
 use crate::domain::error::{ErrorCode, MpsError, MpsResult};
 use crate::domain::{contact, levels, password, tokens};
 use crate::error::rpc;
@@ -27,18 +29,20 @@ fn new_password_hash(password: &str) -> MpsResult<String> {
 /// A new member with a standard card (owner binding, level of 0 points), optionally a
 /// password and an external identity. `p_default_card_type` is accepted and, as in the
 /// original, reserved: the automatic card is always standard.
-#[pg_extern(schema = "mps_internal")]
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
 #[allow(clippy::too_many_arguments)]
 fn create_member_profile(
     p_name: Option<&str>,
     p_phone: Option<&str>,
     p_email: Option<&str>,
-    p_password: Option<&str>,
-    p_binding_user_org: Option<&str>,
-    p_binding_org_id: Option<&str>,
-    _p_default_card_type: Option<&str>,
-    p_session_id: Option<&str>,
+    p_password: default!(Option<&str>, "NULL"),
+    p_binding_user_org: default!(Option<&str>, "NULL"),
+    p_binding_org_id: default!(Option<&str>, "NULL"),
+    p_default_card_type: default!(Option<Enum<CardType>>, "'standard'"),
+    p_session_id: default!(Option<&str>, "NULL"),
 ) -> Uuid {
+    let _ = p_default_card_type; // reserved, as in the original
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         caller.require_super_admin()?;
@@ -66,7 +70,7 @@ fn create_member_profile(
 
         let standing = levels::standing(0, &store::levels::active());
         store::cards::insert_with_owner(&NewCard {
-            card_type: "standard",
+            card_type: CardType::Standard,
             owner: member_id,
             name: None,
             balance: Decimal::ZERO,
@@ -170,13 +174,14 @@ pub(super) fn require_current_password(
     login::authenticate(kind, &account_id.to_string(), account, current_password).map(|_| ())
 }
 
-#[pg_extern(schema = "mps_internal")]
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
 fn create_merchant(
     p_code: Option<&str>,
     p_name: Option<&str>,
-    p_contact: Option<&str>,
-    p_password: Option<&str>,
-    p_session_id: Option<&str>,
+    p_contact: default!(Option<&str>, "NULL"),
+    p_password: default!(Option<&str>, "NULL"),
+    p_session_id: default!(Option<&str>, "NULL"),
 ) -> Uuid {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
@@ -194,12 +199,13 @@ fn create_merchant(
 
 /// A super admin, or the member themself with their current password. Other sessions of
 /// the member end.
-#[pg_extern(schema = "mps_internal")]
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
 fn set_member_password(
     p_member_id: Option<Uuid>,
     p_password: Option<&str>,
-    p_session_id: Option<&str>,
-    p_current_password: Option<&str>,
+    p_session_id: default!(Option<&str>, "NULL"),
+    p_current_password: default!(Option<&str>, "NULL"),
 ) -> bool {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
@@ -228,12 +234,13 @@ pub(super) fn change_member_password(
 
 /// A super admin, or the merchant itself (its session or staff) with its current password.
 /// Other sessions of the merchant end.
-#[pg_extern(schema = "mps_internal")]
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
 fn set_merchant_password(
     p_merchant_id: Option<Uuid>,
     p_password: Option<&str>,
-    p_session_id: Option<&str>,
-    p_current_password: Option<&str>,
+    p_session_id: default!(Option<&str>, "NULL"),
+    p_current_password: default!(Option<&str>, "NULL"),
 ) -> bool {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;

@@ -7,6 +7,8 @@ use super::accounts::{change_member_password, checked_contact, claim_contact, re
 use super::{optional_text, required, scopes::find_member};
 use crate::auth::login::AccountKind;
 use crate::auth::{self, Caller};
+use crate::datum::Enum;
+use crate::domain::enums::{CardStatus, CardType, MemberStatus};
 use crate::domain::error::{ErrorCode, MpsError, MpsResult};
 use crate::error::rpc;
 use crate::settings;
@@ -25,11 +27,11 @@ fn merchant_not_found(merchant_id: Uuid) -> MpsError {
 
 /// Any status but active ends every session of the member at once: a session must not come
 /// back to life when the member is activated again.
-fn set_member_status(caller: &Caller, member_id: Uuid, status: &str, action: &str) -> MpsResult<bool> {
+fn set_member_status(caller: &Caller, member_id: Uuid, status: MemberStatus, action: &str) -> MpsResult<bool> {
     if !store::members::set_status(member_id, status) {
         return Err(member_not_found(member_id));
     }
-    if status != "active" {
+    if status != MemberStatus::Active {
         store::sessions::delete_for_account(member_id, None);
     }
     caller.audit(action, "member_profiles", Some(member_id), json!({ "status": status }));
@@ -57,7 +59,7 @@ fn set_merchant_status(
 
 fn admin_member_status(
     p_member_id: Option<Uuid>,
-    status: &str,
+    status: MemberStatus,
     action: &str,
     p_session_id: Option<&str>,
 ) -> MpsResult<bool> {
@@ -67,23 +69,27 @@ fn admin_member_status(
 }
 
 /// A suspended member can neither log in nor move money; their sessions end.
-#[pg_extern(schema = "mps_internal")]
-fn admin_suspend_member(p_member_id: Option<Uuid>, p_session_id: Option<&str>) -> bool {
-    rpc(|| admin_member_status(p_member_id, "suspended", "MEMBER_SUSPEND", p_session_id))
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn admin_suspend_member(p_member_id: Option<Uuid>, p_session_id: default!(Option<&str>, "NULL")) -> bool {
+    rpc(|| admin_member_status(p_member_id, MemberStatus::Suspended, "MEMBER_SUSPEND", p_session_id))
 }
 
-#[pg_extern(schema = "mps_internal")]
-fn admin_activate_member(p_member_id: Option<Uuid>, p_session_id: Option<&str>) -> bool {
-    rpc(|| admin_member_status(p_member_id, "active", "MEMBER_ACTIVATE", p_session_id))
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn admin_activate_member(p_member_id: Option<Uuid>, p_session_id: default!(Option<&str>, "NULL")) -> bool {
+    rpc(|| admin_member_status(p_member_id, MemberStatus::Active, "MEMBER_ACTIVATE", p_session_id))
 }
 
-#[pg_extern(schema = "mps_internal")]
-fn admin_suspend_merchant(p_merchant_id: Option<Uuid>, p_session_id: Option<&str>) -> bool {
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn admin_suspend_merchant(p_merchant_id: Option<Uuid>, p_session_id: default!(Option<&str>, "NULL")) -> bool {
     rpc(|| set_merchant_status(p_merchant_id, "inactive", "MERCHANT_SUSPEND", p_session_id))
 }
 
-#[pg_extern(schema = "mps_internal")]
-fn admin_activate_merchant(p_merchant_id: Option<Uuid>, p_session_id: Option<&str>) -> bool {
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn admin_activate_merchant(p_merchant_id: Option<Uuid>, p_session_id: default!(Option<&str>, "NULL")) -> bool {
     rpc(|| set_merchant_status(p_merchant_id, "active", "MERCHANT_ACTIVATE", p_session_id))
 }
 
@@ -113,14 +119,15 @@ fn update_member(
 
 /// Super admins, or the member themself; a member changing their phone or email (both are
 /// login and support identifiers) gives their current password.
-#[pg_extern(schema = "mps_internal")]
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
 fn update_member_profile(
     p_member_id: Option<Uuid>,
-    p_name: Option<&str>,
-    p_phone: Option<&str>,
-    p_email: Option<&str>,
-    p_session_id: Option<&str>,
-    p_current_password: Option<&str>,
+    p_name: default!(Option<&str>, "NULL"),
+    p_phone: default!(Option<&str>, "NULL"),
+    p_email: default!(Option<&str>, "NULL"),
+    p_session_id: default!(Option<&str>, "NULL"),
+    p_current_password: default!(Option<&str>, "NULL"),
 ) -> bool {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
@@ -133,13 +140,14 @@ fn update_member_profile(
     })
 }
 
-#[pg_extern(schema = "mps_internal")]
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
 fn update_member_by_identifier(
     p_identifier: Option<&str>,
-    p_name: Option<&str>,
-    p_phone: Option<&str>,
-    p_email: Option<&str>,
-    p_session_id: Option<&str>,
+    p_name: default!(Option<&str>, "NULL"),
+    p_phone: default!(Option<&str>, "NULL"),
+    p_email: default!(Option<&str>, "NULL"),
+    p_session_id: default!(Option<&str>, "NULL"),
 ) -> bool {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
@@ -150,11 +158,12 @@ fn update_member_by_identifier(
 
 /// Password rules apply here too (the original accepted one-character passwords:
 /// docs/contract.md W13).
-#[pg_extern(schema = "mps_internal")]
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
 fn set_member_password_by_identifier(
     p_identifier: Option<&str>,
     p_new_password: Option<&str>,
-    p_session_id: Option<&str>,
+    p_session_id: default!(Option<&str>, "NULL"),
 ) -> bool {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
@@ -163,38 +172,40 @@ fn set_member_password_by_identifier(
     })
 }
 
-#[pg_extern(schema = "mps_internal")]
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
 fn toggle_member_status_by_identifier(
     p_identifier: Option<&str>,
-    p_new_status: Option<&str>,
-    p_session_id: Option<&str>,
+    p_new_status: Option<Enum<MemberStatus>>,
+    p_session_id: default!(Option<&str>, "NULL"),
 ) -> bool {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         caller.require_super_admin()?;
-        let status = required(p_new_status, "p_new_status")?;
+        let Enum(status) = required(p_new_status, "p_new_status")?;
         set_member_status(&caller, find_member(p_identifier)?, status, "MEMBER_STATUS_CHANGE")
     })
 }
 
 /// Sets any card status (an administrator's override); corporate discounts follow.
-#[pg_extern(schema = "mps_internal")]
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
 fn toggle_card_status_by_card_no(
     p_card_no: Option<&str>,
-    p_new_status: Option<&str>,
-    p_session_id: Option<&str>,
+    p_new_status: Option<Enum<CardStatus>>,
+    p_session_id: default!(Option<&str>, "NULL"),
 ) -> bool {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         caller.require_super_admin()?;
-        let status = required(p_new_status, "p_new_status")?;
+        let Enum(status) = required(p_new_status, "p_new_status")?;
         let card_no = p_card_no.unwrap_or_default();
         let card_id = store::cards::find_by_card_no(card_no)
             .ok_or_else(|| MpsError::new(ErrorCode::CardNotFound, format!("no card {card_no:?}")))?;
         let card =
             store::cards::lock(card_id).ok_or_else(|| MpsError::new(ErrorCode::CardNotFound, "the card is gone"))?;
         store::cards::set_status(card_id, status);
-        if card.card_type == "corporate" {
+        if card.card_type == CardType::Corporate {
             super::cards::refresh_bound_members(card_id);
         }
         caller.audit("CARD_STATUS_CHANGE", "member_cards", Some(card_id), json!({ "from": card.status, "to": status }));
@@ -218,8 +229,9 @@ fn require_test_cleanup(caller: &Caller) -> MpsResult<()> {
 /// Hard-deletes a member with their cards and everything that hangs off them (movements,
 /// ledger rows, keys, QR codes, bindings, sessions, audit events); members bound to the
 /// member's corporate cards lose their discount.
-#[pg_extern(schema = "mps_internal")]
-fn delete_test_member(p_member_id: Option<Uuid>, p_session_id: Option<&str>) -> bool {
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn delete_test_member(p_member_id: Option<Uuid>, p_session_id: default!(Option<&str>, "NULL")) -> bool {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         require_test_cleanup(&caller)?;
@@ -238,8 +250,9 @@ fn delete_test_member(p_member_id: Option<Uuid>, p_session_id: Option<&str>) -> 
 
 /// Hard-deletes a merchant with its movements, settlements, staff and sessions. The cards
 /// those movements touched keep their balance and points (verify_ledger() stays clean).
-#[pg_extern(schema = "mps_internal")]
-fn delete_test_merchant(p_merchant_id: Option<Uuid>, p_session_id: Option<&str>) -> bool {
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn delete_test_merchant(p_merchant_id: Option<Uuid>, p_session_id: default!(Option<&str>, "NULL")) -> bool {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         require_test_cleanup(&caller)?;

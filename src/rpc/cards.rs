@@ -6,14 +6,18 @@ use super::required;
 use crate::auth::guard::{self, Verdict};
 use crate::auth::login;
 use crate::auth::{self, Caller};
+use crate::datum::{numeric_arg, Enum};
 use crate::domain::cards::{self, BindingActor, CardRole};
+use crate::domain::enums::{CardStatus, CardType};
 use crate::domain::error::{ErrorCode, MpsError, MpsResult};
+use crate::domain::money::NumericArg;
+use crate::domain::DbEnum;
 use crate::domain::{money, password};
 use crate::error::rpc;
 use crate::settings;
 use crate::store;
 use crate::store::cards::{Card, NewCard};
-use pgrx::datum::{TimestampWithTimeZone, Uuid};
+use pgrx::datum::{AnyNumeric, TimestampWithTimeZone, Uuid};
 use pgrx::prelude::*;
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -29,9 +33,7 @@ fn member_not_found(member_id: Uuid) -> MpsError {
 /// The caller's own role on the card, if the caller is a member with access to it.
 fn caller_role(caller: &Caller, card_id: Uuid) -> Option<CardRole> {
     match *caller {
-        Caller::Member { member_id, .. } => {
-            store::cards::member_role(card_id, member_id).and_then(|r| CardRole::parse(&r).ok())
-        }
+        Caller::Member { member_id, .. } => store::cards::member_role(card_id, member_id),
         _ => None,
     }
 }
@@ -86,16 +88,17 @@ pub(super) fn refresh_members(members: &[Uuid]) {
 
 fn issue_card(
     caller: &Caller,
-    card_type: &'static str,
+    card_type: CardType,
     owner: Option<Uuid>,
     name: Option<&str>,
-    initial_balance: Option<&str>,
+    initial_balance: Option<AnyNumeric>,
     fixed_discount: Option<Decimal>,
     expires_at: Option<TimestampWithTimeZone>,
 ) -> MpsResult<Uuid> {
     let owner = required(owner, "p_owner_member_id")?;
-    let balance =
-        money::amount(Some(initial_balance.unwrap_or("0")), ErrorCode::InvalidAmount, "p_initial_balance", true)?;
+    // NULL opens the card empty, like the default
+    let initial_balance = initial_balance.map_or(NumericArg::Exact(Decimal::ZERO), numeric_arg);
+    let balance = money::amount(Some(initial_balance), ErrorCode::InvalidAmount, "p_initial_balance", true)?;
     if !store::members::exists(owner) {
         return Err(member_not_found(owner));
     }
@@ -109,34 +112,36 @@ fn issue_card(
         fixed_discount,
         expires_at,
     });
-    let action = if card_type == "corporate" { "CREATE_CORPORATE_CARD" } else { "CREATE_VOUCHER_CARD" };
+    let action = if card_type == CardType::Corporate { "CREATE_CORPORATE_CARD" } else { "CREATE_VOUCHER_CARD" };
     caller.audit(action, "member_cards", Some(card_id), json!({ "owner_member_id": owner.to_string(), "name": name }));
     Ok(card_id)
 }
 
-#[pg_extern(schema = "mps_internal")]
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
 fn create_corporate_card(
     p_owner_member_id: Option<Uuid>,
-    p_name: Option<&str>,
-    p_initial_balance: Option<&str>,
-    p_fixed_discount: Option<&str>,
-    p_session_id: Option<&str>,
+    p_name: default!(Option<&str>, "NULL"),
+    p_initial_balance: default!(Option<AnyNumeric>, "0"),
+    p_fixed_discount: default!(Option<AnyNumeric>, "NULL"),
+    p_session_id: default!(Option<&str>, "NULL"),
 ) -> Uuid {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         caller.require_super_admin()?;
-        let fixed = p_fixed_discount.map(|d| money::discount(d, "p_fixed_discount")).transpose()?;
-        issue_card(&caller, "corporate", p_owner_member_id, p_name, p_initial_balance, fixed, None)
+        let fixed = p_fixed_discount.map(|d| money::discount(numeric_arg(d), "p_fixed_discount")).transpose()?;
+        issue_card(&caller, CardType::Corporate, p_owner_member_id, p_name, p_initial_balance, fixed, None)
     })
 }
 
-#[pg_extern(schema = "mps_internal")]
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
 fn create_voucher_card(
     p_owner_member_id: Option<Uuid>,
-    p_name: Option<&str>,
-    p_initial_balance: Option<&str>,
-    p_expires_at: Option<TimestampWithTimeZone>,
-    p_session_id: Option<&str>,
+    p_name: default!(Option<&str>, "NULL"),
+    p_initial_balance: default!(Option<AnyNumeric>, "0"),
+    p_expires_at: default!(Option<TimestampWithTimeZone>, "NULL"),
+    p_session_id: default!(Option<&str>, "NULL"),
 ) -> Uuid {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
@@ -144,13 +149,18 @@ fn create_voucher_card(
         if p_expires_at.is_some_and(store::is_past) {
             return Err(MpsError::new(ErrorCode::InvalidArgument, "p_expires_at is in the past"));
         }
-        issue_card(&caller, "voucher", p_owner_member_id, p_name, p_initial_balance, None, p_expires_at)
+        issue_card(&caller, CardType::Voucher, p_owner_member_id, p_name, p_initial_balance, None, p_expires_at)
     })
 }
 
 /// Super admin or the corporate card's owner/admin.
-#[pg_extern(schema = "mps_internal")]
-fn set_card_binding_password(p_card_id: Option<Uuid>, p_password: Option<&str>, p_session_id: Option<&str>) -> bool {
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn set_card_binding_password(
+    p_card_id: Option<Uuid>,
+    p_password: Option<&str>,
+    p_session_id: default!(Option<&str>, "NULL"),
+) -> bool {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         let card_id = required(p_card_id, "p_card_id")?;
@@ -158,7 +168,7 @@ fn set_card_binding_password(p_card_id: Option<Uuid>, p_password: Option<&str>, 
             caller.require_super_admin()?;
         }
         let card = store::cards::lock(card_id).ok_or_else(|| card_not_found(card_id))?;
-        if card.card_type != "corporate" {
+        if card.card_type != CardType::Corporate {
             return Err(MpsError::new(
                 ErrorCode::CardTypeNotSupportBindingPassword,
                 format!("the card is a {} card", card.card_type),
@@ -172,23 +182,24 @@ fn set_card_binding_password(p_card_id: Option<Uuid>, p_password: Option<&str>, 
     })
 }
 
-#[pg_extern(schema = "mps_internal")]
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
 fn bind_member_to_card(
     p_card_id: Option<Uuid>,
     p_member_id: Option<Uuid>,
-    p_role: Option<&str>,
-    p_binding_password: Option<&str>,
-    p_session_id: Option<&str>,
+    p_role: default!(Option<Enum<CardRole>>, "'member'"),
+    p_binding_password: default!(Option<&str>, "NULL"),
+    p_session_id: default!(Option<&str>, "NULL"),
 ) -> bool {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         let card_id = required(p_card_id, "p_card_id")?;
         let member_id = required(p_member_id, "p_member_id")?;
-        let role = CardRole::parse(p_role.unwrap_or("member"))?;
+        let Enum(role) = p_role.unwrap_or(Enum(CardRole::Member)); // NULL: the default
         let actor = binding_actor(&caller, card_id, member_id)?;
         cards::check_grant(actor, role)?;
 
-        let card = store::cards::lock(card_id).filter(|c| c.status == "active").ok_or_else(|| {
+        let card = store::cards::lock(card_id).filter(|c| c.status == CardStatus::Active).ok_or_else(|| {
             MpsError::new(ErrorCode::CardNotFoundOrInactive, format!("no active card with id {card_id}"))
         })?;
         if !store::members::lock(member_id) {
@@ -196,15 +207,15 @@ fn bind_member_to_card(
         }
         check_shareable(&card, member_id, actor, p_binding_password)?;
         if let Some(existing) = store::cards::binding_role(card_id, member_id) {
-            cards::check_removal(actor, CardRole::parse(&existing)?)?;
+            cards::check_removal(actor, existing)?;
         }
-        store::cards::upsert_binding(card_id, member_id, role.as_str());
+        store::cards::upsert_binding(card_id, member_id, role);
         refresh_corporate_discount(member_id);
         caller.audit(
             "BIND_CARD",
             "member_cards",
             Some(card_id),
-            json!({ "member_id": member_id.to_string(), "role": role.as_str() }),
+            json!({ "member_id": member_id.to_string(), "role": role.label() }),
         );
         Ok(true)
     })
@@ -213,7 +224,7 @@ fn bind_member_to_card(
 /// Only corporate cards take other members; a member binding themself gives the card's
 /// binding password, and cannot while the card has none.
 fn check_shareable(card: &Card, member_id: Uuid, actor: BindingActor, binding_password: Option<&str>) -> MpsResult<()> {
-    if card.card_type != "corporate" {
+    if card.card_type != CardType::Corporate {
         return Err(MpsError::new(
             ErrorCode::CardTypeNotShareable,
             format!("a {} card belongs to its owner only", card.card_type),
@@ -249,8 +260,13 @@ fn check_shareable(card: &Card, member_id: Uuid, actor: BindingActor, binding_pa
 
 /// A stranger is refused before anything is read or locked; a member unbinding themself
 /// from a card they are not bound to gets the same answer whether the card exists or not.
-#[pg_extern(schema = "mps_internal")]
-fn unbind_member_from_card(p_card_id: Option<Uuid>, p_member_id: Option<Uuid>, p_session_id: Option<&str>) -> bool {
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn unbind_member_from_card(
+    p_card_id: Option<Uuid>,
+    p_member_id: Option<Uuid>,
+    p_session_id: default!(Option<&str>, "NULL"),
+) -> bool {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         let card_id = required(p_card_id, "p_card_id")?;
@@ -265,7 +281,7 @@ fn unbind_member_from_card(p_card_id: Option<Uuid>, p_member_id: Option<Uuid>, p
         }
         store::cards::lock(card_id).ok_or_else(|| card_not_found(card_id))?;
         let bound = store::cards::binding_role(card_id, member_id).ok_or_else(not_bound)?;
-        cards::check_removal(actor, CardRole::parse(&bound)?)?;
+        cards::check_removal(actor, bound)?;
         store::members::lock(member_id);
         store::cards::delete_binding(card_id, member_id);
         refresh_corporate_discount(member_id);
@@ -302,9 +318,9 @@ fn change_status(p_card_id: Option<Uuid>, p_session_id: Option<&str>, freeze: bo
     caller.require_super_admin()?;
     let card_id = required(p_card_id, "p_card_id")?;
     let card = store::cards::lock(card_id).ok_or_else(|| card_not_found(card_id))?;
-    let next = if freeze { cards::frozen_status(&card.status)? } else { cards::unfrozen_status(&card.status)? };
+    let next = if freeze { cards::frozen_status(card.status)? } else { cards::unfrozen_status(card.status)? };
     store::cards::set_status(card_id, next);
-    if card.card_type == "corporate" {
+    if card.card_type == CardType::Corporate {
         refresh_bound_members(card_id);
     }
     let action = if freeze { "CARD_FREEZE" } else { "CARD_UNFREEZE" };
@@ -312,13 +328,15 @@ fn change_status(p_card_id: Option<Uuid>, p_session_id: Option<&str>, freeze: bo
     Ok(true)
 }
 
-#[pg_extern(schema = "mps_internal")]
-fn freeze_card(p_card_id: Option<Uuid>, p_session_id: Option<&str>) -> bool {
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn freeze_card(p_card_id: Option<Uuid>, p_session_id: default!(Option<&str>, "NULL")) -> bool {
     rpc(|| change_status(p_card_id, p_session_id, true))
 }
 
-#[pg_extern(schema = "mps_internal")]
-fn unfreeze_card(p_card_id: Option<Uuid>, p_session_id: Option<&str>) -> bool {
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn unfreeze_card(p_card_id: Option<Uuid>, p_session_id: default!(Option<&str>, "NULL")) -> bool {
     rpc(|| change_status(p_card_id, p_session_id, false))
 }
 

@@ -1,4 +1,5 @@
-//! Role helpers: get_user_role, check_permission, is_admin, get_user_profile, test_connection.
+//! Role helpers: get_user_role, check_permission, is_admin, get_user_profile,
+//! reset_session_variables, test_connection.
 
 use super::required_text;
 use crate::auth::{self, Caller};
@@ -9,13 +10,15 @@ use pgrx::datum::JsonB;
 use pgrx::prelude::*;
 use serde_json::json;
 
-#[pg_extern(schema = "mps_internal", stable)]
-fn get_user_role(p_session_id: Option<&str>) -> Option<String> {
+#[pg_extern(security_definer, stable)]
+#[search_path(pg_catalog, pg_temp)]
+fn get_user_role(p_session_id: default!(Option<&str>, "NULL")) -> Option<String> {
     rpc(|| Ok(auth::resolve(p_session_id)?.role_name().map(String::from)))
 }
 
-#[pg_extern(schema = "mps_internal")]
-fn check_permission(required_role: Option<&str>, p_session_id: Option<&str>) {
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn check_permission(required_role: Option<&str>, p_session_id: default!(Option<&str>, "NULL")) {
     rpc(|| {
         let required_role = required_text(required_role, "required_role")?;
         if !matches!(required_role, "super_admin" | "merchant" | "member") {
@@ -28,15 +31,17 @@ fn check_permission(required_role: Option<&str>, p_session_id: Option<&str>) {
     })
 }
 
-#[pg_extern(schema = "mps_internal", stable)]
-fn is_admin(p_session_id: Option<&str>) -> bool {
+#[pg_extern(security_definer, stable)]
+#[search_path(pg_catalog, pg_temp)]
+fn is_admin(p_session_id: default!(Option<&str>, "NULL")) -> bool {
     rpc(|| Ok(auth::resolve(p_session_id)?.is_super_admin()))
 }
 
 /// The caller's profile, for custom-session users too (the original returned NULL:
 /// docs/contract.md B14).
-#[pg_extern(schema = "mps_internal", stable)]
-fn get_user_profile(p_session_id: Option<&str>) -> Option<JsonB> {
+#[pg_extern(security_definer, stable)]
+#[search_path(pg_catalog, pg_temp)]
+fn get_user_profile(p_session_id: default!(Option<&str>, "NULL")) -> Option<JsonB> {
     rpc(|| {
         let profile = match auth::resolve(p_session_id)? {
             Caller::Anonymous => return Ok(None),
@@ -52,9 +57,18 @@ fn get_user_profile(p_session_id: Option<&str>) -> Option<JsonB> {
     })
 }
 
+/// Kept for clients that call it before login and at logout. Identity never lives in
+/// session variables here, so there is nothing to reset.
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn reset_session_variables(p_session_id: default!(Option<&str>, "NULL")) {
+    let _ = p_session_id;
+}
+
 /// `{status:'success', timestamp}`; row counts only for a super admin (docs/contract.md W5).
-#[pg_extern(schema = "mps_internal", stable)]
-fn test_connection(p_session_id: Option<&str>) -> JsonB {
+#[pg_extern(security_definer, stable)]
+#[search_path(pg_catalog, pg_temp)]
+fn test_connection(p_session_id: default!(Option<&str>, "NULL")) -> JsonB {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         Ok(JsonB(store::identity::connection_report(caller.is_super_admin())))

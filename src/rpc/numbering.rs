@@ -1,5 +1,7 @@
-//! Number formatting for column defaults and the card_no trigger.
+//! Number formatting for column defaults and the card_no trigger (rules: domain::numbering).
 
+use crate::datum::Enum;
+use crate::domain::enums::{CardType, TxType};
 use crate::domain::numbering;
 use pgrx::prelude::*;
 
@@ -9,11 +11,11 @@ fn member_no(seq: i64) -> String {
 }
 
 #[pg_extern(schema = "mps_internal", immutable, parallel_safe)]
-fn card_no(card_type: &str, seq: i64) -> Option<String> {
-    numbering::card_no(card_type, seq)
+fn card_no(card_type: Enum<CardType>, seq: i64) -> String {
+    numbering::card_no(card_type.0, seq)
 }
 
 #[pg_extern(schema = "mps_internal", immutable, parallel_safe)]
-fn tx_no(tx_type: &str, seq: i64) -> Option<String> {
-    numbering::tx_no(tx_type, seq)
+fn tx_no(tx_type: Enum<TxType>, seq: i64) -> String {
+    numbering::tx_no(tx_type.0, seq)
 }

@@ -5,7 +5,10 @@
 
 use super::{optional_text, qr::live_card, required, required_text};
 use crate::auth::{self, Caller};
+use crate::datum::{numeric, numeric_arg, Enum};
+use crate::domain::enums::{CardStatus, CardType, PayMethod, TxStatus, TxType};
 use crate::domain::error::{ErrorCode, MpsError, MpsResult};
+use crate::domain::DbEnum;
 use crate::domain::{idempotency, levels, money, pricing, settlements, tokens};
 use crate::error::rpc;
 use crate::settings;
@@ -103,7 +106,7 @@ fn earlier_request(
 
 /// Frozen or expired cards and suspended members move no money (docs/contract.md B15).
 fn check_card_can_move_money(card: &MoneyCard) -> MpsResult<()> {
-    if card.card.status != "active" {
+    if card.card.status != CardStatus::Active {
         return Err(MpsError::new(ErrorCode::CardNotActive, format!("the card is {}", card.card.status)));
     }
     if card.card.expired {
@@ -137,26 +140,23 @@ fn actor<'a>(caller: &'a Caller, action: &'a str, context: serde_json::Value) ->
     Actor { user_id: caller.actor_id(), role: caller.audit_role(), action, context }
 }
 
-fn numeric(d: Decimal) -> AnyNumeric {
-    AnyNumeric::try_from(d.to_string().as_str()).expect("a Decimal is a valid numeric")
-}
-
 fn tag_of(tag: Option<JsonB>) -> serde_json::Value {
     tag.map(|t| t.0).filter(|v| !v.is_null()).unwrap_or_else(|| json!({}))
 }
 
-/// Bound directly as public.merchant_charge_by_qr (sql/32_api_money.sql): the hot path of
-/// the system skips the SQL wrapper layer the other RPCs have.
-#[pg_extern(sql = false)]
+/// A payment at a merchant's POS with the card's live QR code: the level (or corporate)
+/// discount applies, the card earns points and may reach a new level.
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
 #[allow(clippy::too_many_arguments)]
 fn merchant_charge_by_qr(
     p_merchant_code: Option<&str>,
     p_qr_plain: Option<&str>,
     p_raw_amount: Option<AnyNumeric>,
-    p_idempotency_key: Option<&str>,
-    p_tag: Option<JsonB>,
-    p_external_order_id: Option<&str>,
-    p_session_id: Option<&str>,
+    p_idempotency_key: default!(Option<&str>, "NULL"),
+    p_tag: default!(Option<JsonB>, "'{}'::jsonb"),
+    p_external_order_id: default!(Option<&str>, "NULL"),
+    p_session_id: default!(Option<&str>, "NULL"),
 ) -> TableIterator<
     'static,
     (
@@ -169,12 +169,7 @@ fn merchant_charge_by_qr(
 > {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
-        let raw = money::amount(
-            p_raw_amount.map(|n| n.to_string()).as_deref(),
-            ErrorCode::InvalidPrice,
-            "p_raw_amount",
-            false,
-        )?;
+        let raw = money::amount(p_raw_amount.map(numeric_arg), ErrorCode::InvalidPrice, "p_raw_amount", false)?;
         let merchant_id = authorize_merchant(&caller, p_merchant_code)?;
         hold_off_settlements(merchant_id);
         let key = optional_text(p_idempotency_key);
@@ -196,7 +191,7 @@ fn merchant_charge_by_qr(
             return Err(no_longer_live());
         }
         check_card_can_move_money(&card)?;
-        let charge = pricing::charge(&card.card.card_type, raw, card.discount, card.corporate_discount, card.points)?;
+        let charge = pricing::charge(card.card.card_type, raw, card.discount, card.corporate_discount, card.points)?;
         if card.balance < charge.final_amount {
             // The merchant may learn that the card cannot pay, never what is on it.
             return Err(MpsError::new(
@@ -206,11 +201,11 @@ fn merchant_charge_by_qr(
         }
 
         let points = card.points + charge.points;
-        let ledger = (card.card.card_type == "standard").then_some("payment_earn");
+        let ledger = (card.card.card_type == CardType::Standard).then_some("payment_earn");
         let audit = json!({ "merchant": p_merchant_code, "final": charge.final_amount.to_string(), "card_id": card_id.to_string() });
         let (tx_id, tx_no) = record(
             &NewTx {
-                tx_type: "payment",
+                tx_type: TxType::Payment,
                 card_id,
                 merchant_id: Some(merchant_id),
                 raw_amount: raw,
@@ -218,7 +213,7 @@ fn merchant_charge_by_qr(
                 final_amount: charge.final_amount,
                 points_earned: charge.points,
                 reason: None,
-                payment_method: Some("balance"),
+                payment_method: Some(PayMethod::Balance),
                 external_order_id: order,
                 idempotency_key: key,
                 original_tx_id: None,
@@ -246,24 +241,27 @@ fn merchant_charge_by_qr(
     })
 }
 
-#[pg_extern(schema = "mps_internal")]
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
 fn merchant_refund_tx(
     p_merchant_code: Option<&str>,
     p_original_tx_no: Option<&str>,
-    p_refund_amount: Option<&str>,
-    p_tag: Option<JsonB>,
-    p_session_id: Option<&str>,
-) -> TableIterator<'static, (name!(refund_tx_id, Uuid), name!(refund_tx_no, String), name!(refunded_amount, String))> {
+    p_refund_amount: Option<AnyNumeric>,
+    p_tag: default!(Option<JsonB>, "'{}'::jsonb"),
+    p_session_id: default!(Option<&str>, "NULL"),
+) -> TableIterator<'static, (name!(refund_tx_id, Uuid), name!(refund_tx_no, String), name!(refunded_amount, AnyNumeric))>
+{
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
-        let amount = money::amount(p_refund_amount, ErrorCode::InvalidRefundAmount, "p_refund_amount", false)?;
+        let amount =
+            money::amount(p_refund_amount.map(numeric_arg), ErrorCode::InvalidRefundAmount, "p_refund_amount", false)?;
         let merchant_id = authorize_merchant(&caller, p_merchant_code)?;
         hold_off_settlements(merchant_id);
         let tx_no = p_original_tx_no.unwrap_or_default();
         let original = store::transactions::lock_original(tx_no, merchant_id).ok_or_else(|| {
             MpsError::new(ErrorCode::OriginalTxNotFound, format!("merchant has no transaction {tx_no:?}"))
         })?;
-        if original.tx_type != "payment" || !matches!(original.status.as_str(), "completed" | "refunded") {
+        if original.tx_type != TxType::Payment || !matches!(original.status, TxStatus::Completed | TxStatus::Refunded) {
             return Err(MpsError::new(
                 ErrorCode::OnlyCompletedPaymentRefundable,
                 format!("{} is a {} {}", original.tx_no, original.status, original.tx_type),
@@ -301,7 +299,7 @@ fn merchant_refund_tx(
         let audit = json!({ "merchant": p_merchant_code, "amount": amount.to_string(), "original": original.tx_no });
         let (refund_id, refund_no) = record(
             &NewTx {
-                tx_type: "refund",
+                tx_type: TxType::Refund,
                 card_id: original.card_id,
                 merchant_id: Some(merchant_id),
                 raw_amount: amount,
@@ -309,7 +307,7 @@ fn merchant_refund_tx(
                 final_amount: amount,
                 points_earned: -reversed,
                 reason: Some(&original.tx_no),
-                payment_method: original.payment_method.as_deref(),
+                payment_method: original.payment_method,
                 external_order_id: None,
                 idempotency_key: None,
                 original_tx_id: Some(original.id),
@@ -321,9 +319,9 @@ fn merchant_refund_tx(
             Outcome::Completed(&card_change(&card, amount, points, ledger), &actor(&caller, "REFUND", audit)),
         )?;
         if refunded_before + amount == original.final_amount {
-            store::transactions::set_status(original.id, "refunded");
+            store::transactions::set_status(original.id, TxStatus::Refunded);
         }
-        Ok(TableIterator::once((refund_id, refund_no, amount.to_string())))
+        Ok(TableIterator::once((refund_id, refund_no, numeric(amount))))
     })
 }
 
@@ -331,13 +329,13 @@ fn merchant_refund_tx(
 /// whose balance stays within numeric(12,2). Checked when a recharge is requested and again
 /// when a pending one is confirmed.
 fn check_card_can_take(card: &MoneyCard, amount: Decimal) -> MpsResult<()> {
-    if card.card.status != "active" {
+    if card.card.status != CardStatus::Active {
         return Err(MpsError::new(
             ErrorCode::CardNotFoundOrInactive,
             format!("no active card with id {}", card.card.id),
         ));
     }
-    if card.card.card_type != "standard" {
+    if card.card.card_type != CardType::Standard {
         return Err(MpsError::new(
             ErrorCode::UnsupportedCardTypeForRecharge,
             format!("a {} card cannot be recharged", card.card.card_type),
@@ -355,10 +353,10 @@ fn check_card_can_take(card: &MoneyCard, amount: Decimal) -> MpsResult<()> {
 
 /// The contract's recharge row (pgrx wants it spelled out in each #[pg_extern] signature).
 type RechargeRow =
-    TableIterator<'static, (name!(tx_id, Uuid), name!(tx_no, String), name!(card_id, Uuid), name!(amount, String))>;
+    TableIterator<'static, (name!(tx_id, Uuid), name!(tx_no, String), name!(card_id, Uuid), name!(amount, AnyNumeric))>;
 
 fn recharge_row(tx_id: Uuid, tx_no: String, card_id: Uuid, amount: Decimal) -> RechargeRow {
-    TableIterator::once((tx_id, tx_no, card_id, amount.to_string()))
+    TableIterator::once((tx_id, tx_no, card_id, numeric(amount)))
 }
 
 /// A super admin, or a member on a card they own (the original let anyone mint money:
@@ -369,20 +367,22 @@ fn recharge_row(tx_id: Uuid, tx_no: String, card_id: Uuid, amount: Decimal) -> R
 /// payment. A super admin's recharge (service_role: the gateway or the server scripts; an
 /// admin taking cash at the counter) completes at once. Either way the contract's row comes
 /// back, and a retry with the same idempotency key replays it, pending or not.
-#[pg_extern(schema = "mps_internal")]
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
 #[allow(clippy::too_many_arguments)]
 fn user_recharge_card(
     p_card_id: Option<Uuid>,
-    p_amount: Option<&str>,
-    p_payment_method: Option<&str>,
-    p_tag: Option<JsonB>,
-    p_idempotency_key: Option<&str>,
-    p_external_order_id: Option<&str>,
-    p_session_id: Option<&str>,
-) -> TableIterator<'static, (name!(tx_id, Uuid), name!(tx_no, String), name!(card_id, Uuid), name!(amount, String))> {
+    p_amount: Option<AnyNumeric>,
+    p_payment_method: default!(Option<Enum<PayMethod>>, "'wechat'"),
+    p_tag: default!(Option<JsonB>, "'{}'::jsonb"),
+    p_idempotency_key: default!(Option<&str>, "NULL"),
+    p_external_order_id: default!(Option<&str>, "NULL"),
+    p_session_id: default!(Option<&str>, "NULL"),
+) -> TableIterator<'static, (name!(tx_id, Uuid), name!(tx_no, String), name!(card_id, Uuid), name!(amount, AnyNumeric))>
+{
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
-        let amount = money::amount(p_amount, ErrorCode::InvalidRechargeAmount, "p_amount", false)?;
+        let amount = money::amount(p_amount.map(numeric_arg), ErrorCode::InvalidRechargeAmount, "p_amount", false)?;
         let card_id = required(p_card_id, "p_card_id")?;
         let not_found =
             || MpsError::new(ErrorCode::CardNotFoundOrInactive, format!("no active card with id {card_id}"));
@@ -405,10 +405,11 @@ fn user_recharge_card(
                 ))
             }
         };
-        let method = p_payment_method.unwrap_or("wechat");
+        let Enum(method) = p_payment_method.unwrap_or(Enum(PayMethod::Wechat)); // NULL: the default
         let key = optional_text(p_idempotency_key);
         let order = optional_text(p_external_order_id);
-        let fingerprint = idempotency::fingerprint(&["recharge", &amount.to_string(), method, order.unwrap_or("")]);
+        let fingerprint =
+            idempotency::fingerprint(&["recharge", &amount.to_string(), method.label(), order.unwrap_or("")]);
         let earlier = earlier_request("recharge", card_id, key, order, &fingerprint)?;
         if let Some(earlier) = earlier {
             return Ok(recharge_row(earlier.tx_id, earlier.tx_no, earlier.card_id, earlier.final_amount));
@@ -417,7 +418,7 @@ fn user_recharge_card(
         let card = store::cards::lock_for_money(card_id).ok_or_else(not_found)?;
         check_card_can_take(&card, amount)?;
         let recharge = NewTx {
-            tx_type: "recharge",
+            tx_type: TxType::Recharge,
             card_id,
             merchant_id: None,
             raw_amount: amount,
@@ -458,20 +459,22 @@ fn no_recharge(tx_no: &str) -> MpsError {
 /// recharge again credits nothing and returns the same row (webhooks retry); a cancelled
 /// one stays cancelled. A card that can no longer take the money leaves the recharge
 /// pending, for the back office to cancel (and refund the payment outside MPS).
-#[pg_extern(schema = "mps_internal")]
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
 fn confirm_recharge(
     p_tx_no: Option<&str>,
-    p_session_id: Option<&str>,
-) -> TableIterator<'static, (name!(tx_id, Uuid), name!(tx_no, String), name!(card_id, Uuid), name!(amount, String))> {
+    p_session_id: default!(Option<&str>, "NULL"),
+) -> TableIterator<'static, (name!(tx_id, Uuid), name!(tx_no, String), name!(card_id, Uuid), name!(amount, AnyNumeric))>
+{
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         caller.require_super_admin()?;
         let tx_no = required_text(p_tx_no, "p_tx_no")?;
         let recharge = store::transactions::lock_recharge(tx_no).ok_or_else(|| no_recharge(tx_no))?;
         let row = || recharge_row(recharge.id, recharge.tx_no.clone(), recharge.card_id, recharge.final_amount);
-        match recharge.status.as_str() {
-            "processing" => {}
-            "completed" => return Ok(row()),
+        match recharge.status {
+            TxStatus::Processing => {}
+            TxStatus::Completed => return Ok(row()),
             other => {
                 return Err(MpsError::new(
                     ErrorCode::InvalidStatusTransition,
@@ -491,7 +494,7 @@ fn confirm_recharge(
             change.level,
             change.level_discount,
         );
-        store::transactions::set_status(recharge.id, "completed");
+        store::transactions::set_status(recharge.id, TxStatus::Completed);
         caller.audit(
             "RECHARGE",
             "transactions",
@@ -507,8 +510,13 @@ fn confirm_recharge(
 /// request (an abandoned checkout; harmless, nothing was credited). To anyone else the
 /// recharge does not exist. Cancelling a cancelled recharge again changes nothing and
 /// returns true; a completed one cannot be cancelled (it moved money: refund it instead).
-#[pg_extern(schema = "mps_internal")]
-fn cancel_recharge(p_tx_no: Option<&str>, p_reason: Option<&str>, p_session_id: Option<&str>) -> bool {
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn cancel_recharge(
+    p_tx_no: Option<&str>,
+    p_reason: default!(Option<&str>, "NULL"),
+    p_session_id: default!(Option<&str>, "NULL"),
+) -> bool {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         let member = match caller {
@@ -526,9 +534,9 @@ fn cancel_recharge(p_tx_no: Option<&str>, p_reason: Option<&str>, p_session_id: 
         let recharge = store::transactions::lock_recharge(tx_no)
             .filter(|r| member.is_none() || store::cards::get(r.card_id).and_then(|c| c.owner_member_id) == member)
             .ok_or_else(|| no_recharge(tx_no))?;
-        match recharge.status.as_str() {
-            "processing" => {}
-            "cancelled" => return Ok(true),
+        match recharge.status {
+            TxStatus::Processing => {}
+            TxStatus::Cancelled => return Ok(true),
             other => {
                 return Err(MpsError::new(
                     ErrorCode::InvalidStatusTransition,
@@ -536,7 +544,7 @@ fn cancel_recharge(p_tx_no: Option<&str>, p_reason: Option<&str>, p_session_id: 
                 ))
             }
         }
-        store::transactions::set_status(recharge.id, "cancelled");
+        store::transactions::set_status(recharge.id, TxStatus::Cancelled);
         caller.audit(
             "RECHARGE_CANCEL",
             "transactions",

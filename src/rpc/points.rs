@@ -3,6 +3,8 @@
 
 use super::{cards::require_card_access, required};
 use crate::auth;
+use crate::datum::numeric;
+use crate::domain::enums::CardType;
 use crate::domain::error::{ErrorCode, MpsError};
 use crate::domain::{levels, paging, pricing, retention};
 use crate::error::rpc;
@@ -13,12 +15,13 @@ use serde_json::json;
 
 /// A manual points adjustment: super admins only, whatever the reason (docs/contract.md
 /// W3). The result is kept at ≥ 0 and the ledger records the change actually applied.
-#[pg_extern(schema = "mps_internal")]
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
 fn update_points_and_level(
     p_card_id: Option<Uuid>,
     p_delta_points: Option<i32>,
-    p_reason: Option<&str>,
-    p_session_id: Option<&str>,
+    p_reason: default!(Option<&str>, "'manual_adjust'"),
+    p_session_id: default!(Option<&str>, "NULL"),
 ) -> bool {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
@@ -29,7 +32,7 @@ fn update_points_and_level(
         retention::check_adjustment_reason(reason)?;
         let card = store::cards::lock_for_money(card_id)
             .ok_or_else(|| MpsError::new(ErrorCode::CardNotFoundOrInactive, format!("no card with id {card_id}")))?;
-        if card.card.card_type != "standard" {
+        if card.card.card_type != CardType::Standard {
             return Err(MpsError::new(
                 ErrorCode::UnsupportedCardTypeForPoints,
                 format!("a {} card holds no points", card.card.card_type),
@@ -49,13 +52,19 @@ fn update_points_and_level(
     })
 }
 
-#[pg_extern(schema = "mps_internal", stable)]
-fn compute_discount(p_points: Option<i32>) -> String {
-    levels::standing(i64::from(p_points.unwrap_or(0)), &store::levels::active()).discount.to_string()
+#[pg_extern(security_definer, stable)]
+#[search_path(pg_catalog, pg_temp)]
+fn compute_discount(p_points: Option<i32>, p_session_id: default!(Option<&str>, "NULL")) -> AnyNumeric {
+    let _ = p_session_id; // the level table is public knowledge
+    let mut discount = levels::standing(i64::from(p_points.unwrap_or(0)), &store::levels::active()).discount;
+    discount.rescale(3); // numeric(4,3), as the column shows it
+    numeric(discount)
 }
 
-#[pg_extern(schema = "mps_internal", stable)]
-fn compute_level(p_points: Option<i32>) -> i32 {
+#[pg_extern(security_definer, stable)]
+#[search_path(pg_catalog, pg_temp)]
+fn compute_level(p_points: Option<i32>, p_session_id: default!(Option<&str>, "NULL")) -> i32 {
+    let _ = p_session_id; // the level table is public knowledge
     levels::standing(i64::from(p_points.unwrap_or(0)), &store::levels::active()).level
 }
 
@@ -80,10 +89,11 @@ fn get_point_ledger(
 }
 
 /// Every violation of the money invariants; no rows means the books balance.
-#[pg_extern(schema = "mps_internal", stable)]
+#[pg_extern(security_definer, stable)]
+#[search_path(pg_catalog, pg_temp)]
 #[allow(clippy::type_complexity)] // pgrx reads the result columns from the tuple written out here
 fn verify_ledger(
-    p_session_id: Option<&str>,
+    p_session_id: default!(Option<&str>, "NULL"),
 ) -> TableIterator<
     'static,
     (

@@ -3,6 +3,7 @@
 
 use super::required;
 use crate::auth::{self, Caller};
+use crate::domain::enums::{CardStatus, CardType};
 use crate::domain::error::{ErrorCode, MpsError, MpsResult};
 use crate::domain::retention::Table;
 use crate::domain::{qr, tokens};
@@ -56,24 +57,25 @@ fn existing_card(card_id: Uuid) -> MpsResult<store::cards::Card> {
 }
 
 /// Issues a new code for a card that can pay; the previous code dies at once.
-#[pg_extern(schema = "mps_internal")]
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
 fn rotate_card_qr(
     p_card_id: Option<Uuid>,
-    p_ttl_seconds: Option<i32>,
-    p_session_id: Option<&str>,
+    p_ttl_seconds: default!(Option<i32>, "900"),
+    p_session_id: default!(Option<&str>, "NULL"),
 ) -> TableIterator<'static, (name!(qr_plain, String), name!(qr_expires_at, TimestampWithTimeZone))> {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         let card_id = required(p_card_id, "p_card_id")?;
         authorize(&caller, card_id, &ROTATE)?;
         let card = existing_card(card_id)?;
-        if card.card_type == "corporate" {
+        if card.card_type == CardType::Corporate {
             return Err(MpsError::new(
                 ErrorCode::CorporateCardCannotPay,
                 "a corporate card cannot pay, so it gets no QR code",
             ));
         }
-        if card.status != "active" {
+        if card.status != CardStatus::Active {
             return Err(MpsError::new(ErrorCode::CardNotActive, format!("the card is {}", card.status)));
         }
         if card.expired {
@@ -88,8 +90,9 @@ fn rotate_card_qr(
 }
 
 /// Kills the card's live code; false when it had none.
-#[pg_extern(schema = "mps_internal")]
-fn revoke_card_qr(p_card_id: Option<Uuid>, p_session_id: Option<&str>) -> bool {
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn revoke_card_qr(p_card_id: Option<Uuid>, p_session_id: default!(Option<&str>, "NULL")) -> bool {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         let card_id = required(p_card_id, "p_card_id")?;
@@ -104,8 +107,9 @@ fn revoke_card_qr(p_card_id: Option<Uuid>, p_session_id: Option<&str>) -> bool {
 /// The card a live code belongs to: one unique-index lookup of its SHA-256 digest, never
 /// bcrypt. For super admins and merchants (a POS checking a code); not an open oracle
 /// (docs/contract.md W7).
-#[pg_extern(schema = "mps_internal", stable)]
-fn validate_qr_plain(p_qr_plain: Option<&str>, p_session_id: Option<&str>) -> Uuid {
+#[pg_extern(security_definer, stable)]
+#[search_path(pg_catalog, pg_temp)]
+fn validate_qr_plain(p_qr_plain: Option<&str>, p_session_id: default!(Option<&str>, "NULL")) -> Uuid {
     rpc(|| {
         match auth::resolve(p_session_id)? {
             Caller::SuperAdmin { .. } | Caller::Merchant { .. } => {}
@@ -138,8 +142,13 @@ pub(super) fn live_card(plain: Option<&str>) -> MpsResult<Uuid> {
 /// original re-keyed and so silently revoked every corporate code: docs/contract.md B20).
 /// Returns the number of rows removed; the audit row has the counts. `p_ttl_seconds` is
 /// accepted for compatibility and unused: no code is issued here.
-#[pg_extern(schema = "mps_internal")]
-fn cron_rotate_qr_tokens(_p_ttl_seconds: Option<i32>, p_session_id: Option<&str>) -> i32 {
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn cron_rotate_qr_tokens(
+    p_ttl_seconds: default!(Option<i32>, "300"),
+    p_session_id: default!(Option<&str>, "NULL"),
+) -> i32 {
+    let _ = p_ttl_seconds; // no code is issued here
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         caller.require_super_admin()?;

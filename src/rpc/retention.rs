@@ -18,10 +18,11 @@ const LOCK_NAME: &str = "mps-retention";
 /// into a carried-forward row per card. `done` says nothing older is left; the daily job
 /// (mps_internal.run_retention) calls again, each batch in its own transaction, until
 /// every table is done. Transactions and tx_registry are money history and stay.
-#[pg_extern(schema = "mps_internal")]
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
 #[allow(clippy::type_complexity)] // pgrx reads the result columns from the tuple written out here
 fn apply_retention(
-    p_session_id: Option<&str>,
+    p_session_id: default!(Option<&str>, "NULL"),
 ) -> TableIterator<
     'static,
     (

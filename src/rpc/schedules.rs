@@ -1,6 +1,7 @@
 //! Periodic work: daily T+1 settlements, and registering the maintenance jobs with pg_cron.
 
 use crate::auth;
+use crate::domain::enums::SettlementMode;
 use crate::domain::error::{ErrorCode, MpsError};
 use crate::domain::settlements;
 use crate::error::rpc;
@@ -14,8 +15,12 @@ use serde_json::json;
 /// were created. Idempotent: a second run creates nothing. Each merchant's settlement lock
 /// is held until the run commits, so that merchant's charges and refunds wait for the
 /// rest of the run (one short query and insert per merchant).
-#[pg_extern(schema = "mps_internal")]
-fn generate_daily_settlements(p_day: Option<Date>, p_session_id: Option<&str>) -> i32 {
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn generate_daily_settlements(
+    p_day: default!(Option<Date>, "NULL"),
+    p_session_id: default!(Option<&str>, "NULL"),
+) -> i32 {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         caller.require_super_admin()?;
@@ -31,7 +36,7 @@ fn generate_daily_settlements(p_day: Option<Date>, p_session_id: Option<&str>) -
             if totals.tx_count == 0 || totals.total.is_sign_negative() {
                 continue; // nothing to settle, or refunds ahead of payments: left for a longer period
             }
-            let id = store::settlements::insert(merchant_id, "t_plus_1", start, end, &totals);
+            let id = store::settlements::insert(merchant_id, SettlementMode::TPlus1, start, end, &totals);
             caller.audit(
                 "SETTLEMENT_GENERATE",
                 "settlements",
@@ -47,8 +52,12 @@ fn generate_daily_settlements(p_day: Option<Date>, p_session_id: Option<&str>) -
 
 /// Creates the monthly partitions of transactions for this month and the next
 /// `p_months_ahead` (default 3) that are missing; returns how many were created.
-#[pg_extern(schema = "mps_internal")]
-fn create_transaction_partitions(p_months_ahead: Option<i32>, p_session_id: Option<&str>) -> i32 {
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn create_transaction_partitions(
+    p_months_ahead: default!(Option<i32>, "3"),
+    p_session_id: default!(Option<&str>, "NULL"),
+) -> i32 {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         caller.require_super_admin()?;
@@ -69,9 +78,10 @@ const JOBS: &[(&str, &str, &str)] = &[
 
 /// Registers (or updates) the periodic jobs with pg_cron; returns them. pg_cron runs them
 /// as the extension's owner, a super admin by its database role.
-#[pg_extern(schema = "mps_internal")]
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
 fn schedule_maintenance(
-    p_session_id: Option<&str>,
+    p_session_id: default!(Option<&str>, "NULL"),
 ) -> TableIterator<'static, (name!(job_name, String), name!(schedule, String), name!(command, String))> {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;

@@ -4,7 +4,6 @@
 
 use super::required;
 use crate::auth::{self, Caller};
-use crate::domain::cards::CardRole;
 use crate::domain::error::{ErrorCode, MpsError, MpsResult};
 use crate::domain::{paging, reports, settlements};
 use crate::error::rpc;
@@ -216,8 +215,7 @@ fn card_no_scope(
         let owner_contact = match caller {
             Caller::SuperAdmin { .. } => true,
             Caller::Member { member_id, .. } => {
-                let role = store::cards::member_role(card_id, member_id).ok_or_else(not_found)?;
-                CardRole::parse(&role)?.manages()
+                store::cards::member_role(card_id, member_id).ok_or_else(not_found)?.manages()
             }
             Caller::Merchant { .. } | Caller::Anonymous => return Err(not_found()),
         };

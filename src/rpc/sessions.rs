@@ -13,8 +13,14 @@ use pgrx::prelude::*;
 use serde_json::{json, Value};
 
 /// Login by member number or phone (a member-number match wins).
-#[pg_extern(schema = "mps_internal")]
-fn member_login(p_identifier: Option<&str>, p_password: Option<&str>) -> JsonB {
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn member_login(
+    p_identifier: Option<&str>,
+    p_password: Option<&str>,
+    p_session_id: default!(Option<&str>, "NULL"),
+) -> JsonB {
+    let _ = p_session_id; // a login starts a session; any other is irrelevant
     rpc(|| {
         let identifier = p_identifier.unwrap_or_default();
         let account = store::members::find_active_for_login(identifier);
@@ -26,8 +32,14 @@ fn member_login(p_identifier: Option<&str>, p_password: Option<&str>) -> JsonB {
 }
 
 /// Login by merchant code. The session carries the merchant (docs/contract.md B12).
-#[pg_extern(schema = "mps_internal")]
-fn merchant_login(p_merchant_code: Option<&str>, p_password: Option<&str>) -> JsonB {
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn merchant_login(
+    p_merchant_code: Option<&str>,
+    p_password: Option<&str>,
+    p_session_id: default!(Option<&str>, "NULL"),
+) -> JsonB {
+    let _ = p_session_id; // a login starts a session; any other is irrelevant
     rpc(|| {
         let code = p_merchant_code.unwrap_or_default();
         let account = store::merchants::find_active_for_login(code);
@@ -54,19 +66,22 @@ fn open_session(role: &str, account_id: Uuid, mut answer: Value) -> Value {
 
 /// Whether the id names a live session (and marks it used). Sets nothing: identity is
 /// resolved inside every call from its own p_session_id.
-#[pg_extern(schema = "mps_internal")]
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
 fn load_session(p_session_id: Option<&str>) -> bool {
     p_session_id.is_some_and(|sid| tokens::is_well_formed(sid) && store::sessions::touch(&tokens::digest(sid)))
 }
 
 /// Ends the session at once. Knowing the id is the authority to end it.
-#[pg_extern(schema = "mps_internal")]
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
 fn logout_session(p_session_id: Option<&str>) -> bool {
     p_session_id.is_some_and(|sid| tokens::is_well_formed(sid) && store::sessions::delete(&tokens::digest(sid)))
 }
 
-#[pg_extern(schema = "mps_internal")]
-fn cleanup_expired_sessions(p_session_id: Option<&str>) -> i32 {
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn cleanup_expired_sessions(p_session_id: default!(Option<&str>, "NULL")) -> i32 {
     rpc(|| {
         auth::resolve(p_session_id)?.require_super_admin()?;
         Ok(super::retention::sweep_all(Table::AppSessions) as i32)

@@ -2,6 +2,8 @@
 
 use super::{required, scopes::require_merchant_access};
 use crate::auth;
+use crate::datum::Enum;
+use crate::domain::enums::{SettlementMode, SettlementStatus};
 use crate::domain::error::{ErrorCode, MpsError, MpsResult};
 use crate::domain::settlements;
 use crate::error::rpc;
@@ -32,19 +34,20 @@ pub(super) fn start_settlement_run(merchant_id: Uuid) -> MpsResult<()> {
 /// empty or unfinished period, a period with no movement, a net-negative period, and a
 /// period overlapping a live settlement of the same merchant in any mode
 /// (docs/contract.md B17).
-#[pg_extern(schema = "mps_internal")]
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
 fn generate_settlement(
     p_merchant_id: Option<Uuid>,
-    p_mode: Option<&str>,
+    p_mode: Option<Enum<SettlementMode>>,
     p_period_start: Option<TimestampWithTimeZone>,
     p_period_end: Option<TimestampWithTimeZone>,
-    p_session_id: Option<&str>,
+    p_session_id: default!(Option<&str>, "NULL"),
 ) -> Uuid {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         let merchant_id = required(p_merchant_id, "p_merchant_id")?;
         require_merchant_access(&caller, merchant_id)?;
-        let mode = required(p_mode, "p_mode")?;
+        let Enum(mode) = required(p_mode, "p_mode")?;
         let start = required(p_period_start, "p_period_start")?;
         let end = required(p_period_end, "p_period_end")?;
         settlements::check_period(start.into_inner() < end.into_inner())?;
@@ -74,16 +77,21 @@ fn generate_settlement(
 }
 
 /// pending → settled | failed, settled → paid. Super admins only.
-#[pg_extern(schema = "mps_internal")]
-fn update_settlement_status(p_settlement_id: Option<Uuid>, p_status: Option<&str>, p_session_id: Option<&str>) -> bool {
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn update_settlement_status(
+    p_settlement_id: Option<Uuid>,
+    p_status: Option<Enum<SettlementStatus>>,
+    p_session_id: default!(Option<&str>, "NULL"),
+) -> bool {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         caller.require_super_admin()?;
         let id = required(p_settlement_id, "p_settlement_id")?;
-        let status = required(p_status, "p_status")?;
+        let Enum(status) = required(p_status, "p_status")?;
         let current = store::settlements::lock_status(id)
             .ok_or_else(|| MpsError::new(ErrorCode::SettlementNotFound, format!("no settlement with id {id}")))?;
-        settlements::check_transition(&current, status)?;
+        settlements::check_transition(current, status)?;
         store::settlements::set_status(id, status);
         caller.audit(
             "SETTLEMENT_STATUS_UPDATE",

@@ -1,13 +1,15 @@
-use super::{execute, query, query_one, required, value};
+use super::{execute, label, query, query_one, required, value};
+use crate::domain::enums::{CardRole, CardStatus, CardType};
 use crate::domain::money;
+use crate::domain::DbEnum;
 use pgrx::datum::{TimestampWithTimeZone, Uuid};
 use rust_decimal::Decimal;
 
 /// What the rules need to know about a card.
 pub struct Card {
     pub id: Uuid,
-    pub card_type: String,
-    pub status: String,
+    pub card_type: CardType,
+    pub status: CardStatus,
     pub owner_member_id: Option<Uuid>,
     pub expired: bool,
 }
@@ -18,8 +20,8 @@ const CARD_COLUMNS: &str = "id, card_type::text, status::text, owner_member_id,
 fn read_card(r: &pgrx::spi::SpiHeapTupleData<'_>) -> pgrx::spi::SpiResult<Card> {
     Ok(Card {
         id: required(r.get::<Uuid>(1)?, "member_cards.id"),
-        card_type: required(r.get::<String>(2)?, "member_cards.card_type"),
-        status: required(r.get::<String>(3)?, "member_cards.status"),
+        card_type: label(r.get::<String>(2)?, "member_cards.card_type"),
+        status: label(r.get::<String>(3)?, "member_cards.status"),
         owner_member_id: r.get::<Uuid>(4)?,
         expired: r.get::<bool>(5)?.unwrap_or(false),
     })
@@ -40,7 +42,7 @@ pub fn lock(card_id: Uuid) -> Option<Card> {
 }
 
 pub struct NewCard<'a> {
-    pub card_type: &'a str,
+    pub card_type: CardType,
     pub owner: Uuid,
     pub name: Option<&'a str>,
     pub balance: Decimal,
@@ -62,7 +64,7 @@ pub fn insert_with_owner(card: &NewCard) -> Uuid {
          SELECT id, $2, 'owner' FROM card
          RETURNING card_id",
         &[
-            card.card_type.into(),
+            card.card_type.label().into(),
             card.owner.into(),
             card.name.into(),
             card.balance.to_string().into(),
@@ -76,22 +78,24 @@ pub fn insert_with_owner(card: &NewCard) -> Uuid {
 }
 
 /// The member's role on the card: `owner` for the owning member, else their active binding's.
-pub fn member_role(card_id: Uuid, member_id: Uuid) -> Option<String> {
-    value(
+pub fn member_role(card_id: Uuid, member_id: Uuid) -> Option<CardRole> {
+    value::<String>(
         "SELECT CASE WHEN c.owner_member_id = $2 THEN 'owner' ELSE b.role::text END
            FROM public.member_cards c
            LEFT JOIN public.card_bindings b ON b.card_id = c.id AND b.member_id = $2 AND b.status = 'active'
           WHERE c.id = $1 AND (c.owner_member_id = $2 OR b.id IS NOT NULL)",
         &[card_id.into(), member_id.into()],
     )
+    .map(|role| label(Some(role), "card_bindings.role"))
 }
 
 /// The role of the member's binding on the card, whatever its status.
-pub fn binding_role(card_id: Uuid, member_id: Uuid) -> Option<String> {
-    value(
+pub fn binding_role(card_id: Uuid, member_id: Uuid) -> Option<CardRole> {
+    value::<String>(
         "SELECT role::text FROM public.card_bindings WHERE card_id = $1 AND member_id = $2",
         &[card_id.into(), member_id.into()],
     )
+    .map(|role| label(Some(role), "card_bindings.role"))
 }
 
 pub fn has_owner_binding(card_id: Uuid) -> bool {
@@ -102,11 +106,11 @@ pub fn has_owner_binding(card_id: Uuid) -> bool {
 }
 
 /// Binds (or re-binds, re-activating) a member with a role.
-pub fn upsert_binding(card_id: Uuid, member_id: Uuid, role: &str) {
+pub fn upsert_binding(card_id: Uuid, member_id: Uuid, role: CardRole) {
     execute(
         "INSERT INTO public.card_bindings (card_id, member_id, role) VALUES ($1, $2, $3::public.bind_role)
          ON CONFLICT (card_id, member_id) DO UPDATE SET role = EXCLUDED.role, status = 'active'",
-        &[card_id.into(), member_id.into(), role.into()],
+        &[card_id.into(), member_id.into(), role.label().into()],
     );
 }
 
@@ -154,10 +158,10 @@ pub fn set_corporate_discount(member_id: Uuid, discount: Option<Decimal>) {
     );
 }
 
-pub fn set_status(card_id: Uuid, status: &str) {
+pub fn set_status(card_id: Uuid, status: CardStatus) {
     execute(
         "UPDATE public.member_cards SET status = $2::public.card_status WHERE id = $1 AND status <> $2::public.card_status",
-        &[card_id.into(), status.into()],
+        &[card_id.into(), status.label().into()],
     );
 }
 

@@ -1,4 +1,6 @@
 use super::{execute, query_one, required, value};
+use crate::domain::enums::MemberStatus;
+use crate::domain::DbEnum;
 use pgrx::datum::{JsonB, Uuid};
 
 /// An account as the login needs it.
@@ -166,10 +168,10 @@ pub fn find_by_identifier(identifier: &str) -> Option<Uuid> {
     )
 }
 
-pub fn set_status(member_id: Uuid, status: &str) -> bool {
+pub fn set_status(member_id: Uuid, status: MemberStatus) -> bool {
     execute(
         "UPDATE public.member_profiles SET status = $2::public.member_status WHERE id = $1",
-        &[member_id.into(), status.into()],
+        &[member_id.into(), status.label().into()],
     ) == 1
 }
 

@@ -16,6 +16,7 @@ pub mod settlements;
 pub mod test_cleanup;
 pub mod transactions;
 
+use crate::domain::DbEnum;
 use pgrx::datum::DatumWithOid;
 use pgrx::pg_sys::PgOid;
 use pgrx::prelude::*;
@@ -155,6 +156,12 @@ fn execute(sql: &str, args: &[DatumWithOid<'_>]) -> usize {
 /// A column the schema declares NOT NULL.
 fn required<T>(v: Option<T>, column: &str) -> T {
     v.unwrap_or_else(|| pgrx::error!("mps_ext: NOT NULL column {column} read as NULL"))
+}
+
+/// An enum column read as its label (`column::text`).
+fn label<T: DbEnum>(v: Option<String>, column: &str) -> T {
+    let text = required(v, column);
+    T::from_label(&text).unwrap_or_else(|| pgrx::error!("mps_ext: {column} holds unknown label {text:?}"))
 }
 
 /// Serializes transactions that take the same named lock, until they end (an advisory lock

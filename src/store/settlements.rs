@@ -1,5 +1,7 @@
-use super::{execute, query_one, required, value};
+use super::{execute, label, query_one, required, value};
+use crate::domain::enums::{SettlementMode, SettlementStatus};
 use crate::domain::money;
+use crate::domain::DbEnum;
 use pgrx::datum::{JsonB, TimestampWithTimeZone, Uuid};
 use rust_decimal::Decimal;
 
@@ -55,7 +57,7 @@ pub fn read_committed() -> bool {
 
 pub fn insert(
     merchant_id: Uuid,
-    mode: &str,
+    mode: SettlementMode,
     start: TimestampWithTimeZone,
     end: TimestampWithTimeZone,
     totals: &PeriodTotals,
@@ -66,7 +68,7 @@ pub fn insert(
          RETURNING id",
         &[
             merchant_id.into(),
-            mode.into(),
+            mode.label().into(),
             start.into(),
             end.into(),
             totals.total.to_string().into(),
@@ -78,18 +80,19 @@ pub fn insert(
 }
 
 /// The settlement's status, row-locked.
-pub fn lock_status(id: Uuid) -> Option<String> {
-    value("SELECT status::text FROM public.settlements WHERE id = $1 FOR UPDATE", &[id.into()])
+pub fn lock_status(id: Uuid) -> Option<SettlementStatus> {
+    value::<String>("SELECT status::text FROM public.settlements WHERE id = $1 FOR UPDATE", &[id.into()])
+        .map(|status| label(Some(status), "settlements.status"))
 }
 
 pub fn merchant_of(id: Uuid) -> Option<Uuid> {
     value("SELECT merchant_id FROM public.settlements WHERE id = $1", &[id.into()])
 }
 
-pub fn set_status(id: Uuid, status: &str) {
+pub fn set_status(id: Uuid, status: SettlementStatus) {
     execute(
         "UPDATE public.settlements SET status = $2::public.settlement_status WHERE id = $1",
-        &[id.into(), status.into()],
+        &[id.into(), status.label().into()],
     );
 }
 

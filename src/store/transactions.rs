@@ -1,5 +1,7 @@
-use super::{execute, query_one, required};
+use super::{execute, label, query_one, required};
+use crate::domain::enums::{PayMethod, TxStatus, TxType};
 use crate::domain::money;
+use crate::domain::DbEnum;
 use pgrx::datum::{JsonB, Uuid};
 use rust_decimal::Decimal;
 
@@ -41,7 +43,7 @@ pub fn find_earlier(operation: &str, scope: Uuid, key_kind: &str, value: &str) -
 }
 
 pub struct NewTx<'a> {
-    pub tx_type: &'a str,
+    pub tx_type: TxType,
     pub card_id: Uuid,
     pub merchant_id: Option<Uuid>,
     pub raw_amount: Decimal,
@@ -49,7 +51,7 @@ pub struct NewTx<'a> {
     pub final_amount: Decimal,
     pub points_earned: i32,
     pub reason: Option<&'a str>,
-    pub payment_method: Option<&'a str>,
+    pub payment_method: Option<PayMethod>,
     pub external_order_id: Option<&'a str>,
     pub idempotency_key: Option<&'a str>,
     pub original_tx_id: Option<Uuid>,
@@ -108,8 +110,8 @@ pub struct Stamped {
 /// covers the stamp (a clock that went back); the caller refuses the movement then.
 pub fn record(tx: &NewTx, outcome: Outcome) -> Stamped {
     let (status, card, actor) = match outcome {
-        Outcome::Completed(card, actor) => ("completed", Some(card), Some(actor)),
-        Outcome::Pending => ("processing", None, None),
+        Outcome::Completed(card, actor) => (TxStatus::Completed, Some(card), Some(actor)),
+        Outcome::Pending => (TxStatus::Processing, None, None),
     };
     let row = query_one(
         "WITH stamp AS (SELECT pg_catalog.clock_timestamp() AS at),
@@ -118,7 +120,7 @@ pub fn record(tx: &NewTx, outcome: Outcome) -> Stamped {
                     (tx_no, tx_type, card_id, merchant_id, raw_amount, discount_applied, final_amount, points_earned,
                      status, reason, payment_method, external_order_id, idempotency_key, original_tx_id,
                      processed_by_user_id, tag, request_fingerprint, created_at, updated_at)
-             SELECT mps_internal.tx_no($1, pg_catalog.nextval('public.seq_tx_no')), $1::public.tx_type, $2, $3,
+             SELECT mps_internal.tx_no($1::public.tx_type, pg_catalog.nextval('public.seq_tx_no')), $1::public.tx_type, $2, $3,
                     $4::numeric, $5::numeric, $6::numeric, $7, $28::public.tx_status, $8, $9::public.pay_method, $10,
                     $11, $12, $13, $14, $15, stamp.at, stamp.at
                FROM stamp
@@ -145,7 +147,7 @@ pub fn record(tx: &NewTx, outcome: Outcome) -> Stamped {
                          WHERE s.merchant_id = $3 AND s.status <> 'failed' AND s.period_end > tx.created_at)
            FROM tx",
         &[
-            tx.tx_type.into(),
+            tx.tx_type.label().into(),
             tx.card_id.into(),
             tx.merchant_id.into(),
             tx.raw_amount.to_string().into(),
@@ -153,7 +155,7 @@ pub fn record(tx: &NewTx, outcome: Outcome) -> Stamped {
             tx.final_amount.to_string().into(),
             tx.points_earned.into(),
             tx.reason.into(),
-            tx.payment_method.into(),
+            tx.payment_method.map(PayMethod::label).into(),
             tx.external_order_id.into(),
             tx.idempotency_key.into(),
             tx.original_tx_id.into(),
@@ -172,7 +174,7 @@ pub fn record(tx: &NewTx, outcome: Outcome) -> Stamped {
             actor.map(|a| JsonB(a.context.clone())).into(),
             tx.request_scope.map(|(operation, _)| operation).into(),
             tx.request_scope.map(|(_, scope)| scope).into(),
-            status.into(),
+            status.label().into(),
         ],
         |r| {
             Ok(Stamped {
@@ -190,12 +192,12 @@ pub fn record(tx: &NewTx, outcome: Outcome) -> Stamped {
 pub struct Original {
     pub id: Uuid,
     pub tx_no: String,
-    pub tx_type: String,
-    pub status: String,
+    pub tx_type: TxType,
+    pub status: TxStatus,
     pub card_id: Uuid,
     pub final_amount: Decimal,
     pub points_earned: i32,
-    pub payment_method: Option<String>,
+    pub payment_method: Option<PayMethod>,
 }
 
 const ORIGINAL_COLUMNS: &str = "t.id, t.tx_no, t.tx_type::text, t.status::text, t.card_id, t.final_amount::text,
@@ -205,12 +207,12 @@ fn read_original(r: &pgrx::spi::SpiHeapTupleData<'_>) -> pgrx::spi::SpiResult<Or
     Ok(Original {
         id: required(r.get::<Uuid>(1)?, "transactions.id"),
         tx_no: required(r.get::<String>(2)?, "transactions.tx_no"),
-        tx_type: required(r.get::<String>(3)?, "transactions.tx_type"),
-        status: required(r.get::<String>(4)?, "transactions.status"),
+        tx_type: label(r.get::<String>(3)?, "transactions.tx_type"),
+        status: label(r.get::<String>(4)?, "transactions.status"),
         card_id: required(r.get::<Uuid>(5)?, "transactions.card_id"),
         final_amount: decimal(r.get::<String>(6)?, "transactions.final_amount"),
         points_earned: required(r.get::<i32>(7)?, "transactions.points_earned"),
-        payment_method: r.get::<String>(8)?,
+        payment_method: r.get::<String>(8)?.map(|method| label(Some(method), "transactions.payment_method")),
     })
 }
 
@@ -263,10 +265,10 @@ pub fn refunds_of(original_id: Uuid) -> (Decimal, i32) {
     required(row, "refund totals")
 }
 
-pub fn set_status(tx_id: Uuid, status: &str) {
+pub fn set_status(tx_id: Uuid, status: TxStatus) {
     execute(
         "UPDATE public.transactions SET status = $2::public.tx_status WHERE id = $1",
-        &[tx_id.into(), status.into()],
+        &[tx_id.into(), status.label().into()],
     );
 }
 
