@@ -9,6 +9,7 @@ pub mod idempotency;
 pub mod identity;
 pub mod levels;
 pub mod login;
+pub mod manifest;
 pub mod money;
 pub mod numbering;
 pub mod paging;

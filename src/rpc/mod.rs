@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod admin;
 pub mod cards;
 pub mod identity;
+pub mod manifest;
 pub mod numbering;
 pub mod payments;
 pub mod points;

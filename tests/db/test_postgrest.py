@@ -11,7 +11,7 @@ import pytest
 from conftest import Shop, login_member, login_merchant
 from mps import ANON, SERVICE, user_claims
 from postgrest import Caller, PostgREST
-from test_every_rpc import valid_calls
+from rpc_calls import valid_calls
 
 CONTRACT = Path(__file__).resolve().parent.parent / "contract-functions.tsv"
 

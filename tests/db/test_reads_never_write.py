@@ -12,7 +12,7 @@ import pytest
 from clusters import scratch_cluster
 from conftest import Shop, login_member, login_merchant, make_member
 from mps import ANON, SERVICE, Api, Request, admin_connect, user_claims
-from test_every_rpc import valid_calls
+from rpc_calls import valid_calls
 
 READ_ONLY = "25006"
 

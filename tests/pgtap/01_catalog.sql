@@ -2,7 +2,7 @@
 -- Runs on any database with the extension: pg_prove -d <db> tests/pgtap/*.sql
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(7);
+SELECT plan(8);
 
 CREATE TEMP VIEW mps_functions AS
     SELECT p.oid, p.proname::text AS name, p.pronamespace::regnamespace::text AS schema, p.prosecdef, p.proconfig
@@ -27,20 +27,26 @@ SELECT is_empty($$ SELECT schema || '.' || name FROM mps_functions f, aclexplode
                     WHERE a.grantee = 0 $$,
                 'no function is executable by PUBLIC');
 
+-- The grants follow the manifest (src/rpc/manifest.tsv): mps_internal.rpc_manifest().
+CREATE TEMP VIEW manifest_grants AS
+    SELECT pg_catalog.to_regprocedure(pg_catalog.format('public.%I(%s)', m.function, m.arguments)) AS oid, m.function,
+           r.role
+      FROM mps_internal.rpc_manifest() m,
+           unnest(CASE m."grant" WHEN 'anon' THEN ARRAY['anon', 'authenticated', 'service_role']
+                                 ELSE ARRAY['authenticated', 'service_role'] END) AS r(role);
+GRANT SELECT ON manifest_grants TO PUBLIC;
+
 SELECT set_eq(
     $$ SELECT name FROM mps_functions WHERE schema = 'public' AND has_function_privilege('anon', oid, 'EXECUTE') $$,
-    ARRAY['get_user_role', 'check_permission', 'is_admin', 'get_user_profile', 'test_connection', 'member_login',
-          'merchant_login', 'load_session', 'logout_session', 'reset_session_variables', 'set_member_password',
-          'bind_member_to_card', 'unbind_member_from_card', 'get_card_bindings', 'set_card_binding_password',
-          'get_member_cards', 'get_card_detail', 'rotate_card_qr', 'revoke_card_qr', 'validate_qr_plain',
-          'merchant_charge_by_qr', 'merchant_refund_tx', 'user_recharge_card', 'cancel_recharge', 'compute_discount',
-          'compute_level',
-          'get_point_ledger', 'generate_settlement', 'list_settlements', 'get_settlement_detail',
-          'get_member_transactions', 'get_merchant_transactions', 'get_transaction_detail', 'get_member_detail',
-          'get_merchant_detail', 'get_member_by_auth_user', 'get_merchant_by_auth_user', 'update_member_profile',
-          'set_merchant_password', 'get_today_transaction_stats', 'get_transaction_trends', 'get_card_by_identifier',
-          'get_card_details_by_card_no'],
-    'anon may execute exactly the login, member and merchant RPCs (which authorize through p_session_id)');
+    $$ SELECT function FROM manifest_grants WHERE role = 'anon' $$,
+    'anon may execute exactly the manifest''s anon RPCs: the logins, role helpers, member and merchant RPCs (which authorize through p_session_id)');
+
+SELECT set_eq(
+    $$ SELECT f.oid::regprocedure::text, r.role
+         FROM mps_functions f, unnest(ARRAY['anon', 'authenticated', 'service_role']) AS r(role)
+        WHERE f.schema = 'public' AND has_function_privilege(r.role, f.oid, 'EXECUTE') $$,
+    $$ SELECT oid::regprocedure::text, role FROM manifest_grants $$,
+    'every public function is executable by exactly the API roles of its manifest grant, and the manifest names every one');
 
 SELECT is_empty($$ SELECT schema || '.' || name FROM mps_functions
                     WHERE schema = 'mps_internal'
