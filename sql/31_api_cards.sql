@@ -10,7 +10,7 @@
 CREATE FUNCTION public.get_card_bindings(p_card_id uuid, p_session_id text DEFAULT NULL)
 RETURNS TABLE (id uuid, member_id uuid, member_no text, member_name text, role public.bind_role,
                created_at timestamptz)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT r.* FROM mps_internal.get_card_bindings(p_card_id => p_card_id, p_session_id => p_session_id) scope
      CROSS JOIN LATERAL (
@@ -29,7 +29,7 @@ CREATE FUNCTION public.get_member_cards(p_member_id uuid DEFAULT NULL, p_session
 RETURNS TABLE (id uuid, card_no text, card_type public.card_type, name text, balance numeric,
                points integer, level integer, discount numeric, status public.card_status,
                expires_at timestamptz, created_at timestamptz)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT r.* FROM mps_internal.get_member_cards(p_member_id => p_member_id,
                                                   p_session_id => p_session_id) AS scope(member_id)
@@ -46,7 +46,7 @@ $$;
 
 -- The card row (its binding password's hash lives in mps_internal, docs/contract.md W5).
 CREATE FUNCTION public.get_card_detail(p_card_id uuid, p_session_id text DEFAULT NULL)
-RETURNS public.member_cards LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+RETURNS public.member_cards LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT c.*
       FROM mps_internal.get_card_detail(p_card_id => p_card_id, p_session_id => p_session_id) AS s(id)

@@ -7,7 +7,7 @@ CREATE FUNCTION public.get_point_ledger(
     p_session_id text DEFAULT NULL)
 RETURNS TABLE (id uuid, change integer, balance_before integer, balance_after integer, reason text, tx_id uuid,
                created_at timestamptz)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT l.id, l.change, l.balance_before, l.balance_after, l.reason, l.tx_id, l.created_at
       FROM mps_internal.get_point_ledger(p_card_id => p_card_id,

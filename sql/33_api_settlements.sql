@@ -7,7 +7,7 @@ CREATE FUNCTION public.list_settlements(
     p_session_id text DEFAULT NULL)
 RETURNS TABLE (id uuid, period_start timestamptz, period_end timestamptz, mode public.settlement_mode,
                total_amount numeric, total_tx_count bigint, status public.settlement_status, created_at timestamptz)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT r.* FROM mps_internal.merchant_scope(p_merchant_id => p_merchant_id,
                                                 p_limit => p_limit,
@@ -23,7 +23,7 @@ AS $$
 $$;
 
 CREATE FUNCTION public.get_settlement_detail(p_settlement_id uuid, p_session_id text DEFAULT NULL)
-RETURNS public.settlements LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+RETURNS public.settlements LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT t.* FROM mps_internal.settlement_scope(p_settlement_id => p_settlement_id,
                                                   p_session_id => p_session_id) AS s(id)

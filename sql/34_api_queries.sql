@@ -10,7 +10,7 @@ CREATE FUNCTION public.get_member_transactions(
     p_session_id text DEFAULT NULL)
 RETURNS TABLE (id uuid, tx_no text, tx_type public.tx_type, card_id uuid, merchant_id uuid, final_amount numeric,
                status public.tx_status, created_at timestamptz, total_count bigint)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT r.* FROM mps_internal.member_scope(p_member_id => p_member_id,
                                               p_limit => p_limit,
@@ -37,7 +37,7 @@ CREATE FUNCTION public.get_merchant_transactions(
     p_session_id text DEFAULT NULL)
 RETURNS TABLE (id uuid, tx_no text, tx_type public.tx_type, card_id uuid, final_amount numeric,
                status public.tx_status, created_at timestamptz, total_count bigint)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT r.* FROM mps_internal.merchant_scope(p_merchant_id => p_merchant_id,
                                                 p_limit => p_limit,
@@ -54,14 +54,14 @@ AS $$
 $$;
 
 CREATE FUNCTION public.get_transaction_detail(p_tx_no text, p_session_id text DEFAULT NULL)
-RETURNS public.transactions LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+RETURNS public.transactions LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT t.* FROM mps_internal.transaction_scope(p_tx_no => p_tx_no, p_session_id => p_session_id) AS s(id)
       LEFT JOIN public.transactions t ON t.id = s.id
 $$;
 
 CREATE FUNCTION public.get_member_detail(p_member_id uuid, p_session_id text DEFAULT NULL)
-RETURNS public.member_profiles LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+RETURNS public.member_profiles LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT m.*
       FROM mps_internal.member_scope(p_member_id => p_member_id,
@@ -72,7 +72,7 @@ AS $$
 $$;
 
 CREATE FUNCTION public.get_member_by_auth_user(p_session_id text DEFAULT NULL)
-RETURNS public.member_profiles LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+RETURNS public.member_profiles LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT m.*
       FROM mps_internal.caller_member(p_session_id => p_session_id) AS s(id)
@@ -80,7 +80,7 @@ AS $$
 $$;
 
 CREATE FUNCTION public.get_merchant_detail(p_merchant_id uuid, p_session_id text DEFAULT NULL)
-RETURNS public.merchants LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+RETURNS public.merchants LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT m.*
       FROM mps_internal.merchant_scope(p_merchant_id => p_merchant_id,
@@ -91,7 +91,7 @@ AS $$
 $$;
 
 CREATE FUNCTION public.get_merchant_by_auth_user(p_session_id text DEFAULT NULL)
-RETURNS public.merchants LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+RETURNS public.merchants LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT m.*
       FROM mps_internal.caller_merchant(p_session_id => p_session_id) AS s(id)
@@ -105,7 +105,7 @@ CREATE FUNCTION public.get_all_members(
     p_session_id text DEFAULT NULL)
 RETURNS TABLE (id uuid, member_no text, name text, phone text, email text, status public.member_status,
                created_at timestamptz, total_count bigint)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT r.* FROM mps_internal.admin_page(p_limit => p_limit,
                                             p_offset => p_offset,
@@ -121,7 +121,7 @@ $$;
 CREATE FUNCTION public.search_members(p_keyword text, p_limit integer DEFAULT 50, p_session_id text DEFAULT NULL)
 RETURNS TABLE (id uuid, member_no text, name text, phone text, email text, status public.member_status,
                created_at timestamptz)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT r.* FROM mps_internal.admin_page(p_limit => p_limit,
                                             p_offset => 0,
@@ -146,7 +146,7 @@ CREATE FUNCTION public.search_members_advanced(
     p_session_id text DEFAULT NULL)
 RETURNS TABLE (id uuid, member_no text, name text, phone text, email text, status public.member_status,
                created_at timestamptz)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT r.* FROM mps_internal.admin_page(p_limit => p_limit,
                                             p_offset => 0,
@@ -165,7 +165,7 @@ $$;
 
 CREATE FUNCTION public.search_merchants(p_keyword text, p_limit integer DEFAULT 50, p_session_id text DEFAULT NULL)
 RETURNS TABLE (id uuid, code text, name text, contact text, status text, created_at timestamptz)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT r.* FROM mps_internal.admin_page(p_limit => p_limit,
                                             p_offset => 0,
@@ -189,7 +189,7 @@ CREATE FUNCTION public.get_all_cards(
 RETURNS TABLE (id uuid, card_no text, card_type public.card_type, name text, balance numeric, points integer,
                level integer, discount numeric, status public.card_status, owner_member_id uuid, owner_name text,
                owner_phone text, created_at timestamptz, total_count bigint)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT r.* FROM mps_internal.admin_page(p_limit => p_limit,
                                             p_offset => p_offset,
@@ -210,7 +210,7 @@ CREATE FUNCTION public.search_cards(p_keyword text, p_limit integer DEFAULT 50, 
 RETURNS TABLE (id uuid, card_no text, card_type public.card_type, name text, balance numeric, points integer,
                level integer, discount numeric, status public.card_status, owner_member_id uuid, owner_name text,
                owner_phone text, created_at timestamptz)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT r.* FROM mps_internal.admin_page(p_limit => p_limit,
                                             p_offset => 0,
@@ -229,7 +229,7 @@ $$;
 
 -- Identifier look-ups: the row as JSON (the public tables hold no secret).
 CREATE FUNCTION public.get_member_by_identifier(p_identifier text, p_session_id text DEFAULT NULL)
-RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT pg_catalog.to_jsonb(m)
       FROM mps_internal.member_identifier_scope(p_identifier => p_identifier,
@@ -238,7 +238,7 @@ AS $$
 $$;
 
 CREATE FUNCTION public.get_card_by_identifier(p_identifier text, p_session_id text DEFAULT NULL)
-RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT pg_catalog.to_jsonb(c)
       FROM mps_internal.card_no_scope(p_card_no => p_identifier, p_session_id => p_session_id) s
@@ -246,7 +246,7 @@ AS $$
 $$;
 
 CREATE FUNCTION public.get_merchant_by_identifier(p_identifier text, p_session_id text DEFAULT NULL)
-RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT pg_catalog.to_jsonb(m)
       FROM mps_internal.merchant_code_scope(p_code => p_identifier, p_session_id => p_session_id) AS s(id)
@@ -255,7 +255,7 @@ $$;
 
 -- The owner's phone and email only for callers who may contact the owner (card_no_scope).
 CREATE FUNCTION public.get_card_details_by_card_no(p_card_no text, p_session_id text DEFAULT NULL)
-RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT pg_catalog.jsonb_build_object(
                'id', c.id, 'card_no', c.card_no, 'card_type', c.card_type, 'name', c.name, 'balance', c.balance,

@@ -5,7 +5,7 @@
 CREATE FUNCTION public.get_today_transaction_stats(p_merchant_id uuid DEFAULT NULL, p_session_id text DEFAULT NULL)
 RETURNS TABLE (transaction_count bigint, payment_amount numeric, refund_amount numeric, net_amount numeric,
                unique_customers bigint, average_transaction numeric)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT count(*) FILTER (WHERE t.tx_type = 'payment'),
            COALESCE(sum(t.final_amount) FILTER (WHERE t.tx_type = 'payment'), 0)::numeric(12,2),
@@ -31,7 +31,7 @@ CREATE FUNCTION public.get_transaction_trends(
     p_session_id text DEFAULT NULL)
 RETURNS TABLE (period_start timestamptz, period_end timestamptz, transaction_count bigint, payment_amount numeric,
                refund_amount numeric, net_amount numeric, unique_customers bigint, average_transaction numeric)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT r.* FROM mps_internal.trend_scope(p_start_date => p_start_date,
                                              p_end_date => p_end_date,
@@ -67,7 +67,7 @@ RETURNS TABLE (members_total bigint, members_active bigint, members_inactive big
                merchants_total bigint, merchants_active bigint, merchants_inactive bigint,
                transactions_today bigint, transactions_today_amount numeric, transactions_this_month bigint,
                transactions_this_month_amount numeric)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
     WITH members AS (
              SELECT count(*) AS total, count(*) FILTER (WHERE status = 'active') AS active,
@@ -108,7 +108,7 @@ $$;
 -- Super admins. Six checks, in the contract's order; status 'ok' or 'warning'.
 CREATE FUNCTION public.system_health_check(p_session_id text DEFAULT NULL)
 RETURNS TABLE (check_name text, status text, details jsonb, recommendation text)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT c.check_name,
            CASE WHEN c.count > c.threshold THEN 'warning' ELSE 'ok' END,

@@ -15,6 +15,7 @@ mod error;
 mod rpc;
 mod settings;
 mod store;
+mod superseded;
 mod version;
 
 pub use mps_domain as domain;
@@ -43,15 +44,19 @@ extension_sql_file!("../sql/00_bootstrap.sql", name = "bootstrap", bootstrap);
 extension_sql_file!(
     "../sql/10_tables.sql",
     name = "tables",
-    requires = ["bootstrap", rpc::numbering::member_no, rpc::numbering::tx_no]
+    requires = ["bootstrap", rpc::numbering::member_no, rpc::numbering::tx_no_of_type]
 );
 extension_sql_file!("../sql/11_indexes.sql", name = "indexes", requires = ["tables"]);
-extension_sql_file!("../sql/12_triggers.sql", name = "triggers", requires = ["tables", rpc::numbering::card_no]);
+extension_sql_file!(
+    "../sql/12_triggers.sql",
+    name = "triggers",
+    requires = ["tables", rpc::numbering::card_no_of_type]
+);
 extension_sql_file!("../sql/13_seed.sql", name = "seed", requires = ["tables"]);
 extension_sql_file!(
     "../sql/14_partitions.sql",
     name = "partitions",
-    requires = ["tables", "indexes", "triggers", rpc::numbering::tx_no]
+    requires = ["tables", "indexes", "triggers", rpc::numbering::tx_no_of_type]
 );
 extension_sql_file!("../sql/15_drop_guard.sql", name = "drop_guard", requires = ["tables", "partitions"]);
 extension_sql_file!("../sql/16_backups.sql", name = "backups", requires = ["tables", "seed", "partitions"]);
@@ -62,9 +67,9 @@ extension_sql_file!(
     requires = [
         "tables",
         "partitions",
-        rpc::policy::caller_member_id,
-        rpc::policy::caller_merchant_id,
-        rpc::policy::caller_is_super_admin
+        rpc::rls::caller_member_id,
+        rpc::rls::caller_merchant_id,
+        rpc::rls::caller_is_super_admin
     ]
 );
 // The readers that project table rows (sql/31–35) call the Rust scope functions they name;
@@ -106,9 +111,5 @@ extension_sql_file!(
     name = "api_reports",
     requires = ["tables", rpc::scopes::admin_page, rpc::scopes::report_scope, rpc::scopes::trend_scope]
 );
-extension_sql_file!(
-    "../sql/37_api_schedules.sql",
-    name = "api_schedules",
-    requires = [rpc::retention::apply_retention]
-);
+extension_sql_file!("../sql/37_api_schedules.sql", name = "api_schedules", requires = ["tables"]);
 extension_sql_file!("../sql/90_grants.sql", name = "grants", finalize);

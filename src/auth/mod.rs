@@ -7,6 +7,7 @@ pub mod login;
 
 use crate::domain::error::{ErrorCode, MpsError, MpsResult};
 use crate::domain::identity::{self, RequestFacts, Source};
+use crate::domain::policy::{self, Action, Denial, Principal};
 use crate::domain::tokens;
 use crate::store;
 use pgrx::datum::Uuid;
@@ -30,14 +31,25 @@ pub enum Caller {
 }
 
 impl Caller {
+    /// The caller as the authorization policy sees it.
+    pub fn principal(&self) -> Principal<Uuid> {
+        match *self {
+            Caller::Anonymous => Principal::Anonymous,
+            Caller::SuperAdmin { .. } => Principal::SuperAdmin,
+            Caller::Merchant { merchant_id, .. } => Principal::Merchant(merchant_id),
+            Caller::Member { member_id, .. } => Principal::Member(member_id),
+        }
+    }
+
+    /// Asks the policy (domain::policy::allow, the one place that decides) whether this
+    /// caller may do `action`.
+    pub fn allow(&self, action: Action<'_, Uuid>) -> Result<(), Denial> {
+        policy::allow(self.principal(), action)
+    }
+
     /// The contract's role names.
     pub fn role_name(&self) -> Option<&'static str> {
-        match self {
-            Caller::Anonymous => None,
-            Caller::SuperAdmin { .. } => Some("super_admin"),
-            Caller::Merchant { .. } => Some("merchant"),
-            Caller::Member { .. } => Some("member"),
-        }
+        self.principal().role_name()
     }
 
     /// Who did it, for the audit log: the JWT user, else the session's member or merchant.
@@ -60,48 +72,9 @@ impl Caller {
         }
     }
 
+    /// Whether the caller may administer (and so sees and may do everything).
     pub fn is_super_admin(&self) -> bool {
-        matches!(self, Caller::SuperAdmin { .. })
-    }
-
-    /// The contract's `check_permission`: super admin passes everything, otherwise the
-    /// role must be `required`.
-    pub fn require_role(&self, required: &str) -> MpsResult<()> {
-        match self.role_name() {
-            None => Err(not_authenticated(required)),
-            Some("super_admin") => Ok(()),
-            Some(role) if role == required => Ok(()),
-            Some(role) => Err(MpsError::role_required(required, role)),
-        }
-    }
-
-    pub fn require_super_admin(&self) -> MpsResult<()> {
-        self.require_role("super_admin")
-    }
-
-    /// Super admin, or the member `member_id` acting for themself.
-    pub fn require_admin_or_member(&self, member_id: Uuid) -> MpsResult<()> {
-        match *self {
-            Caller::SuperAdmin { .. } => Ok(()),
-            Caller::Member { member_id: me, .. } if me == member_id => Ok(()),
-            Caller::Anonymous => Err(not_authenticated("super_admin or the member")),
-            _ => {
-                Err(MpsError::new(ErrorCode::PermissionDenied, "only a super admin or the member themself may do this"))
-            }
-        }
-    }
-
-    /// Super admin, or the merchant `merchant_id` acting for itself (its session or staff).
-    pub fn require_admin_or_merchant(&self, merchant_id: Uuid) -> MpsResult<()> {
-        match *self {
-            Caller::SuperAdmin { .. } => Ok(()),
-            Caller::Merchant { merchant_id: mine, .. } if mine == merchant_id => Ok(()),
-            Caller::Anonymous => Err(not_authenticated("super_admin or the merchant")),
-            _ => Err(MpsError::new(
-                ErrorCode::NotAuthorizedForThisMerchant,
-                "only a super admin or the merchant itself may do this",
-            )),
-        }
+        self.allow(Action::Administer).is_ok()
     }
 
     /// The role recorded in the audit log.
@@ -112,10 +85,6 @@ impl Caller {
     pub fn audit(&self, action: &str, object_type: &str, object_id: Option<Uuid>, context: serde_json::Value) {
         store::audit::record(self.actor_id(), self.audit_role(), action, object_type, object_id, context);
     }
-}
-
-fn not_authenticated(required: &str) -> MpsError {
-    MpsError::new(ErrorCode::NotAuthenticated, format!("this call needs role {required}; the caller is anonymous"))
 }
 
 /// The caller of the current RPC. An empty `session_id` counts as none; any other value

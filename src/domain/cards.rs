@@ -17,48 +17,8 @@ impl CardRole {
     }
 }
 
-/// How the caller of a bind/unbind stands to the card and the member.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BindingActor {
-    SuperAdmin,
-    /// A member holding an active owner/admin binding on the card.
-    CardManager,
-    /// A member binding or unbinding themself.
-    SelfMember,
-    Other,
-}
-
-fn not_allowed() -> MpsError {
-    MpsError::new(
-        ErrorCode::PermissionDenied,
-        "only the member themself, the card's owner or admin, or a super admin may do this",
-    )
-}
-
-/// May `actor` change a binding at all? Checked before any row is read or locked, so a
-/// stranger learns nothing about the card or the member and holds up nobody.
-pub fn check_actor(actor: BindingActor) -> MpsResult<()> {
-    match actor {
-        BindingActor::Other => Err(not_allowed()),
-        _ => Ok(()),
-    }
-}
-
-/// May `actor` give `role` to a member? Nobody gets `owner` except at card creation, and a
-/// member binding themself gets at most `member`.
-pub fn check_grant(actor: BindingActor, role: CardRole) -> MpsResult<()> {
-    check_actor(actor)?;
-    let denied = |detail: &str| Err(MpsError::new(ErrorCode::PermissionDenied, detail));
-    match (actor, role) {
-        (_, CardRole::Owner) => denied("role owner is given only when a card is created"),
-        (BindingActor::SelfMember, CardRole::Admin) => denied("a member binding themself gets at most role member"),
-        _ => Ok(()),
-    }
-}
-
-/// May `actor` remove a binding? The owner binding is never removed.
-pub fn check_removal(actor: BindingActor, bound_role: CardRole) -> MpsResult<()> {
-    check_actor(actor)?;
+/// The owner binding is never removed or changed.
+pub fn check_removal(bound_role: CardRole) -> MpsResult<()> {
     if bound_role == CardRole::Owner {
         return Err(MpsError::new(
             ErrorCode::CannotRemoveLastOwner,
@@ -103,35 +63,9 @@ mod tests {
     use std::str::FromStr;
 
     #[test]
-    fn grants() {
-        use BindingActor::*;
-        use CardRole::*;
-        for actor in [SuperAdmin, CardManager, SelfMember, Other] {
-            assert_eq!(check_grant(actor, Owner).unwrap_err().code, ErrorCode::PermissionDenied);
-        }
-        assert_eq!(
-            check_grant(Other, Owner).unwrap_err().detail,
-            "only the member themself, the card's owner or admin, or a super admin may do this"
-        );
-        assert!(check_grant(SuperAdmin, Admin).is_ok());
-        assert!(check_grant(CardManager, Admin).is_ok());
-        assert!(check_grant(SelfMember, Member).is_ok());
-        assert!(check_grant(SelfMember, Viewer).is_ok());
-        assert_eq!(check_grant(SelfMember, Admin).unwrap_err().code, ErrorCode::PermissionDenied);
-        assert_eq!(check_grant(Other, Member).unwrap_err().code, ErrorCode::PermissionDenied);
-    }
-
-    #[test]
     fn owner_binding_is_never_removed() {
-        assert_eq!(
-            check_removal(BindingActor::SuperAdmin, CardRole::Owner).unwrap_err().code,
-            ErrorCode::CannotRemoveLastOwner
-        );
-        assert!(check_removal(BindingActor::SelfMember, CardRole::Member).is_ok());
-        assert_eq!(check_removal(BindingActor::Other, CardRole::Member).unwrap_err().code, ErrorCode::PermissionDenied);
-        assert_eq!(check_removal(BindingActor::Other, CardRole::Owner).unwrap_err().code, ErrorCode::PermissionDenied);
-        assert!(check_actor(BindingActor::SelfMember).is_ok());
-        assert_eq!(check_actor(BindingActor::Other).unwrap_err().code, ErrorCode::PermissionDenied);
+        assert_eq!(check_removal(CardRole::Owner).unwrap_err().code, ErrorCode::CannotRemoveLastOwner);
+        assert!(check_removal(CardRole::Member).is_ok());
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod money;
 pub mod numbering;
 pub mod paging;
 pub mod password;
+pub mod policy;
 pub mod pricing;
 pub mod qr;
 pub mod reports;

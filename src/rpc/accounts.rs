@@ -7,6 +7,7 @@ use crate::auth::{self, to_pg_uuid, Caller};
 use crate::datum::Enum;
 use crate::domain::enums::CardType;
 use crate::domain::error::{ErrorCode, MpsError, MpsResult};
+use crate::domain::policy::Action;
 use crate::domain::{contact, levels, password, tokens};
 use crate::error::rpc;
 use crate::settings;
@@ -29,10 +30,10 @@ fn new_password_hash(password: &str) -> MpsResult<String> {
 /// A new member with a standard card (owner binding, level of 0 points), optionally a
 /// password and an external identity. `p_default_card_type` is accepted and, as in the
 /// original, reserved: the automatic card is always standard.
-#[pg_extern(security_definer)]
+#[pg_extern(name = "create_member_profile", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 #[allow(clippy::too_many_arguments)]
-fn create_member_profile(
+fn rpc_create_member_profile(
     p_name: Option<&str>,
     p_phone: Option<&str>,
     p_email: Option<&str>,
@@ -45,7 +46,7 @@ fn create_member_profile(
     let _ = p_default_card_type; // reserved, as in the original
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
-        caller.require_super_admin()?;
+        caller.allow(Action::Administer)?;
 
         let name = required_text(p_name, "p_name")?;
         let (phone, email) = checked_contact(p_phone, p_email)?;
@@ -174,9 +175,9 @@ pub(super) fn require_current_password(
     login::authenticate(kind, &account_id.to_string(), account, current_password).map(|_| ())
 }
 
-#[pg_extern(security_definer)]
+#[pg_extern(name = "create_merchant", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn create_merchant(
+fn rpc_create_merchant(
     p_code: Option<&str>,
     p_name: Option<&str>,
     p_contact: default!(Option<&str>, "NULL"),
@@ -185,7 +186,7 @@ fn create_merchant(
 ) -> Uuid {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
-        caller.require_super_admin()?;
+        caller.allow(Action::Administer)?;
 
         let code = required_text(p_code, "p_code")?;
         let name = required_text(p_name, "p_name")?;
@@ -199,9 +200,9 @@ fn create_merchant(
 
 /// A super admin, or the member themself with their current password. Other sessions of
 /// the member end.
-#[pg_extern(security_definer)]
+#[pg_extern(name = "set_member_password", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn set_member_password(
+fn rpc_set_member_password(
     p_member_id: Option<Uuid>,
     p_password: Option<&str>,
     p_session_id: default!(Option<&str>, "NULL"),
@@ -210,7 +211,7 @@ fn set_member_password(
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         let member_id = required(p_member_id, "p_member_id")?;
-        caller.require_admin_or_member(member_id)?;
+        caller.allow(Action::ActForMember { member: member_id })?;
         require_current_password(&caller, AccountKind::Member, member_id, p_current_password)?;
         change_member_password(&caller, member_id, p_password, p_session_id)
     })
@@ -234,9 +235,9 @@ pub(super) fn change_member_password(
 
 /// A super admin, or the merchant itself (its session or staff) with its current password.
 /// Other sessions of the merchant end.
-#[pg_extern(security_definer)]
+#[pg_extern(name = "set_merchant_password", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn set_merchant_password(
+fn rpc_set_merchant_password(
     p_merchant_id: Option<Uuid>,
     p_password: Option<&str>,
     p_session_id: default!(Option<&str>, "NULL"),
@@ -245,7 +246,7 @@ fn set_merchant_password(
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         let merchant_id = required(p_merchant_id, "p_merchant_id")?;
-        caller.require_admin_or_merchant(merchant_id)?;
+        caller.allow(Action::ActForMerchant { merchant: Some(merchant_id), named: &merchant_id.to_string() })?;
         require_current_password(&caller, AccountKind::Merchant, merchant_id, p_current_password)?;
         let hash = new_password_hash(p_password.unwrap_or_default())?;
         if !store::merchants::set_password_hash(merchant_id, &hash) {

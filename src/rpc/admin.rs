@@ -10,6 +10,7 @@ use crate::auth::{self, Caller};
 use crate::datum::Enum;
 use crate::domain::enums::{CardStatus, CardType, MemberStatus};
 use crate::domain::error::{ErrorCode, MpsError, MpsResult};
+use crate::domain::policy::Action;
 use crate::error::rpc;
 use crate::settings;
 use crate::store;
@@ -45,7 +46,7 @@ fn set_merchant_status(
     p_session_id: Option<&str>,
 ) -> MpsResult<bool> {
     let caller = auth::resolve(p_session_id)?;
-    caller.require_super_admin()?;
+    caller.allow(Action::Administer)?;
     let merchant_id = required(p_merchant_id, "p_merchant_id")?;
     if !store::merchants::set_status(merchant_id, status) {
         return Err(merchant_not_found(merchant_id));
@@ -64,32 +65,32 @@ fn admin_member_status(
     p_session_id: Option<&str>,
 ) -> MpsResult<bool> {
     let caller = auth::resolve(p_session_id)?;
-    caller.require_super_admin()?;
+    caller.allow(Action::Administer)?;
     set_member_status(&caller, required(p_member_id, "p_member_id")?, status, action)
 }
 
 /// A suspended member can neither log in nor move money; their sessions end.
-#[pg_extern(security_definer)]
+#[pg_extern(name = "admin_suspend_member", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn admin_suspend_member(p_member_id: Option<Uuid>, p_session_id: default!(Option<&str>, "NULL")) -> bool {
+fn rpc_admin_suspend_member(p_member_id: Option<Uuid>, p_session_id: default!(Option<&str>, "NULL")) -> bool {
     rpc(|| admin_member_status(p_member_id, MemberStatus::Suspended, "MEMBER_SUSPEND", p_session_id))
 }
 
-#[pg_extern(security_definer)]
+#[pg_extern(name = "admin_activate_member", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn admin_activate_member(p_member_id: Option<Uuid>, p_session_id: default!(Option<&str>, "NULL")) -> bool {
+fn rpc_admin_activate_member(p_member_id: Option<Uuid>, p_session_id: default!(Option<&str>, "NULL")) -> bool {
     rpc(|| admin_member_status(p_member_id, MemberStatus::Active, "MEMBER_ACTIVATE", p_session_id))
 }
 
-#[pg_extern(security_definer)]
+#[pg_extern(name = "admin_suspend_merchant", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn admin_suspend_merchant(p_merchant_id: Option<Uuid>, p_session_id: default!(Option<&str>, "NULL")) -> bool {
+fn rpc_admin_suspend_merchant(p_merchant_id: Option<Uuid>, p_session_id: default!(Option<&str>, "NULL")) -> bool {
     rpc(|| set_merchant_status(p_merchant_id, "inactive", "MERCHANT_SUSPEND", p_session_id))
 }
 
-#[pg_extern(security_definer)]
+#[pg_extern(name = "admin_activate_merchant", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn admin_activate_merchant(p_merchant_id: Option<Uuid>, p_session_id: default!(Option<&str>, "NULL")) -> bool {
+fn rpc_admin_activate_merchant(p_merchant_id: Option<Uuid>, p_session_id: default!(Option<&str>, "NULL")) -> bool {
     rpc(|| set_merchant_status(p_merchant_id, "active", "MERCHANT_ACTIVATE", p_session_id))
 }
 
@@ -119,9 +120,9 @@ fn update_member(
 
 /// Super admins, or the member themself; a member changing their phone or email (both are
 /// login and support identifiers) gives their current password.
-#[pg_extern(security_definer)]
+#[pg_extern(name = "update_member_profile", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn update_member_profile(
+fn rpc_update_member_profile(
     p_member_id: Option<Uuid>,
     p_name: default!(Option<&str>, "NULL"),
     p_phone: default!(Option<&str>, "NULL"),
@@ -132,7 +133,7 @@ fn update_member_profile(
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         let member_id = required(p_member_id, "p_member_id")?;
-        caller.require_admin_or_member(member_id)?;
+        caller.allow(Action::ActForMember { member: member_id })?;
         if optional_text(p_phone).is_some() || optional_text(p_email).is_some() {
             require_current_password(&caller, AccountKind::Member, member_id, p_current_password)?;
         }
@@ -140,9 +141,9 @@ fn update_member_profile(
     })
 }
 
-#[pg_extern(security_definer)]
+#[pg_extern(name = "update_member_by_identifier", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn update_member_by_identifier(
+fn rpc_update_member_by_identifier(
     p_identifier: Option<&str>,
     p_name: default!(Option<&str>, "NULL"),
     p_phone: default!(Option<&str>, "NULL"),
@@ -151,53 +152,53 @@ fn update_member_by_identifier(
 ) -> bool {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
-        caller.require_super_admin()?;
+        caller.allow(Action::Administer)?;
         update_member(&caller, find_member(p_identifier)?, p_name, p_phone, p_email)
     })
 }
 
 /// Password rules apply here too (the original accepted one-character passwords:
 /// docs/contract.md W13).
-#[pg_extern(security_definer)]
+#[pg_extern(name = "set_member_password_by_identifier", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn set_member_password_by_identifier(
+fn rpc_set_member_password_by_identifier(
     p_identifier: Option<&str>,
     p_new_password: Option<&str>,
     p_session_id: default!(Option<&str>, "NULL"),
 ) -> bool {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
-        caller.require_super_admin()?;
+        caller.allow(Action::Administer)?;
         change_member_password(&caller, find_member(p_identifier)?, p_new_password, p_session_id)
     })
 }
 
-#[pg_extern(security_definer)]
+#[pg_extern(name = "toggle_member_status_by_identifier", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn toggle_member_status_by_identifier(
+fn rpc_toggle_member_status_by_identifier(
     p_identifier: Option<&str>,
     p_new_status: Option<Enum<MemberStatus>>,
     p_session_id: default!(Option<&str>, "NULL"),
 ) -> bool {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
-        caller.require_super_admin()?;
+        caller.allow(Action::Administer)?;
         let Enum(status) = required(p_new_status, "p_new_status")?;
         set_member_status(&caller, find_member(p_identifier)?, status, "MEMBER_STATUS_CHANGE")
     })
 }
 
 /// Sets any card status (an administrator's override); corporate discounts follow.
-#[pg_extern(security_definer)]
+#[pg_extern(name = "toggle_card_status_by_card_no", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn toggle_card_status_by_card_no(
+fn rpc_toggle_card_status_by_card_no(
     p_card_no: Option<&str>,
     p_new_status: Option<Enum<CardStatus>>,
     p_session_id: default!(Option<&str>, "NULL"),
 ) -> bool {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
-        caller.require_super_admin()?;
+        caller.allow(Action::Administer)?;
         let Enum(status) = required(p_new_status, "p_new_status")?;
         let card_no = p_card_no.unwrap_or_default();
         let card_id = store::cards::find_by_card_no(card_no)
@@ -216,7 +217,7 @@ fn toggle_card_status_by_card_no(
 /// The original's test clean-up, for test databases only: refused unless a superuser has
 /// turned `mps.allow_test_cleanup` on, so a production database never loses history here.
 fn require_test_cleanup(caller: &Caller) -> MpsResult<()> {
-    caller.require_super_admin()?;
+    caller.allow(Action::Administer)?;
     if !settings::allow_test_cleanup() {
         return Err(MpsError::new(
             ErrorCode::TestCleanupDisabled,
@@ -229,9 +230,9 @@ fn require_test_cleanup(caller: &Caller) -> MpsResult<()> {
 /// Hard-deletes a member with their cards and everything that hangs off them (movements,
 /// ledger rows, keys, QR codes, bindings, sessions, audit events); members bound to the
 /// member's corporate cards lose their discount.
-#[pg_extern(security_definer)]
+#[pg_extern(name = "delete_test_member", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn delete_test_member(p_member_id: Option<Uuid>, p_session_id: default!(Option<&str>, "NULL")) -> bool {
+fn rpc_delete_test_member(p_member_id: Option<Uuid>, p_session_id: default!(Option<&str>, "NULL")) -> bool {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         require_test_cleanup(&caller)?;
@@ -250,9 +251,9 @@ fn delete_test_member(p_member_id: Option<Uuid>, p_session_id: default!(Option<&
 
 /// Hard-deletes a merchant with its movements, settlements, staff and sessions. The cards
 /// those movements touched keep their balance and points (verify_ledger() stays clean).
-#[pg_extern(security_definer)]
+#[pg_extern(name = "delete_test_merchant", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn delete_test_merchant(p_merchant_id: Option<Uuid>, p_session_id: default!(Option<&str>, "NULL")) -> bool {
+fn rpc_delete_test_merchant(p_merchant_id: Option<Uuid>, p_session_id: default!(Option<&str>, "NULL")) -> bool {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         require_test_cleanup(&caller)?;

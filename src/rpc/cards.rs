@@ -7,10 +7,11 @@ use crate::auth::guard::{self, Verdict};
 use crate::auth::login;
 use crate::auth::{self, Caller};
 use crate::datum::{numeric_arg, Enum};
-use crate::domain::cards::{self, BindingActor, CardRole};
+use crate::domain::cards::{self, CardRole};
 use crate::domain::enums::{CardStatus, CardType};
 use crate::domain::error::{ErrorCode, MpsError, MpsResult};
 use crate::domain::money::NumericArg;
+use crate::domain::policy::{self, Action, BindingActor};
 use crate::domain::DbEnum;
 use crate::domain::{money, password};
 use crate::error::rpc;
@@ -38,32 +39,13 @@ fn caller_role(caller: &Caller, card_id: Uuid) -> Option<CardRole> {
     }
 }
 
-/// Super admin, or a member who owns or is actively bound to the card. Checked before the
-/// card is looked up: a member asking for a card that is not theirs gets the same answer as
-/// for a card that does not exist.
+/// Reading a card, its bindings or its ledger (policy: `ReadCard`). Checked before the card
+/// is looked up: a member asking for a card that is not theirs gets the same answer as for a
+/// card that does not exist.
 pub(super) fn require_card_access(caller: &Caller, card_id: Uuid) -> MpsResult<()> {
-    match caller {
-        Caller::SuperAdmin { .. } => Ok(()),
-        Caller::Anonymous => Err(MpsError::new(ErrorCode::NotAuthenticated, "log in to see this card")),
-        Caller::Merchant { .. } => {
-            Err(MpsError::new(ErrorCode::PermissionDenied, "merchants do not read member cards"))
-        }
-        Caller::Member { .. } if caller_role(caller, card_id).is_some() => Ok(()),
-        Caller::Member { .. } => Err(card_not_found(card_id)),
-    }
-}
-
-/// How the caller stands to a binding of `member_id` on the card.
-fn binding_actor(caller: &Caller, card_id: Uuid, member_id: Uuid) -> MpsResult<BindingActor> {
-    match *caller {
-        Caller::Anonymous => Err(MpsError::new(ErrorCode::NotAuthenticated, "log in to change card bindings")),
-        Caller::SuperAdmin { .. } => Ok(BindingActor::SuperAdmin),
-        Caller::Member { .. } if caller_role(caller, card_id).is_some_and(CardRole::manages) => {
-            Ok(BindingActor::CardManager)
-        }
-        Caller::Member { member_id: me, .. } if me == member_id => Ok(BindingActor::SelfMember),
-        _ => Ok(BindingActor::Other),
-    }
+    caller
+        .allow(Action::ReadCard { role: &|| caller_role(caller, card_id) })
+        .map_err(|denial| denial.or_not_found(|| card_not_found(card_id)))
 }
 
 /// Recomputes the member's best corporate discount onto their standard cards
@@ -117,9 +99,9 @@ fn issue_card(
     Ok(card_id)
 }
 
-#[pg_extern(security_definer)]
+#[pg_extern(name = "create_corporate_card", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn create_corporate_card(
+fn rpc_create_corporate_card(
     p_owner_member_id: Option<Uuid>,
     p_name: default!(Option<&str>, "NULL"),
     p_initial_balance: default!(Option<AnyNumeric>, "0"),
@@ -128,15 +110,15 @@ fn create_corporate_card(
 ) -> Uuid {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
-        caller.require_super_admin()?;
+        caller.allow(Action::Administer)?;
         let fixed = p_fixed_discount.map(|d| money::discount(numeric_arg(d), "p_fixed_discount")).transpose()?;
         issue_card(&caller, CardType::Corporate, p_owner_member_id, p_name, p_initial_balance, fixed, None)
     })
 }
 
-#[pg_extern(security_definer)]
+#[pg_extern(name = "create_voucher_card", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn create_voucher_card(
+fn rpc_create_voucher_card(
     p_owner_member_id: Option<Uuid>,
     p_name: default!(Option<&str>, "NULL"),
     p_initial_balance: default!(Option<AnyNumeric>, "0"),
@@ -145,7 +127,7 @@ fn create_voucher_card(
 ) -> Uuid {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
-        caller.require_super_admin()?;
+        caller.allow(Action::Administer)?;
         if p_expires_at.is_some_and(store::is_past) {
             return Err(MpsError::new(ErrorCode::InvalidArgument, "p_expires_at is in the past"));
         }
@@ -154,9 +136,9 @@ fn create_voucher_card(
 }
 
 /// Super admin or the corporate card's owner/admin.
-#[pg_extern(security_definer)]
+#[pg_extern(name = "set_card_binding_password", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn set_card_binding_password(
+fn rpc_set_card_binding_password(
     p_card_id: Option<Uuid>,
     p_password: Option<&str>,
     p_session_id: default!(Option<&str>, "NULL"),
@@ -164,9 +146,7 @@ fn set_card_binding_password(
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         let card_id = required(p_card_id, "p_card_id")?;
-        if !caller.is_super_admin() && !caller_role(&caller, card_id).is_some_and(CardRole::manages) {
-            caller.require_super_admin()?;
-        }
+        caller.allow(Action::SetBindingPassword { role: &|| caller_role(&caller, card_id) })?;
         let card = store::cards::lock(card_id).ok_or_else(|| card_not_found(card_id))?;
         if card.card_type != CardType::Corporate {
             return Err(MpsError::new(
@@ -182,9 +162,9 @@ fn set_card_binding_password(
     })
 }
 
-#[pg_extern(security_definer)]
+#[pg_extern(name = "bind_member_to_card", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn bind_member_to_card(
+fn rpc_bind_member_to_card(
     p_card_id: Option<Uuid>,
     p_member_id: Option<Uuid>,
     p_role: default!(Option<Enum<CardRole>>, "'member'"),
@@ -196,8 +176,9 @@ fn bind_member_to_card(
         let card_id = required(p_card_id, "p_card_id")?;
         let member_id = required(p_member_id, "p_member_id")?;
         let Enum(role) = p_role.unwrap_or(Enum(CardRole::Member)); // NULL: the default
-        let actor = binding_actor(&caller, card_id, member_id)?;
-        cards::check_grant(actor, role)?;
+        let my_role = caller_role(&caller, card_id);
+        caller.allow(Action::ChangeBinding { member: member_id, role: &|| my_role, grant: Some(role) })?;
+        let actor = policy::binding_actor(caller.principal(), member_id, &|| my_role)?;
 
         let card = store::cards::lock(card_id).filter(|c| c.status == CardStatus::Active).ok_or_else(|| {
             MpsError::new(ErrorCode::CardNotFoundOrInactive, format!("no active card with id {card_id}"))
@@ -207,7 +188,7 @@ fn bind_member_to_card(
         }
         check_shareable(&card, member_id, actor, p_binding_password)?;
         if let Some(existing) = store::cards::binding_role(card_id, member_id) {
-            cards::check_removal(actor, existing)?;
+            cards::check_removal(existing)?;
         }
         store::cards::upsert_binding(card_id, member_id, role);
         refresh_corporate_discount(member_id);
@@ -260,9 +241,9 @@ fn check_shareable(card: &Card, member_id: Uuid, actor: BindingActor, binding_pa
 
 /// A stranger is refused before anything is read or locked; a member unbinding themself
 /// from a card they are not bound to gets the same answer whether the card exists or not.
-#[pg_extern(security_definer)]
+#[pg_extern(name = "unbind_member_from_card", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn unbind_member_from_card(
+fn rpc_unbind_member_from_card(
     p_card_id: Option<Uuid>,
     p_member_id: Option<Uuid>,
     p_session_id: default!(Option<&str>, "NULL"),
@@ -271,8 +252,9 @@ fn unbind_member_from_card(
         let caller = auth::resolve(p_session_id)?;
         let card_id = required(p_card_id, "p_card_id")?;
         let member_id = required(p_member_id, "p_member_id")?;
-        let actor = binding_actor(&caller, card_id, member_id)?;
-        cards::check_actor(actor)?;
+        let my_role = caller_role(&caller, card_id);
+        caller.allow(Action::ChangeBinding { member: member_id, role: &|| my_role, grant: None })?;
+        let actor = policy::binding_actor(caller.principal(), member_id, &|| my_role)?;
         let not_bound = || {
             MpsError::new(ErrorCode::CardBindingNotFound, format!("member {member_id} is not bound to card {card_id}"))
         };
@@ -281,7 +263,7 @@ fn unbind_member_from_card(
         }
         store::cards::lock(card_id).ok_or_else(|| card_not_found(card_id))?;
         let bound = store::cards::binding_role(card_id, member_id).ok_or_else(not_bound)?;
-        cards::check_removal(actor, bound)?;
+        cards::check_removal(bound)?;
         store::members::lock(member_id);
         store::cards::delete_binding(card_id, member_id);
         refresh_corporate_discount(member_id);
@@ -315,7 +297,7 @@ fn get_card_bindings(
 
 fn change_status(p_card_id: Option<Uuid>, p_session_id: Option<&str>, freeze: bool) -> MpsResult<bool> {
     let caller = auth::resolve(p_session_id)?;
-    caller.require_super_admin()?;
+    caller.allow(Action::Administer)?;
     let card_id = required(p_card_id, "p_card_id")?;
     let card = store::cards::lock(card_id).ok_or_else(|| card_not_found(card_id))?;
     let next = if freeze { cards::frozen_status(card.status)? } else { cards::unfrozen_status(card.status)? };
@@ -328,15 +310,15 @@ fn change_status(p_card_id: Option<Uuid>, p_session_id: Option<&str>, freeze: bo
     Ok(true)
 }
 
-#[pg_extern(security_definer)]
+#[pg_extern(name = "freeze_card", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn freeze_card(p_card_id: Option<Uuid>, p_session_id: default!(Option<&str>, "NULL")) -> bool {
+fn rpc_freeze_card(p_card_id: Option<Uuid>, p_session_id: default!(Option<&str>, "NULL")) -> bool {
     rpc(|| change_status(p_card_id, p_session_id, true))
 }
 
-#[pg_extern(security_definer)]
+#[pg_extern(name = "unfreeze_card", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn unfreeze_card(p_card_id: Option<Uuid>, p_session_id: default!(Option<&str>, "NULL")) -> bool {
+fn rpc_unfreeze_card(p_card_id: Option<Uuid>, p_session_id: default!(Option<&str>, "NULL")) -> bool {
     rpc(|| change_status(p_card_id, p_session_id, false))
 }
 
@@ -356,7 +338,7 @@ fn get_member_cards(p_member_id: Option<Uuid>, p_session_id: Option<&str>) -> Uu
                 return Err(MpsError::new(ErrorCode::MemberNotFound, "p_member_id is required for this caller"))
             }
         };
-        caller.require_admin_or_member(member_id)?;
+        caller.allow(Action::ActForMember { member: member_id })?;
         if !store::members::exists(member_id) {
             return Err(member_not_found(member_id));
         }

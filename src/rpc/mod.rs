@@ -1,6 +1,9 @@
-//! The RPC functions, grouped by capability. Each is `mps_internal.<name>`, called by the
-//! public SQL wrapper of the same name (sql/30_api_*.sql), and reads like the contract's
-//! step list: resolve the caller, check, compute, write, audit.
+//! The RPC functions, grouped by capability. Each is the public function itself (a
+//! `#[pg_extern(security_definer)]` with `#[search_path(pg_catalog, pg_temp)]` and the
+//! contract's argument names, types and defaults), or, for the readers that project rows in
+//! SQL (sql/31–35), the `mps_internal` scope the reader calls. Each reads like the contract's
+//! step list: resolve the caller, ask the policy (`Caller::allow`), check, compute, write,
+//! audit. Who may call what at all is src/rpc/manifest.tsv (the grants).
 
 pub mod accounts;
 pub mod admin;
@@ -10,9 +13,9 @@ pub mod manifest;
 pub mod numbering;
 pub mod payments;
 pub mod points;
-pub mod policy;
 pub mod qr;
 pub mod retention;
+pub mod rls;
 pub mod schedules;
 pub mod scopes;
 pub mod sessions;

@@ -8,6 +8,7 @@ use crate::auth::{self, Caller};
 use crate::datum::{numeric, numeric_arg, Enum};
 use crate::domain::enums::{CardStatus, CardType, PayMethod, TxStatus, TxType};
 use crate::domain::error::{ErrorCode, MpsError, MpsResult};
+use crate::domain::policy::Action;
 use crate::domain::DbEnum;
 use crate::domain::{idempotency, levels, money, pricing, settlements, tokens};
 use crate::error::rpc;
@@ -20,27 +21,14 @@ use pgrx::prelude::*;
 use rust_decimal::Decimal;
 use serde_json::json;
 
-/// The active merchant named by the code, if the caller may act for it: a super admin for
-/// any merchant, a merchant (session or staff JWT) for its own. The caller is checked
-/// before the code is looked up, and a merchant naming any code but its own gets the same
-/// answer whether that code exists or not: no caller can probe for merchant codes.
+/// The active merchant named by the code, if the caller may act for it (policy:
+/// `ActForMerchant`: a super admin for any merchant, a merchant, by session or staff JWT, for
+/// its own). A merchant naming any code but its own gets the same answer whether that code
+/// exists or not: no caller can probe for merchant codes.
 fn authorize_merchant(caller: &Caller, code: Option<&str>) -> MpsResult<Uuid> {
     let code = code.unwrap_or_default();
-    let not_yours = || {
-        MpsError::new(ErrorCode::NotAuthorizedForThisMerchant, format!("the caller may not act for merchant {code}"))
-    };
-    let mine = match *caller {
-        Caller::SuperAdmin { .. } => None,
-        Caller::Merchant { merchant_id, .. } => Some(merchant_id),
-        Caller::Anonymous => {
-            return Err(MpsError::new(ErrorCode::NotAuthenticated, "log in as the merchant (merchant_login)"))
-        }
-        Caller::Member { .. } => return Err(not_yours()),
-    };
     let found = store::merchants::find_by_code_with_status(code);
-    if mine.is_some() && found.map(|(id, _)| id) != mine {
-        return Err(not_yours());
-    }
+    caller.allow(Action::ActForMerchant { merchant: found.map(|(id, _)| id), named: code })?;
     match found {
         Some((merchant_id, true)) => Ok(merchant_id),
         _ => {
@@ -146,10 +134,10 @@ fn tag_of(tag: Option<JsonB>) -> serde_json::Value {
 
 /// A payment at a merchant's POS with the card's live QR code: the level (or corporate)
 /// discount applies, the card earns points and may reach a new level.
-#[pg_extern(security_definer)]
+#[pg_extern(name = "merchant_charge_by_qr", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 #[allow(clippy::too_many_arguments)]
-fn merchant_charge_by_qr(
+fn rpc_merchant_charge_by_qr(
     p_merchant_code: Option<&str>,
     p_qr_plain: Option<&str>,
     p_raw_amount: Option<AnyNumeric>,
@@ -241,9 +229,9 @@ fn merchant_charge_by_qr(
     })
 }
 
-#[pg_extern(security_definer)]
+#[pg_extern(name = "merchant_refund_tx", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn merchant_refund_tx(
+fn rpc_merchant_refund_tx(
     p_merchant_code: Option<&str>,
     p_original_tx_no: Option<&str>,
     p_refund_amount: Option<AnyNumeric>,
@@ -367,10 +355,10 @@ fn recharge_row(tx_id: Uuid, tx_no: String, card_id: Uuid, amount: Decimal) -> R
 /// payment. A super admin's recharge (service_role: the gateway or the server scripts; an
 /// admin taking cash at the counter) completes at once. Either way the contract's row comes
 /// back, and a retry with the same idempotency key replays it, pending or not.
-#[pg_extern(security_definer)]
+#[pg_extern(name = "user_recharge_card", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 #[allow(clippy::too_many_arguments)]
-fn user_recharge_card(
+fn rpc_user_recharge_card(
     p_card_id: Option<Uuid>,
     p_amount: Option<AnyNumeric>,
     p_payment_method: default!(Option<Enum<PayMethod>>, "'wechat'"),
@@ -389,22 +377,9 @@ fn user_recharge_card(
         // Who may recharge at all is settled before the card is read; a member's attempt on
         // another's card then looks exactly like one on a card that does not exist. A
         // member's own recharge waits for the payment to be confirmed.
-        let pending = match caller {
-            Caller::SuperAdmin { .. } => false,
-            Caller::Member { member_id, .. } => {
-                if store::cards::get(card_id).and_then(|c| c.owner_member_id) != Some(member_id) {
-                    return Err(not_found());
-                }
-                true
-            }
-            Caller::Anonymous => return Err(MpsError::new(ErrorCode::NotAuthenticated, "log in to recharge a card")),
-            Caller::Merchant { .. } => {
-                return Err(MpsError::new(
-                    ErrorCode::PermissionDenied,
-                    "only a super admin or the card's owner may recharge it",
-                ))
-            }
-        };
+        let owner = || store::cards::get(card_id).and_then(|c| c.owner_member_id);
+        caller.allow(Action::Recharge { owner: &owner }).map_err(|denial| denial.or_not_found(not_found))?;
+        let pending = !caller.is_super_admin();
         let Enum(method) = p_payment_method.unwrap_or(Enum(PayMethod::Wechat)); // NULL: the default
         let key = optional_text(p_idempotency_key);
         let order = optional_text(p_external_order_id);
@@ -459,16 +434,16 @@ fn no_recharge(tx_no: &str) -> MpsError {
 /// recharge again credits nothing and returns the same row (webhooks retry); a cancelled
 /// one stays cancelled. A card that can no longer take the money leaves the recharge
 /// pending, for the back office to cancel (and refund the payment outside MPS).
-#[pg_extern(security_definer)]
+#[pg_extern(name = "confirm_recharge", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn confirm_recharge(
+fn rpc_confirm_recharge(
     p_tx_no: Option<&str>,
     p_session_id: default!(Option<&str>, "NULL"),
 ) -> TableIterator<'static, (name!(tx_id, Uuid), name!(tx_no, String), name!(card_id, Uuid), name!(amount, AnyNumeric))>
 {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
-        caller.require_super_admin()?;
+        caller.allow(Action::Administer)?;
         let tx_no = required_text(p_tx_no, "p_tx_no")?;
         let recharge = store::transactions::lock_recharge(tx_no).ok_or_else(|| no_recharge(tx_no))?;
         let row = || recharge_row(recharge.id, recharge.tx_no.clone(), recharge.card_id, recharge.final_amount);
@@ -510,30 +485,25 @@ fn confirm_recharge(
 /// request (an abandoned checkout; harmless, nothing was credited). To anyone else the
 /// recharge does not exist. Cancelling a cancelled recharge again changes nothing and
 /// returns true; a completed one cannot be cancelled (it moved money: refund it instead).
-#[pg_extern(security_definer)]
+#[pg_extern(name = "cancel_recharge", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn cancel_recharge(
+fn rpc_cancel_recharge(
     p_tx_no: Option<&str>,
     p_reason: default!(Option<&str>, "NULL"),
     p_session_id: default!(Option<&str>, "NULL"),
 ) -> bool {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
-        let member = match caller {
-            Caller::SuperAdmin { .. } => None,
-            Caller::Member { member_id, .. } => Some(member_id),
-            Caller::Anonymous => return Err(MpsError::new(ErrorCode::NotAuthenticated, "log in to cancel a recharge")),
-            Caller::Merchant { .. } => {
-                return Err(MpsError::new(
-                    ErrorCode::PermissionDenied,
-                    "only a super admin or the card's owner may cancel a recharge",
-                ))
-            }
+        let named = p_tx_no.unwrap_or_default();
+        let owner = || {
+            let (_, card_id, _) = store::transactions::find_by_no(named)?;
+            store::cards::get(card_id)?.owner_member_id
         };
+        caller
+            .allow(Action::CancelRecharge { owner: &owner })
+            .map_err(|denial| denial.or_not_found(|| no_recharge(named)))?;
         let tx_no = required_text(p_tx_no, "p_tx_no")?;
-        let recharge = store::transactions::lock_recharge(tx_no)
-            .filter(|r| member.is_none() || store::cards::get(r.card_id).and_then(|c| c.owner_member_id) == member)
-            .ok_or_else(|| no_recharge(tx_no))?;
+        let recharge = store::transactions::lock_recharge(tx_no).ok_or_else(|| no_recharge(tx_no))?;
         match recharge.status {
             TxStatus::Processing => {}
             TxStatus::Cancelled => return Ok(true),

@@ -6,6 +6,7 @@ use crate::auth;
 use crate::datum::numeric;
 use crate::domain::enums::CardType;
 use crate::domain::error::{ErrorCode, MpsError};
+use crate::domain::policy::Action;
 use crate::domain::{levels, paging, pricing, retention};
 use crate::error::rpc;
 use crate::store;
@@ -15,9 +16,9 @@ use serde_json::json;
 
 /// A manual points adjustment: super admins only, whatever the reason (docs/contract.md
 /// W3). The result is kept at ≥ 0 and the ledger records the change actually applied.
-#[pg_extern(security_definer)]
+#[pg_extern(name = "update_points_and_level", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn update_points_and_level(
+fn rpc_update_points_and_level(
     p_card_id: Option<Uuid>,
     p_delta_points: Option<i32>,
     p_reason: default!(Option<&str>, "'manual_adjust'"),
@@ -25,7 +26,7 @@ fn update_points_and_level(
 ) -> bool {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
-        caller.require_super_admin()?;
+        caller.allow(Action::Administer)?;
         let card_id = required(p_card_id, "p_card_id")?;
         let delta = required(p_delta_points, "p_delta_points")?;
         let reason = p_reason.unwrap_or("manual_adjust");
@@ -52,20 +53,22 @@ fn update_points_and_level(
     })
 }
 
-#[pg_extern(security_definer, stable)]
+#[pg_extern(name = "compute_discount", security_definer, stable)]
 #[search_path(pg_catalog, pg_temp)]
-fn compute_discount(p_points: Option<i32>, p_session_id: default!(Option<&str>, "NULL")) -> AnyNumeric {
+fn rpc_compute_discount(p_points: Option<i32>, p_session_id: default!(Option<&str>, "NULL")) -> AnyNumeric {
     let _ = p_session_id; // the level table is public knowledge
-    let mut discount = levels::standing(i64::from(p_points.unwrap_or(0)), &store::levels::active()).discount;
-    discount.rescale(3); // numeric(4,3), as the column shows it
-    numeric(discount)
+    rpc(|| {
+        let mut discount = levels::standing(i64::from(p_points.unwrap_or(0)), &store::levels::active()).discount;
+        discount.rescale(3); // numeric(4,3), as the column shows it
+        Ok(numeric(discount))
+    })
 }
 
-#[pg_extern(security_definer, stable)]
+#[pg_extern(name = "compute_level", security_definer, stable)]
 #[search_path(pg_catalog, pg_temp)]
-fn compute_level(p_points: Option<i32>, p_session_id: default!(Option<&str>, "NULL")) -> i32 {
+fn rpc_compute_level(p_points: Option<i32>, p_session_id: default!(Option<&str>, "NULL")) -> i32 {
     let _ = p_session_id; // the level table is public knowledge
-    levels::standing(i64::from(p_points.unwrap_or(0)), &store::levels::active()).level
+    rpc(|| Ok(levels::standing(i64::from(p_points.unwrap_or(0)), &store::levels::active()).level))
 }
 
 /// get_point_ledger's scope: the card (super admin, or a member owning or bound to it) and
@@ -89,10 +92,10 @@ fn get_point_ledger(
 }
 
 /// Every violation of the money invariants; no rows means the books balance.
-#[pg_extern(security_definer, stable)]
+#[pg_extern(name = "verify_ledger", security_definer, stable)]
 #[search_path(pg_catalog, pg_temp)]
 #[allow(clippy::type_complexity)] // pgrx reads the result columns from the tuple written out here
-fn verify_ledger(
+fn rpc_verify_ledger(
     p_session_id: default!(Option<&str>, "NULL"),
 ) -> TableIterator<
     'static,
@@ -105,7 +108,7 @@ fn verify_ledger(
     ),
 > {
     rpc(|| {
-        auth::resolve(p_session_id)?.require_super_admin()?;
+        auth::resolve(p_session_id)?.allow(Action::Administer)?;
         let rows = store::ledger::violations()
             .into_iter()
             .map(|v| (v.card_id, v.card_no, v.check_name, v.expected, v.actual))

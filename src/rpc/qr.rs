@@ -5,6 +5,7 @@ use super::required;
 use crate::auth::{self, Caller};
 use crate::domain::enums::{CardStatus, CardType};
 use crate::domain::error::{ErrorCode, MpsError, MpsResult};
+use crate::domain::policy::{Action, QrOperation};
 use crate::domain::retention::Table;
 use crate::domain::{qr, tokens};
 use crate::error::rpc;
@@ -13,42 +14,16 @@ use pgrx::datum::{TimestampWithTimeZone, Uuid};
 use pgrx::prelude::*;
 use serde_json::json;
 
-/// The contract's fixed permission messages of rotate (生成) and revoke (撤銷).
-struct QrDenials {
-    merchant: &'static str,
-    anonymous: &'static str,
-    not_yours: &'static str,
-}
-
-const ROTATE: QrDenials = QrDenials {
-    merchant: "PERMISSION_DENIED: 商戶不能生成 QR 碼",
-    anonymous: "PERMISSION_DENIED: 需要登入才能生成 QR 碼",
-    not_yours: "PERMISSION_DENIED: 您沒有權限為此卡片生成 QR 碼",
-};
-
-const REVOKE: QrDenials = QrDenials {
-    merchant: "PERMISSION_DENIED: 商戶不能撤銷 QR 碼",
-    anonymous: "PERMISSION_DENIED: 需要登入才能撤銷 QR 碼",
-    not_yours: "PERMISSION_DENIED: 您沒有權限撤銷此卡片的 QR 碼",
-};
-
 /// Super admins for any card; members for cards they own or are actively bound to;
-/// merchants and anonymous callers never. Checked before the card is looked up or locked,
-/// so a member gets the same refusal for another's card as for one that does not exist.
-fn authorize(caller: &Caller, card_id: Uuid, denials: &QrDenials) -> MpsResult<()> {
-    match *caller {
-        Caller::SuperAdmin { .. } => {}
-        Caller::Merchant { .. } => {
-            return Err(MpsError::permission(denials.merchant, "merchants cannot manage QR codes"))
-        }
-        Caller::Anonymous => return Err(MpsError::permission(denials.anonymous, "log in first")),
-        Caller::Member { member_id, .. } => {
-            if store::cards::member_role(card_id, member_id).is_none() {
-                return Err(MpsError::permission(denials.not_yours, "the card is neither yours nor bound to you"));
-            }
-        }
-    }
-    Ok(())
+/// merchants and anonymous callers never (policy: `ManageQr`). Checked before the card is
+/// looked up or locked, so a member gets the same refusal for another's card as for one that
+/// does not exist.
+fn authorize(caller: &Caller, card_id: Uuid, operation: QrOperation) -> MpsResult<()> {
+    let role = || match *caller {
+        Caller::Member { member_id, .. } => store::cards::member_role(card_id, member_id),
+        _ => None,
+    };
+    Ok(caller.allow(Action::ManageQr { operation, role: &role })?)
 }
 
 fn existing_card(card_id: Uuid) -> MpsResult<store::cards::Card> {
@@ -57,9 +32,9 @@ fn existing_card(card_id: Uuid) -> MpsResult<store::cards::Card> {
 }
 
 /// Issues a new code for a card that can pay; the previous code dies at once.
-#[pg_extern(security_definer)]
+#[pg_extern(name = "rotate_card_qr", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn rotate_card_qr(
+fn rpc_rotate_card_qr(
     p_card_id: Option<Uuid>,
     p_ttl_seconds: default!(Option<i32>, "900"),
     p_session_id: default!(Option<&str>, "NULL"),
@@ -67,7 +42,7 @@ fn rotate_card_qr(
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         let card_id = required(p_card_id, "p_card_id")?;
-        authorize(&caller, card_id, &ROTATE)?;
+        authorize(&caller, card_id, QrOperation::Rotate)?;
         let card = existing_card(card_id)?;
         if card.card_type == CardType::Corporate {
             return Err(MpsError::new(
@@ -90,13 +65,13 @@ fn rotate_card_qr(
 }
 
 /// Kills the card's live code; false when it had none.
-#[pg_extern(security_definer)]
+#[pg_extern(name = "revoke_card_qr", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn revoke_card_qr(p_card_id: Option<Uuid>, p_session_id: default!(Option<&str>, "NULL")) -> bool {
+fn rpc_revoke_card_qr(p_card_id: Option<Uuid>, p_session_id: default!(Option<&str>, "NULL")) -> bool {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         let card_id = required(p_card_id, "p_card_id")?;
-        authorize(&caller, card_id, &REVOKE)?;
+        authorize(&caller, card_id, QrOperation::Revoke)?;
         existing_card(card_id)?;
         let revoked = store::qr::revoke(card_id);
         caller.audit("QR_REVOKE", "member_cards", Some(card_id), json!({ "revoked": revoked }));
@@ -107,22 +82,11 @@ fn revoke_card_qr(p_card_id: Option<Uuid>, p_session_id: default!(Option<&str>, 
 /// The card a live code belongs to: one unique-index lookup of its SHA-256 digest, never
 /// bcrypt. For super admins and merchants (a POS checking a code); not an open oracle
 /// (docs/contract.md W7).
-#[pg_extern(security_definer, stable)]
+#[pg_extern(name = "validate_qr_plain", security_definer, stable)]
 #[search_path(pg_catalog, pg_temp)]
-fn validate_qr_plain(p_qr_plain: Option<&str>, p_session_id: default!(Option<&str>, "NULL")) -> Uuid {
+fn rpc_validate_qr_plain(p_qr_plain: Option<&str>, p_session_id: default!(Option<&str>, "NULL")) -> Uuid {
     rpc(|| {
-        match auth::resolve(p_session_id)? {
-            Caller::SuperAdmin { .. } | Caller::Merchant { .. } => {}
-            Caller::Anonymous => {
-                return Err(MpsError::new(ErrorCode::NotAuthenticated, "log in as a merchant to check QR codes"))
-            }
-            Caller::Member { .. } => {
-                return Err(MpsError::new(
-                    ErrorCode::PermissionDenied,
-                    "only merchants and super admins check QR codes",
-                ))
-            }
-        }
+        auth::resolve(p_session_id)?.allow(Action::CheckQr)?;
         live_card(p_qr_plain)
     })
 }
@@ -142,16 +106,16 @@ pub(super) fn live_card(plain: Option<&str>) -> MpsResult<Uuid> {
 /// original re-keyed and so silently revoked every corporate code: docs/contract.md B20).
 /// Returns the number of rows removed; the audit row has the counts. `p_ttl_seconds` is
 /// accepted for compatibility and unused: no code is issued here.
-#[pg_extern(security_definer)]
+#[pg_extern(name = "cron_rotate_qr_tokens", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn cron_rotate_qr_tokens(
+fn rpc_cron_rotate_qr_tokens(
     p_ttl_seconds: default!(Option<i32>, "300"),
     p_session_id: default!(Option<&str>, "NULL"),
 ) -> i32 {
     let _ = p_ttl_seconds; // no code is issued here
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
-        caller.require_super_admin()?;
+        caller.allow(Action::Administer)?;
         let lapsed = store::qr::delete_lapsed();
         let history = super::retention::sweep_all(Table::CardQrHistory);
         let sessions = super::retention::sweep_all(Table::AppSessions);

@@ -1,6 +1,7 @@
 //! Bounded growth: apply_retention, run daily by the mps-retention job.
 
 use crate::auth;
+use crate::domain::policy::Action;
 use crate::domain::retention::{self, Table};
 use crate::error::rpc;
 use crate::settings;
@@ -18,10 +19,10 @@ const LOCK_NAME: &str = "mps-retention";
 /// into a carried-forward row per card. `done` says nothing older is left; the daily job
 /// (mps_internal.run_retention) calls again, each batch in its own transaction, until
 /// every table is done. Transactions and tx_registry are money history and stay.
-#[pg_extern(security_definer)]
+#[pg_extern(name = "apply_retention", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 #[allow(clippy::type_complexity)] // pgrx reads the result columns from the tuple written out here
-fn apply_retention(
+fn rpc_apply_retention(
     p_session_id: default!(Option<&str>, "NULL"),
 ) -> TableIterator<
     'static,
@@ -34,7 +35,7 @@ fn apply_retention(
 > {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
-        caller.require_super_admin()?;
+        caller.allow(Action::Administer)?;
         store::lock_name(LOCK_NAME);
         let policy = settings::retention_policy();
         let batch = settings::retention_batch_rows();

@@ -3,6 +3,7 @@
 use crate::auth;
 use crate::domain::enums::SettlementMode;
 use crate::domain::error::{ErrorCode, MpsError};
+use crate::domain::policy::Action;
 use crate::domain::settlements;
 use crate::error::rpc;
 use crate::store;
@@ -15,15 +16,15 @@ use serde_json::json;
 /// were created. Idempotent: a second run creates nothing. Each merchant's settlement lock
 /// is held until the run commits, so that merchant's charges and refunds wait for the
 /// rest of the run (one short query and insert per merchant).
-#[pg_extern(security_definer)]
+#[pg_extern(name = "generate_daily_settlements", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn generate_daily_settlements(
+fn rpc_generate_daily_settlements(
     p_day: default!(Option<Date>, "NULL"),
     p_session_id: default!(Option<&str>, "NULL"),
 ) -> i32 {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
-        caller.require_super_admin()?;
+        caller.allow(Action::Administer)?;
         let (start, end) = store::settlements::utc_day(p_day);
         settlements::check_period_ended(store::is_past(end))?;
         let mut created = 0;
@@ -52,15 +53,15 @@ fn generate_daily_settlements(
 
 /// Creates the monthly partitions of transactions for this month and the next
 /// `p_months_ahead` (default 3) that are missing; returns how many were created.
-#[pg_extern(security_definer)]
+#[pg_extern(name = "create_transaction_partitions", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn create_transaction_partitions(
+fn rpc_create_transaction_partitions(
     p_months_ahead: default!(Option<i32>, "3"),
     p_session_id: default!(Option<&str>, "NULL"),
 ) -> i32 {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
-        caller.require_super_admin()?;
+        caller.allow(Action::Administer)?;
         let months = p_months_ahead.unwrap_or(3).clamp(0, 120);
         let created = store::schedules::ensure_transaction_partitions(months);
         caller.audit("CREATE_PARTITIONS", "system", None, json!({ "months_ahead": months, "created": created }));
@@ -78,14 +79,14 @@ const JOBS: &[(&str, &str, &str)] = &[
 
 /// Registers (or updates) the periodic jobs with pg_cron; returns them. pg_cron runs them
 /// as the extension's owner, a super admin by its database role.
-#[pg_extern(security_definer)]
+#[pg_extern(name = "schedule_maintenance", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn schedule_maintenance(
+fn rpc_schedule_maintenance(
     p_session_id: default!(Option<&str>, "NULL"),
 ) -> TableIterator<'static, (name!(job_name, String), name!(schedule, String), name!(command, String))> {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
-        caller.require_super_admin()?;
+        caller.allow(Action::Administer)?;
         if !store::schedules::pg_cron_installed() {
             return Err(MpsError::new(
                 ErrorCode::PgCronNotInstalled,

@@ -4,7 +4,9 @@
 
 use super::required;
 use crate::auth::{self, Caller};
+use crate::domain::enums::CardRole;
 use crate::domain::error::{ErrorCode, MpsError, MpsResult};
+use crate::domain::policy::Action;
 use crate::domain::{paging, reports, settlements};
 use crate::error::rpc;
 use crate::store;
@@ -19,7 +21,7 @@ fn admin_page(
     p_session_id: Option<&str>,
 ) -> TableIterator<'static, (name!(page_limit, i32), name!(page_offset, i32))> {
     rpc(|| {
-        auth::resolve(p_session_id)?.require_super_admin()?;
+        auth::resolve(p_session_id)?.allow(Action::Administer)?;
         let (limit, offset) = paging::page(p_limit, p_offset);
         Ok(TableIterator::once((limit, offset)))
     })
@@ -50,7 +52,7 @@ fn member_scope(
             (None, Caller::Member { member_id, .. }) => member_id,
             _ => required(p_member_id, "p_member_id")?,
         };
-        caller.require_admin_or_member(member_id)?;
+        caller.allow(Action::ActForMember { member: member_id })?;
         if !store::members::exists(member_id) {
             return Err(member_not_found(member_id));
         }
@@ -59,17 +61,9 @@ fn member_scope(
     })
 }
 
-/// Super admins for any merchant, a merchant for itself.
+/// Super admins for any merchant, a merchant for itself (policy: `ActForMerchant`).
 pub(super) fn require_merchant_access(caller: &Caller, merchant_id: Uuid) -> MpsResult<()> {
-    match *caller {
-        Caller::SuperAdmin { .. } => Ok(()),
-        Caller::Merchant { merchant_id: mine, .. } if mine == merchant_id => Ok(()),
-        Caller::Anonymous => Err(MpsError::new(ErrorCode::NotAuthenticated, "log in as the merchant")),
-        _ => Err(MpsError::new(
-            ErrorCode::NotAuthorizedForThisMerchant,
-            format!("the caller may not read merchant {merchant_id}"),
-        )),
-    }
+    Ok(caller.allow(Action::ActForMerchant { merchant: Some(merchant_id), named: &merchant_id.to_string() })?)
 }
 
 /// A merchant's data: super admins, or the merchant itself (NULL = the calling merchant).
@@ -101,7 +95,7 @@ fn report_merchant(p_merchant_id: Option<Uuid>, p_session_id: Option<&str>) -> M
     let caller = auth::resolve(p_session_id)?;
     match (p_merchant_id, caller) {
         (None, Caller::Merchant { merchant_id, .. }) => Ok(Some(merchant_id)),
-        (None, _) => caller.require_super_admin().map(|_| None),
+        (None, _) => Ok(caller.allow(Action::Administer).map(|_| None)?),
         (Some(id), _) => require_merchant_access(&caller, id).map(|_| Some(id)),
     }
 }
@@ -140,22 +134,19 @@ fn trend_scope(
 fn transaction_scope(p_tx_no: Option<&str>, p_session_id: Option<&str>) -> Uuid {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
-        if caller == Caller::Anonymous {
-            return Err(MpsError::new(ErrorCode::NotAuthenticated, "log in to read a transaction"));
-        }
         let tx_no = p_tx_no.unwrap_or_default();
         let not_found = || MpsError::new(ErrorCode::TxNotFound, format!("no transaction {tx_no:?}"));
-        let (tx_id, card_id, merchant_id) = store::transactions::find_by_no(tx_no).ok_or_else(not_found)?;
-        let allowed = match caller {
-            Caller::SuperAdmin { .. } => true,
-            Caller::Merchant { merchant_id: mine, .. } => merchant_id == Some(mine),
-            Caller::Member { member_id, .. } => store::cards::member_role(card_id, member_id).is_some(),
-            Caller::Anonymous => false,
+        let found = store::transactions::find_by_no(tx_no);
+        let on_card = || match (caller, found) {
+            (Caller::Member { member_id, .. }, Some((_, card_id, _))) => {
+                store::cards::member_role(card_id, member_id).is_some()
+            }
+            _ => false,
         };
-        if !allowed {
-            return Err(not_found());
-        }
-        Ok(tx_id)
+        caller
+            .allow(Action::ReadTransaction { merchant: found.and_then(|(_, _, merchant)| merchant), on_card: &on_card })
+            .map_err(|denial| denial.or_not_found(not_found))?;
+        found.map(|(tx_id, _, _)| tx_id).ok_or_else(not_found)
     })
 }
 
@@ -165,14 +156,11 @@ fn transaction_scope(p_tx_no: Option<&str>, p_session_id: Option<&str>) -> Uuid 
 fn settlement_scope(p_settlement_id: Option<Uuid>, p_session_id: Option<&str>) -> Uuid {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
-        caller.require_role("merchant")?;
         let id = required(p_settlement_id, "p_settlement_id")?;
         let not_found = || MpsError::new(ErrorCode::SettlementNotFound, format!("no settlement with id {id}"));
-        let merchant_id = store::settlements::merchant_of(id).ok_or_else(not_found)?;
-        match caller {
-            Caller::Merchant { merchant_id: mine, .. } if mine != merchant_id => Err(not_found()),
-            _ => Ok(id),
-        }
+        let merchant = store::settlements::merchant_of(id);
+        caller.allow(Action::ReadSettlement { merchant }).map_err(|denial| denial.or_not_found(not_found))?;
+        merchant.map(|_| id).ok_or_else(not_found)
     })
 }
 
@@ -206,19 +194,17 @@ fn card_no_scope(
 ) -> TableIterator<'static, (name!(card_id, Uuid), name!(owner_contact, bool))> {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
-        if caller == Caller::Anonymous {
-            return Err(MpsError::new(ErrorCode::NotAuthenticated, "log in to read a card"));
-        }
         let card_no = p_card_no.unwrap_or_default();
         let not_found = || MpsError::new(ErrorCode::CardNotFound, format!("no card {card_no:?}"));
-        let card_id = store::cards::find_by_card_no(card_no).ok_or_else(not_found)?;
-        let owner_contact = match caller {
-            Caller::SuperAdmin { .. } => true,
-            Caller::Member { member_id, .. } => {
-                store::cards::member_role(card_id, member_id).ok_or_else(not_found)?.manages()
-            }
-            Caller::Merchant { .. } | Caller::Anonymous => return Err(not_found()),
+        let card_id = store::cards::find_by_card_no(card_no);
+        let role = match (caller, card_id) {
+            (Caller::Member { member_id, .. }, Some(card_id)) => store::cards::member_role(card_id, member_id),
+            _ => None,
         };
+        caller.allow(Action::ReadCardByNumber { role: &|| role }).map_err(|denial| denial.or_not_found(not_found))?;
+        let card_id = card_id.ok_or_else(not_found)?;
+        // super admins, the owner and the card's admins may contact the owner
+        let owner_contact = caller.is_super_admin() || role.is_some_and(CardRole::manages);
         Ok(TableIterator::once((card_id, owner_contact)))
     })
 }
@@ -227,7 +213,7 @@ fn card_no_scope(
 #[pg_extern(schema = "mps_internal", stable)]
 fn member_identifier_scope(p_identifier: Option<&str>, p_session_id: Option<&str>) -> Uuid {
     rpc(|| {
-        auth::resolve(p_session_id)?.require_super_admin()?;
+        auth::resolve(p_session_id)?.allow(Action::Administer)?;
         find_member(p_identifier)
     })
 }
@@ -243,7 +229,7 @@ pub(super) fn find_member(identifier: Option<&str>) -> MpsResult<Uuid> {
 #[pg_extern(schema = "mps_internal", stable)]
 fn merchant_code_scope(p_code: Option<&str>, p_session_id: Option<&str>) -> Uuid {
     rpc(|| {
-        auth::resolve(p_session_id)?.require_super_admin()?;
+        auth::resolve(p_session_id)?.allow(Action::Administer)?;
         let code = p_code.unwrap_or_default();
         store::merchants::find_by_code(code)
             .ok_or_else(|| MpsError::new(ErrorCode::MerchantNotFound, format!("no merchant with code {code:?}")))

@@ -4,6 +4,7 @@
 use crate::auth::login::{self, AccountKind};
 use crate::auth::{self, Caller};
 use crate::domain::login::SESSION_TTL_SECS;
+use crate::domain::policy::Action;
 use crate::domain::retention::Table;
 use crate::domain::tokens;
 use crate::error::rpc;
@@ -13,9 +14,9 @@ use pgrx::prelude::*;
 use serde_json::{json, Value};
 
 /// Login by member number or phone (a member-number match wins).
-#[pg_extern(security_definer)]
+#[pg_extern(name = "member_login", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn member_login(
+fn rpc_member_login(
     p_identifier: Option<&str>,
     p_password: Option<&str>,
     p_session_id: default!(Option<&str>, "NULL"),
@@ -32,9 +33,9 @@ fn member_login(
 }
 
 /// Login by merchant code. The session carries the merchant (docs/contract.md B12).
-#[pg_extern(security_definer)]
+#[pg_extern(name = "merchant_login", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn merchant_login(
+fn rpc_merchant_login(
     p_merchant_code: Option<&str>,
     p_password: Option<&str>,
     p_session_id: default!(Option<&str>, "NULL"),
@@ -66,24 +67,24 @@ fn open_session(role: &str, account_id: Uuid, mut answer: Value) -> Value {
 
 /// Whether the id names a live session (and marks it used). Sets nothing: identity is
 /// resolved inside every call from its own p_session_id.
-#[pg_extern(security_definer)]
+#[pg_extern(name = "load_session", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn load_session(p_session_id: Option<&str>) -> bool {
+fn rpc_load_session(p_session_id: Option<&str>) -> bool {
     p_session_id.is_some_and(|sid| tokens::is_well_formed(sid) && store::sessions::touch(&tokens::digest(sid)))
 }
 
 /// Ends the session at once. Knowing the id is the authority to end it.
-#[pg_extern(security_definer)]
+#[pg_extern(name = "logout_session", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn logout_session(p_session_id: Option<&str>) -> bool {
+fn rpc_logout_session(p_session_id: Option<&str>) -> bool {
     p_session_id.is_some_and(|sid| tokens::is_well_formed(sid) && store::sessions::delete(&tokens::digest(sid)))
 }
 
-#[pg_extern(security_definer)]
+#[pg_extern(name = "cleanup_expired_sessions", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn cleanup_expired_sessions(p_session_id: default!(Option<&str>, "NULL")) -> i32 {
+fn rpc_cleanup_expired_sessions(p_session_id: default!(Option<&str>, "NULL")) -> i32 {
     rpc(|| {
-        auth::resolve(p_session_id)?.require_super_admin()?;
+        auth::resolve(p_session_id)?.allow(Action::Administer)?;
         Ok(super::retention::sweep_all(Table::AppSessions) as i32)
     })
 }

@@ -5,6 +5,7 @@ use crate::auth;
 use crate::datum::Enum;
 use crate::domain::enums::{SettlementMode, SettlementStatus};
 use crate::domain::error::{ErrorCode, MpsError, MpsResult};
+use crate::domain::policy::Action;
 use crate::domain::settlements;
 use crate::error::rpc;
 use crate::store;
@@ -34,9 +35,9 @@ pub(super) fn start_settlement_run(merchant_id: Uuid) -> MpsResult<()> {
 /// empty or unfinished period, a period with no movement, a net-negative period, and a
 /// period overlapping a live settlement of the same merchant in any mode
 /// (docs/contract.md B17).
-#[pg_extern(security_definer)]
+#[pg_extern(name = "generate_settlement", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn generate_settlement(
+fn rpc_generate_settlement(
     p_merchant_id: Option<Uuid>,
     p_mode: Option<Enum<SettlementMode>>,
     p_period_start: Option<TimestampWithTimeZone>,
@@ -77,16 +78,16 @@ fn generate_settlement(
 }
 
 /// pending → settled | failed, settled → paid. Super admins only.
-#[pg_extern(security_definer)]
+#[pg_extern(name = "update_settlement_status", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn update_settlement_status(
+fn rpc_update_settlement_status(
     p_settlement_id: Option<Uuid>,
     p_status: Option<Enum<SettlementStatus>>,
     p_session_id: default!(Option<&str>, "NULL"),
 ) -> bool {
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
-        caller.require_super_admin()?;
+        caller.allow(Action::Administer)?;
         let id = required(p_settlement_id, "p_settlement_id")?;
         let Enum(status) = required(p_status, "p_status")?;
         let current = store::settlements::lock_status(id)

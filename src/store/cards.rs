@@ -1,8 +1,7 @@
-use super::{execute, label, query, query_one, required, value};
+use super::{decimal, execute, label, numeric, query, query_one, required, value};
 use crate::domain::enums::{CardRole, CardStatus, CardType};
-use crate::domain::money;
 use crate::domain::DbEnum;
-use pgrx::datum::{TimestampWithTimeZone, Uuid};
+use pgrx::datum::{AnyNumeric, TimestampWithTimeZone, Uuid};
 use rust_decimal::Decimal;
 
 /// What the rules need to know about a card.
@@ -58,7 +57,7 @@ pub fn insert_with_owner(card: &NewCard) -> Uuid {
         "WITH card AS (
              INSERT INTO public.member_cards
                     (card_type, owner_member_id, name, balance, issued_balance, level, discount, fixed_discount, expires_at)
-             VALUES ($1::public.card_type, $2, $3, $4::numeric, $4::numeric, $5, $6::numeric, $7::numeric, $8)
+             VALUES ($1::public.card_type, $2, $3, $4, $4, $5, $6, $7, $8)
              RETURNING id)
          INSERT INTO public.card_bindings (card_id, member_id, role)
          SELECT id, $2, 'owner' FROM card
@@ -67,10 +66,10 @@ pub fn insert_with_owner(card: &NewCard) -> Uuid {
             card.card_type.label().into(),
             card.owner.into(),
             card.name.into(),
-            card.balance.to_string().into(),
+            numeric(card.balance),
             card.level.into(),
-            card.discount.to_string().into(),
-            card.fixed_discount.map(|d| d.to_string()).into(),
+            numeric(card.discount),
+            card.fixed_discount.map(crate::datum::numeric).into(),
             card.expires_at.into(),
         ],
     );
@@ -135,26 +134,23 @@ pub fn bound_members(card_id: Uuid) -> Vec<Uuid> {
 /// than as owner.
 pub fn bound_corporate_discounts(member_id: Uuid) -> Vec<Decimal> {
     query(
-        "SELECT c.fixed_discount::text
+        "SELECT c.fixed_discount
            FROM public.card_bindings b
            JOIN public.member_cards c ON c.id = b.card_id
           WHERE b.member_id = $1 AND b.status = 'active' AND b.role <> 'owner'
             AND c.card_type = 'corporate' AND c.status = 'active' AND c.fixed_discount IS NOT NULL",
         &[member_id.into()],
-        |r| Ok(required(r.get::<String>(1)?, "member_cards.fixed_discount")),
+        |r| Ok(decimal(r.get::<AnyNumeric>(1)?, "member_cards.fixed_discount")),
     )
-    .iter()
-    .map(|t| money::parse_numeric(t).expect("numeric text is a decimal"))
-    .collect()
 }
 
 /// Writes the member's corporate discount on their standard cards.
 pub fn set_corporate_discount(member_id: Uuid, discount: Option<Decimal>) {
     execute(
-        "UPDATE public.member_cards SET corporate_discount = $2::numeric
+        "UPDATE public.member_cards SET corporate_discount = $2
           WHERE owner_member_id = $1 AND card_type = 'standard'
-            AND corporate_discount IS DISTINCT FROM $2::numeric",
-        &[member_id.into(), discount.map(|d| d.to_string()).into()],
+            AND corporate_discount IS DISTINCT FROM $2",
+        &[member_id.into(), discount.map(crate::datum::numeric).into()],
     );
 }
 
@@ -192,22 +188,22 @@ pub fn lock_for_money(card_id: Uuid) -> Option<MoneyCard> {
     query_one(
         "SELECT c.id, c.card_type::text, c.status::text, c.owner_member_id,
                 COALESCE(c.expires_at <= pg_catalog.now(), false),
-                COALESCE(p.status = 'active', true), c.balance::text, c.points, c.discount::text,
-                c.corporate_discount::text
+                COALESCE(p.status = 'active', true), c.balance, c.points, c.discount,
+                c.corporate_discount
            FROM public.member_cards c
            LEFT JOIN public.member_profiles p ON p.id = c.owner_member_id
           WHERE c.id = $1
             FOR UPDATE OF c",
         &[card_id.into()],
         |r| {
-            let number = |t: Option<String>| t.map(|t| money::parse_numeric(&t).expect("numeric text is a decimal"));
+            let corporate = r.get::<AnyNumeric>(10)?;
             Ok(MoneyCard {
                 card: read_card(r)?,
                 owner_active: r.get::<bool>(6)?.unwrap_or(false),
-                balance: required(number(r.get::<String>(7)?), "member_cards.balance"),
+                balance: decimal(r.get::<AnyNumeric>(7)?, "member_cards.balance"),
                 points: required(r.get::<i32>(8)?, "member_cards.points"),
-                discount: required(number(r.get::<String>(9)?), "member_cards.discount"),
-                corporate_discount: number(r.get::<String>(10)?),
+                discount: decimal(r.get::<AnyNumeric>(9)?, "member_cards.discount"),
+                corporate_discount: corporate.is_some().then(|| decimal(corporate, "member_cards.corporate_discount")),
             })
         },
     )
@@ -218,9 +214,9 @@ pub fn lock_for_money(card_id: Uuid) -> Option<MoneyCard> {
 pub fn apply_movement(card_id: Uuid, balance_delta: Decimal, points: i32, level: i32, discount: Decimal) {
     execute(
         "UPDATE public.member_cards
-            SET balance = balance + $2::numeric, points = $3, level = $4, discount = $5::numeric
+            SET balance = balance + $2, points = $3, level = $4, discount = $5
           WHERE id = $1",
-        &[card_id.into(), balance_delta.to_string().into(), points.into(), level.into(), discount.to_string().into()],
+        &[card_id.into(), numeric(balance_delta), points.into(), level.into(), numeric(discount)],
     );
 }
 

@@ -1,5 +1,6 @@
 //! All SQL text of mps_ext lives in this module: typed reads and writes per table. Every
-//! name is schema-qualified because the API functions run with an empty search_path.
+//! name is schema-qualified: nothing may depend on a search_path (the RPCs run with
+//! pg_catalog, pg_temp).
 
 pub mod audit;
 pub mod cards;
@@ -17,10 +18,11 @@ pub mod test_cleanup;
 pub mod transactions;
 
 use crate::domain::DbEnum;
-use pgrx::datum::DatumWithOid;
+use pgrx::datum::{AnyNumeric, DatumWithOid};
 use pgrx::pg_sys::PgOid;
 use pgrx::prelude::*;
 use pgrx::spi::{OwnedPreparedStatement, SpiHeapTupleData, SpiResult, SpiTupleTable};
+use rust_decimal::Decimal;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -156,6 +158,19 @@ fn execute(sql: &str, args: &[DatumWithOid<'_>]) -> usize {
 /// A column the schema declares NOT NULL.
 fn required<T>(v: Option<T>, column: &str) -> T {
     v.unwrap_or_else(|| pgrx::error!("mps_ext: NOT NULL column {column} read as NULL"))
+}
+
+/// A numeric column (money, discounts) as a Decimal; they always fit.
+fn decimal(v: Option<AnyNumeric>, column: &str) -> Decimal {
+    let value = required(v, column);
+    crate::datum::numeric_arg(value)
+        .exact()
+        .unwrap_or_else(|| pgrx::error!("mps_ext: {column} holds a value beyond Decimal"))
+}
+
+/// A Decimal bound as a numeric parameter.
+fn numeric(d: Decimal) -> DatumWithOid<'static> {
+    crate::datum::numeric(d).into()
 }
 
 /// An enum column read as its label (`column::text`).

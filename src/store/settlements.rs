@@ -1,8 +1,7 @@
-use super::{execute, label, query_one, required, value};
+use super::{decimal, execute, label, numeric, query_one, required, value};
 use crate::domain::enums::{SettlementMode, SettlementStatus};
-use crate::domain::money;
 use crate::domain::DbEnum;
-use pgrx::datum::{JsonB, TimestampWithTimeZone, Uuid};
+use pgrx::datum::{AnyNumeric, JsonB, TimestampWithTimeZone, Uuid};
 use rust_decimal::Decimal;
 
 /// What a merchant's period adds up to: payments minus refunds, in status completed or
@@ -16,7 +15,7 @@ pub struct PeriodTotals {
 pub fn period_totals(merchant_id: Uuid, start: TimestampWithTimeZone, end: TimestampWithTimeZone) -> PeriodTotals {
     let row = query_one(
         "SELECT count(*),
-                COALESCE(sum(CASE tx_type WHEN 'payment' THEN final_amount ELSE -final_amount END), 0)::text,
+                COALESCE(sum(CASE tx_type WHEN 'payment' THEN final_amount ELSE -final_amount END), 0),
                 pg_catalog.jsonb_build_object(
                     'payment_count', count(*) FILTER (WHERE tx_type = 'payment'),
                     'refund_count', count(*) FILTER (WHERE tx_type = 'refund'),
@@ -29,7 +28,7 @@ pub fn period_totals(merchant_id: Uuid, start: TimestampWithTimeZone, end: Times
         |r| {
             Ok(PeriodTotals {
                 tx_count: required(r.get::<i64>(1)?, "count"),
-                total: money::parse_numeric(&required(r.get::<String>(2)?, "total")).expect("numeric text"),
+                total: decimal(r.get::<AnyNumeric>(2)?, "total"),
                 payload: required(r.get::<JsonB>(3)?, "payload").0,
             })
         },
@@ -64,14 +63,14 @@ pub fn insert(
 ) -> Uuid {
     let id: Option<Uuid> = value(
         "INSERT INTO public.settlements (merchant_id, mode, period_start, period_end, total_amount, total_tx_count, payload)
-         VALUES ($1, $2::public.settlement_mode, $3, $4, $5::numeric, $6, $7)
+         VALUES ($1, $2::public.settlement_mode, $3, $4, $5, $6, $7)
          RETURNING id",
         &[
             merchant_id.into(),
             mode.label().into(),
             start.into(),
             end.into(),
-            totals.total.to_string().into(),
+            numeric(totals.total),
             (totals.tx_count as i32).into(),
             JsonB(totals.payload.clone()).into(),
         ],

@@ -1,13 +1,8 @@
-use super::{execute, label, query_one, required};
+use super::{decimal, execute, label, numeric, query_one, required};
 use crate::domain::enums::{PayMethod, TxStatus, TxType};
-use crate::domain::money;
 use crate::domain::DbEnum;
-use pgrx::datum::{JsonB, Uuid};
+use pgrx::datum::{AnyNumeric, JsonB, Uuid};
 use rust_decimal::Decimal;
-
-fn decimal(text: Option<String>, column: &str) -> Decimal {
-    money::parse_numeric(&required(text, column)).expect("numeric text is a decimal")
-}
 
 /// A movement as the contract's RPCs return it.
 pub struct Recorded {
@@ -24,7 +19,7 @@ pub struct Recorded {
 /// payment still replays.
 pub fn find_earlier(operation: &str, scope: Uuid, key_kind: &str, value: &str) -> Option<Recorded> {
     query_one(
-        "SELECT t.id, t.tx_no, t.card_id, t.final_amount::text, t.discount_applied::text, t.request_fingerprint
+        "SELECT t.id, t.tx_no, t.card_id, t.final_amount, t.discount_applied, t.request_fingerprint
            FROM public.idempotency_registry r
            JOIN public.transactions t ON t.id = r.tx_id
           WHERE r.operation = $1 AND r.scope_id = $2 AND r.key_kind = $3 AND r.idempotency_key = $4",
@@ -34,8 +29,8 @@ pub fn find_earlier(operation: &str, scope: Uuid, key_kind: &str, value: &str) -
                 tx_id: required(r.get::<Uuid>(1)?, "transactions.id"),
                 tx_no: required(r.get::<String>(2)?, "transactions.tx_no"),
                 card_id: required(r.get::<Uuid>(3)?, "transactions.card_id"),
-                final_amount: decimal(r.get::<String>(4)?, "transactions.final_amount"),
-                discount: decimal(r.get::<String>(5)?, "transactions.discount_applied"),
+                final_amount: decimal(r.get::<AnyNumeric>(4)?, "transactions.final_amount"),
+                discount: decimal(r.get::<AnyNumeric>(5)?, "transactions.discount_applied"),
                 fingerprint: r.get::<String>(6)?,
             })
         },
@@ -121,13 +116,13 @@ pub fn record(tx: &NewTx, outcome: Outcome) -> Stamped {
                      status, reason, payment_method, external_order_id, idempotency_key, original_tx_id,
                      processed_by_user_id, tag, request_fingerprint, created_at, updated_at)
              SELECT mps_internal.tx_no($1::public.tx_type, pg_catalog.nextval('public.seq_tx_no')), $1::public.tx_type, $2, $3,
-                    $4::numeric, $5::numeric, $6::numeric, $7, $28::public.tx_status, $8, $9::public.pay_method, $10,
+                    $4, $5, $6, $7, $28::public.tx_status, $8, $9::public.pay_method, $10,
                     $11, $12, $13, $14, $15, stamp.at, stamp.at
                FROM stamp
              RETURNING id, tx_no, created_at),
          card AS (
              UPDATE public.member_cards
-                SET balance = balance + $16::numeric, points = $18, level = $19, discount = $20::numeric
+                SET balance = balance + $16, points = $18, level = $19, discount = $20
               WHERE id = $2 AND $28 = 'completed'),
          ledger AS (
              INSERT INTO public.point_ledger (card_id, tx_id, change, balance_before, balance_after, reason, created_at)
@@ -150,9 +145,9 @@ pub fn record(tx: &NewTx, outcome: Outcome) -> Stamped {
             tx.tx_type.label().into(),
             tx.card_id.into(),
             tx.merchant_id.into(),
-            tx.raw_amount.to_string().into(),
-            tx.discount.to_string().into(),
-            tx.final_amount.to_string().into(),
+            numeric(tx.raw_amount),
+            numeric(tx.discount),
+            numeric(tx.final_amount),
             tx.points_earned.into(),
             tx.reason.into(),
             tx.payment_method.map(PayMethod::label).into(),
@@ -162,11 +157,11 @@ pub fn record(tx: &NewTx, outcome: Outcome) -> Stamped {
             tx.processed_by.into(),
             JsonB(tx.tag.clone()).into(),
             tx.fingerprint.as_deref().into(),
-            card.map(|c| c.balance_delta.to_string()).into(),
+            card.map(|c| crate::datum::numeric(c.balance_delta)).into(),
             card.map(|c| c.points_before).into(),
             card.map(|c| c.points_after).into(),
             card.map(|c| c.level).into(),
-            card.map(|c| c.level_discount.to_string()).into(),
+            card.map(|c| crate::datum::numeric(c.level_discount)).into(),
             card.and_then(|c| c.ledger_reason).into(),
             actor.and_then(|a| a.user_id).into(),
             actor.map(|a| a.role).into(),
@@ -200,7 +195,7 @@ pub struct Original {
     pub payment_method: Option<PayMethod>,
 }
 
-const ORIGINAL_COLUMNS: &str = "t.id, t.tx_no, t.tx_type::text, t.status::text, t.card_id, t.final_amount::text,
+const ORIGINAL_COLUMNS: &str = "t.id, t.tx_no, t.tx_type::text, t.status::text, t.card_id, t.final_amount,
         t.points_earned, t.payment_method::text";
 
 fn read_original(r: &pgrx::spi::SpiHeapTupleData<'_>) -> pgrx::spi::SpiResult<Original> {
@@ -210,7 +205,7 @@ fn read_original(r: &pgrx::spi::SpiHeapTupleData<'_>) -> pgrx::spi::SpiResult<Or
         tx_type: label(r.get::<String>(3)?, "transactions.tx_type"),
         status: label(r.get::<String>(4)?, "transactions.status"),
         card_id: required(r.get::<Uuid>(5)?, "transactions.card_id"),
-        final_amount: decimal(r.get::<String>(6)?, "transactions.final_amount"),
+        final_amount: decimal(r.get::<AnyNumeric>(6)?, "transactions.final_amount"),
         points_earned: required(r.get::<i32>(7)?, "transactions.points_earned"),
         payment_method: r.get::<String>(8)?.map(|method| label(Some(method), "transactions.payment_method")),
     })
@@ -255,12 +250,12 @@ pub fn lock_recharge(tx_no: &str) -> Option<Original> {
 /// original_tx_id index, whatever the statistics say about rare transaction types.
 pub fn refunds_of(original_id: Uuid) -> (Decimal, i32) {
     let row = query_one(
-        "SELECT COALESCE(sum(final_amount) FILTER (WHERE tx_type = 'refund' AND status = 'completed'), 0)::text,
+        "SELECT COALESCE(sum(final_amount) FILTER (WHERE tx_type = 'refund' AND status = 'completed'), 0),
                 COALESCE(-sum(points_earned) FILTER (WHERE tx_type = 'refund' AND status = 'completed'), 0)::int
            FROM public.transactions
           WHERE original_tx_id = $1",
         &[original_id.into()],
-        |r| Ok((decimal(r.get::<String>(1)?, "refunded"), required(r.get::<i32>(2)?, "reversed"))),
+        |r| Ok((decimal(r.get::<AnyNumeric>(1)?, "refunded"), required(r.get::<i32>(2)?, "reversed"))),
     );
     required(row, "refund totals")
 }

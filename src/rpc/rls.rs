@@ -1,5 +1,6 @@
-//! Caller resolution for RLS policies (`USING (owner = (SELECT mps_auth.caller_member_id()))`),
-//! the same resolution the RPCs use. The table API carries no session id, so these see JWT
+//! Caller resolution for the RLS policies of sql/20_rls.sql
+//! (`USING (owner = (SELECT mps_auth.caller_member_id()))`), the same resolution the RPCs
+//! use; whether the caller is a super admin is the policy's answer (`Caller::is_super_admin`). The table API carries no session id, so these see JWT
 //! and database-role identities only.
 
 use crate::auth::{self, Caller};
