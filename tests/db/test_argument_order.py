@@ -9,7 +9,9 @@ import re
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from conftest import Shop, login_member, make_member, phone_for, standard_card
+from psycopg.types.json import Jsonb
+
+from conftest import login_member, make_member, phone_for, standard_card
 from mps import fails
 
 
@@ -76,7 +78,7 @@ def test_profile_and_password_fields(api, admin_sql, unique):
     assert api.as_anon().scalar("set_member_password", p_member_id=m["id"], p_password="new-pass-2",
                                 p_session_id=sid, p_current_password="old-pass-1") is True
     assert api.as_anon().scalar("member_login", p_identifier=new_phone, p_password="new-pass-2")["success"]
-    assert fails(api.as_anon().scalar, "member_login", p_identifier=new_phone, p_password="old-pass-1")[0] \
+    assert fails(api.as_anon().scalar, "member_login", p_identifier=new_phone, p_password="old-pass-1")[1] \
         == "INVALID_PASSWORD"
 
     assert svc.scalar("update_member_by_identifier", p_identifier=row["member_no"], p_name=f"again-{unique}",
@@ -96,7 +98,7 @@ def test_profile_and_password_fields(api, admin_sql, unique):
 
 def test_money_fields(api, admin_sql, shop, unique):
     svc = api.as_service()
-    paid = shop.charge(Decimal("40.00"), p_idempotency_key=f"key-{unique}", p_tag={"till": unique},
+    paid = shop.charge(Decimal("40.00"), p_idempotency_key=f"key-{unique}", p_tag=Jsonb({"till": unique}),
                        p_external_order_id=f"order-{unique}")
     row = admin_sql.execute(
         "select idempotency_key, external_order_id, tag, raw_amount from transactions where id = %s",
@@ -104,14 +106,14 @@ def test_money_fields(api, admin_sql, shop, unique):
     assert row == {"idempotency_key": f"key-{unique}", "external_order_id": f"order-{unique}",
                    "tag": {"till": unique}, "raw_amount": Decimal("40.00")}
 
-    refund = shop.refund(paid["tx_no"], Decimal("15.00"), p_tag={"why": unique})
+    refund = shop.refund(paid["tx_no"], Decimal("15.00"), p_tag=Jsonb({"why": unique}))
     row = admin_sql.execute("select reason, tag, final_amount from transactions where tx_no = %s",
                             (refund["refund_tx_no"],)).fetchone()
     assert row == {"reason": paid["tx_no"], "tag": {"why": unique}, "final_amount": Decimal("15.00")}
     assert refund["refunded_amount"] == Decimal("15.00")
 
     recharge = svc.rows("user_recharge_card", p_card_id=shop.card, p_amount=Decimal("12.30"),
-                        p_payment_method="alipay", p_tag={"desk": unique}, p_idempotency_key=f"rkey-{unique}",
+                        p_payment_method="alipay", p_tag=Jsonb({"desk": unique}), p_idempotency_key=f"rkey-{unique}",
                         p_external_order_id=f"rorder-{unique}")[0]
     assert recharge["amount"] == Decimal("12.30")
     row = admin_sql.execute(
