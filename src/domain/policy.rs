@@ -64,10 +64,8 @@ pub enum Action<'a, Id> {
     /// The merchant's own account, money or data. `merchant`: the one the request names,
     /// None if it names none that exists; `named`: how the request named it.
     ActForMerchant { merchant: Option<Id>, named: &'a str },
-    /// A card's details, bindings or point ledger. `role`: the calling member's role on it.
+    /// A card: its details, bindings, point ledger. `role`: the calling member's role on it.
     ReadCard { role: Fact<'a, Option<CardRole>> },
-    /// A card found by its number (get_card_details_by_card_no, get_card_by_identifier).
-    ReadCardByNumber { role: Fact<'a, Option<CardRole>> },
     /// Issue or kill a card's QR code.
     ManageQr { operation: QrOperation, role: Fact<'a, Option<CardRole>> },
     /// Resolve a presented QR code to its card (a POS checking a code).
@@ -212,10 +210,6 @@ pub fn allow<Id: Copy + Eq + Display>(who: Principal<Id>, action: Action<'_, Id>
         (ReadCard { .. }, Merchant(_)) => refused(ErrorCode::PermissionDenied, "merchants do not read member cards"),
         (ReadCard { role }, Member(_)) => role().map(|_| ()).ok_or(Denial::Hidden),
 
-        (ReadCardByNumber { .. }, Anonymous) => refused(ErrorCode::NotAuthenticated, "log in to read a card"),
-        (ReadCardByNumber { role }, Member(_)) => role().map(|_| ()).ok_or(Denial::Hidden),
-        (ReadCardByNumber { .. }, _) => Err(Denial::Hidden),
-
         (ManageQr { operation, .. }, Merchant(_)) => qr_refusal(operation, QrRefusal::Merchant),
         (ManageQr { operation, .. }, Anonymous) => qr_refusal(operation, QrRefusal::Anonymous),
         (ManageQr { operation, role }, Member(_)) => match role() {
@@ -284,7 +278,6 @@ mod tests {
             Action::ActForMember { member: OTHER },
             Action::ActForMerchant { merchant: None, named: "X" },
             Action::ReadCard { role: &none },
-            Action::ReadCardByNumber { role: &none },
             Action::ManageQr { operation: QrOperation::Rotate, role: &none },
             Action::CheckQr,
             Action::SetBindingPassword { role: &none },
@@ -327,7 +320,6 @@ mod tests {
         assert_eq!(allow(Member(ME), Action::ReadCard { role: &bound }), Ok(()));
         assert_eq!(allow(Member(ME), Action::ReadCard { role: &stranger }), Err(Denial::Hidden));
         assert_eq!(code(allow(Merchant(ME), Action::ReadCard { role: &bound })), Some(ErrorCode::PermissionDenied));
-        assert_eq!(allow(Merchant(ME), Action::ReadCardByNumber { role: &bound }), Err(Denial::Hidden));
         let rotate = |role| Action::ManageQr { operation: QrOperation::Rotate, role };
         assert_eq!(allow(Member(ME), rotate(&bound)), Ok(()));
         match allow(Member(ME), rotate(&stranger)) {

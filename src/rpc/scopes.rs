@@ -201,7 +201,7 @@ fn card_no_scope(
             (Caller::Member { member_id, .. }, Some(card_id)) => store::cards::member_role(card_id, member_id),
             _ => None,
         };
-        caller.allow(Action::ReadCardByNumber { role: &|| role }).map_err(|denial| denial.or_not_found(not_found))?;
+        caller.allow(Action::ReadCard { role: &|| role }).map_err(|denial| denial.or_not_found(not_found))?;
         let card_id = card_id.ok_or_else(not_found)?;
         // super admins, the owner and the card's admins may contact the owner
         let owner_contact = caller.is_super_admin() || role.is_some_and(CardRole::manages);
