@@ -1,11 +1,13 @@
 //! The function boundary's types: PostgreSQL enum values as the domain's Rust enums, and
-//! numeric values as `Decimal`. Every RPC takes and returns its contract's own SQL types
-//! (no `::text` casts in SQL); these are the only places the values change representation.
+//! numeric values as `Decimal`. Every RPC takes and returns its contract's own SQL types and
+//! the store binds and reads numerics as numeric (no `::text` casts in SQL); these functions
+//! are the only places the values change representation. Numerics convert exactly, through
+//! PostgreSQL's own numeric_out/numeric_in.
 
 use crate::domain::money::NumericArg;
 use crate::domain::DbEnum;
-use pgrx::callconv::{Arg, ArgAbi, BoxRet, FcInfo};
-use pgrx::datum::{AnyNumeric, Datum, FromDatum, IntoDatum, UnboxDatum};
+use pgrx::callconv::{Arg, ArgAbi};
+use pgrx::datum::{AnyNumeric, FromDatum};
 use pgrx::pg_sys;
 use pgrx::pgrx_sql_entity_graph::metadata::{
     ArgumentError, ReturnsError, ReturnsRef, SqlMappingRef, SqlTranslatable, TypeOrigin,
@@ -32,44 +34,10 @@ impl<T: DbEnum> FromDatum for Enum<T> {
     }
 }
 
-impl<T: DbEnum> IntoDatum for Enum<T> {
-    fn into_datum(self) -> Option<pg_sys::Datum> {
-        let type_name = T::SQL_TYPE.trim_start_matches("public.");
-        Some(pgrx::enum_helper::lookup_enum_by_label(type_name, self.0.label()))
-    }
-
-    fn type_oid() -> pg_sys::Oid {
-        pgrx::wrappers::regtypein(T::SQL_TYPE)
-    }
-}
-
 unsafe impl<'fcx, T: DbEnum> ArgAbi<'fcx> for Enum<T> {
     unsafe fn unbox_arg_unchecked(arg: Arg<'_, 'fcx>) -> Self {
         let index = arg.index();
         unsafe { arg.unbox_arg_using_from_datum().unwrap_or_else(|| panic!("argument {index} must not be null")) }
-    }
-}
-
-unsafe impl<T: DbEnum> UnboxDatum for Enum<T> {
-    type As<'dat>
-        = Enum<T>
-    where
-        Self: 'dat;
-
-    unsafe fn unbox<'dat>(d: Datum<'dat>) -> Self::As<'dat>
-    where
-        Self: 'dat,
-    {
-        unsafe { <Self as FromDatum>::from_datum(std::mem::transmute::<Datum<'_>, pg_sys::Datum>(d), false).unwrap() }
-    }
-}
-
-unsafe impl<T: DbEnum> BoxRet for Enum<T> {
-    unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> Datum<'fcx> {
-        match self.into_datum() {
-            None => fcinfo.return_null(),
-            Some(datum) => unsafe { fcinfo.return_raw_datum(datum) },
-        }
     }
 }
 
