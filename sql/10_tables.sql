@@ -157,7 +157,7 @@ CREATE TABLE public.tx_registry (
 -- Idempotency keys and external order ids, unique within their scope: per merchant for
 -- payments, per card for recharges (the original's key space was global: docs/contract.md B7).
 CREATE TABLE public.idempotency_registry (
-    operation       text NOT NULL CHECK (operation IN ('payment', 'recharge')),
+    operation       text NOT NULL CHECK (operation IN ('payment', 'recharge', 'refund')),
     scope_id        uuid NOT NULL,
     key_kind        text NOT NULL CHECK (key_kind IN ('key', 'order')),
     idempotency_key text NOT NULL,

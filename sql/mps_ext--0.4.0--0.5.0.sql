@@ -325,22 +325,6 @@ SET search_path TO pg_catalog, pg_temp
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'rpc_merchant_login_wrapper';
 
-CREATE OR REPLACE FUNCTION public."merchant_refund_tx"(
-	"p_merchant_code" TEXT, /* Option < & str > */
-	"p_original_tx_no" TEXT, /* Option < & str > */
-	"p_refund_amount" NUMERIC, /* Option < AnyNumeric > */
-	"p_tag" jsonb DEFAULT '{}'::jsonb, /* Option < JsonB > */
-	"p_session_id" TEXT DEFAULT NULL /* Option < & str > */
-) RETURNS TABLE (
-	"refund_tx_id" uuid,  /* Uuid */
-	"refund_tx_no" TEXT,  /* String */
-	"refunded_amount" NUMERIC  /* AnyNumeric */
-)
-SECURITY DEFINER 
-SET search_path TO pg_catalog, pg_temp
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rpc_merchant_refund_tx_wrapper';
-
 CREATE OR REPLACE FUNCTION public."reset_session_variables"(
 	"p_session_id" TEXT DEFAULT NULL /* Option < & str > */
 ) RETURNS void
@@ -1143,6 +1127,31 @@ DROP FUNCTION mps_internal.update_settlement_status(uuid,text,text);
 DROP FUNCTION mps_internal.user_recharge_card(uuid,text,text,jsonb,text,text,text);
 DROP FUNCTION mps_internal.validate_qr_plain(text,text);
 DROP FUNCTION mps_internal.verify_ledger(text);
+
+-- Refunds take an idempotency key (appended last; a new signature, so the function is made
+-- anew: its API grants come from the manifest block below).
+ALTER TABLE public.idempotency_registry
+    DROP CONSTRAINT idempotency_registry_operation_check,
+    ADD CONSTRAINT idempotency_registry_operation_check CHECK (operation IN ('payment', 'recharge', 'refund'));
+DROP FUNCTION public.merchant_refund_tx(text,text,numeric,jsonb,text);
+CREATE FUNCTION public."merchant_refund_tx"(
+	"p_merchant_code" TEXT, /* Option < & str > */
+	"p_original_tx_no" TEXT, /* Option < & str > */
+	"p_refund_amount" NUMERIC, /* Option < AnyNumeric > */
+	"p_tag" jsonb DEFAULT '{}'::jsonb, /* Option < JsonB > */
+	"p_session_id" TEXT DEFAULT NULL, /* Option < & str > */
+	"p_idempotency_key" TEXT DEFAULT NULL /* Option < & str > */
+) RETURNS TABLE (
+	"refund_tx_id" uuid,  /* Uuid */
+	"refund_tx_no" TEXT,  /* String */
+	"refunded_amount" NUMERIC  /* AnyNumeric */
+)
+SECURITY DEFINER 
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rpc_merchant_refund_tx_wrapper';
+REVOKE ALL ON FUNCTION public.merchant_refund_tx(text,text,numeric,jsonb,text,text) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.merchant_refund_tx(text,text,numeric,jsonb,text,text) TO mps_admin;
 
 -- ---------------------------------------------------------------------------------------
 -- One policy: the RPC manifest (issue 13 §2). mps_internal.rpc_manifest() serves

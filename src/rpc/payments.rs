@@ -229,6 +229,10 @@ fn rpc_merchant_charge_by_qr(
     })
 }
 
+/// Returns part or all of a completed payment to its card; its points go back in proportion.
+/// `p_idempotency_key` (appended last, so calls of the contract's signature keep working)
+/// makes a retry safe: the same key with the same original and amount replays the refund,
+/// even when nothing is left to refund, and concurrent duplicates make one refund.
 #[pg_extern(name = "merchant_refund_tx", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 fn rpc_merchant_refund_tx(
@@ -237,6 +241,7 @@ fn rpc_merchant_refund_tx(
     p_refund_amount: Option<AnyNumeric>,
     p_tag: default!(Option<JsonB>, "'{}'::jsonb"),
     p_session_id: default!(Option<&str>, "NULL"),
+    p_idempotency_key: default!(Option<&str>, "NULL"),
 ) -> TableIterator<'static, (name!(refund_tx_id, Uuid), name!(refund_tx_no, String), name!(refunded_amount, AnyNumeric))>
 {
     rpc(|| {
@@ -246,6 +251,11 @@ fn rpc_merchant_refund_tx(
         let merchant_id = authorize_merchant(&caller, p_merchant_code)?;
         hold_off_settlements(merchant_id);
         let tx_no = p_original_tx_no.unwrap_or_default();
+        let key = optional_text(p_idempotency_key);
+        let fingerprint = idempotency::fingerprint(&["refund", tx_no, &amount.to_string()]);
+        if let Some(earlier) = earlier_request("refund", merchant_id, key, None, &fingerprint)? {
+            return Ok(TableIterator::once((earlier.tx_id, earlier.tx_no, numeric(earlier.final_amount))));
+        }
         let original = store::transactions::lock_original(tx_no, merchant_id).ok_or_else(|| {
             MpsError::new(ErrorCode::OriginalTxNotFound, format!("merchant has no transaction {tx_no:?}"))
         })?;
@@ -297,12 +307,12 @@ fn rpc_merchant_refund_tx(
                 reason: Some(&original.tx_no),
                 payment_method: original.payment_method,
                 external_order_id: None,
-                idempotency_key: None,
+                idempotency_key: key,
                 original_tx_id: Some(original.id),
                 processed_by: caller.auth_user(),
                 tag: tag_of(p_tag),
-                fingerprint: None,
-                request_scope: None,
+                fingerprint: Some(fingerprint),
+                request_scope: Some(("refund", merchant_id)),
             },
             Outcome::Completed(&card_change(&card, amount, points, ledger), &actor(&caller, "REFUND", audit)),
         )?;

@@ -53,8 +53,8 @@ pub struct NewTx<'a> {
     pub processed_by: Option<Uuid>,
     pub tag: serde_json::Value,
     pub fingerprint: Option<String>,
-    /// Where its idempotency key and external order id are unique: ('payment', merchant)
-    /// or ('recharge', card).
+    /// Where its idempotency key and external order id are unique: ('payment', merchant),
+    /// ('refund', merchant) or ('recharge', card).
     pub request_scope: Option<(&'a str, Uuid)>,
 }
 

@@ -263,6 +263,50 @@ def test_idempotent_recharges(api, shop, unique):
     assert balance_points(api, shop.card)[0] == D("1105.01")
 
 
+def test_idempotent_refunds(api, admin_sql, shop, unique):
+    """A refund retried with its key pays out once: the same row comes back, even when nothing
+    is left to refund; the key with another original or amount is refused; a refund without a
+    key is not deduplicated (the contract's calls keep working)."""
+    paid = shop.charge(D("100.00"))
+    key = f"rf-{unique}"
+    first = shop.refund(paid["tx_no"], D("40.00"), p_idempotency_key=key)
+    again = shop.refund(paid["tx_no"], D("40.00"), p_idempotency_key=key)
+    assert again == first and first["refunded_amount"] == D("40.00")
+    assert balance_points(api, shop.card)[0] == D("940.00")
+    assert fails(shop.refund, paid["tx_no"], D("30.00"), p_idempotency_key=key) == (BUSINESS, "IDEMPOTENCY_KEY_REUSED")
+    other = shop.charge(D("10.00"))
+    assert fails(shop.refund, other["tx_no"], D("40.00"), p_idempotency_key=key) == \
+        (BUSINESS, "IDEMPOTENCY_KEY_REUSED")
+    # the rest goes back; the first refund's retry still replays, though nothing is left
+    rest = shop.refund(paid["tx_no"], D("60.00"), p_idempotency_key=f"rest-{unique}")
+    assert shop.refund(paid["tx_no"], D("40.00"), p_idempotency_key=key) == first
+    assert shop.refund(paid["tx_no"], D("60.00"), p_idempotency_key=f"rest-{unique}") == rest
+    assert fails(shop.refund, paid["tx_no"], D("0.01")) == (BUSINESS, "REFUND_EXCEEDS_REMAINING")
+    assert balance_points(api, shop.card)[0] == D("990.00")
+    row = admin_sql.execute("select idempotency_key, status::text from transactions where id = %s",
+                            (first["refund_tx_id"],)).fetchone()
+    assert row == {"idempotency_key": key, "status": "completed"}
+    # without a key, two identical refunds are two refunds
+    small = shop.charge(D("20.00"))
+    a, b = shop.refund(small["tx_no"], D("5.00")), shop.refund(small["tx_no"], D("5.00"))
+    assert a["refund_tx_id"] != b["refund_tx_id"]
+    assert balance_points(api, shop.card)[0] == D("990.00") - D("20.00") + D("10.00")
+
+
+def test_concurrent_refund_retries_make_one_refund(api, admin_sql, database, shop, unique):
+    paid = shop.charge(D("50.00"))
+    key = f"burst-rf-{unique}"
+    results = run_concurrently(database, 8, lambda c, i: c.as_service().rows(
+        "merchant_refund_tx", p_merchant_code=shop.merchant["code"], p_original_tx_no=paid["tx_no"],
+        p_refund_amount=D("30.00"), p_idempotency_key=key)[0])
+    assert all(kind == "ok" for kind, _ in results), results
+    assert len({r["refund_tx_id"] for _, r in results}) == 1
+    count = admin_sql.execute("select count(*) as n from transactions where original_tx_id = %s",
+                              (paid["tx_id"],)).fetchone()
+    assert count["n"] == 1
+    assert balance_points(api, shop.card)[0] == D("980.00")
+
+
 def test_manual_points(api, shop):
     svc = shop.svc
     assert svc.scalar("update_points_and_level", p_card_id=shop.card, p_delta_points=5200) is True

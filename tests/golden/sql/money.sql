@@ -45,8 +45,13 @@ SELECT golden.outcome(format('SELECT tx_no FROM merchant_charge_by_qr(%L, %L, 1,
 SELECT golden.outcome(format('SELECT tx_no FROM merchant_charge_by_qr(%L, %L, 1, NULL, %L, NULL, %L)',
                              'OTHER-SHOP', :'qr', '{}', :'cafe_sid'));
 SELECT golden.outcome(format('SELECT tx_no FROM merchant_charge_by_qr(%L, %L, 1)', 'GOLD-CAFE', :'qr'));
-SELECT golden.outcome(format('SELECT refund_tx_no, refunded_amount FROM merchant_refund_tx(%L, %L, 20.50, %L, %L)',
-                             'GOLD-CAFE', 'PAY0000000003', '{}', :'cafe_sid'));
+SELECT golden.outcome(format('SELECT refund_tx_no, refunded_amount FROM merchant_refund_tx(%L, %L, 20.50, %L, %L, %L)',
+                             'GOLD-CAFE', 'PAY0000000003', '{}', :'cafe_sid', 'refund-1'));
+-- the same key again: the same refund, nothing paid twice; with another amount: refused
+SELECT golden.outcome(format('SELECT refund_tx_no, refunded_amount FROM merchant_refund_tx(%L, %L, 20.50, %L, %L, %L)',
+                             'GOLD-CAFE', 'PAY0000000003', '{}', :'cafe_sid', 'refund-1'));
+SELECT golden.outcome(format('SELECT refund_tx_no FROM merchant_refund_tx(%L, %L, 20.00, %L, %L, %L)',
+                             'GOLD-CAFE', 'PAY0000000003', '{}', :'cafe_sid', 'refund-1'));
 SELECT golden.outcome(format('SELECT refund_tx_no FROM merchant_refund_tx(%L, %L, 100.01, %L, %L)',
                              'GOLD-CAFE', 'PAY0000000003', '{}', :'cafe_sid'));
 SELECT golden.outcome(format('SELECT refund_tx_no FROM merchant_refund_tx(%L, %L, 1, %L, %L)',
