@@ -17,6 +17,10 @@ from conftest import Shop, login_member, login_merchant, make_member, phone_for
 with open(Path(__file__).resolve().parent.parent / "contract-functions.tsv", newline="") as _f:
     CONTRACT_NAMES = {row["name"] for row in csv.DictReader(_f, delimiter="\t")}
 
+# Card holds (issue 15), beyond the contract: made one after another like the contract's RPCs.
+HOLD_NAMES = {"merchant_authorize_by_qr", "merchant_capture_hold", "merchant_void_hold", "get_card_balance",
+              "get_card_holds", "get_merchant_holds"}
+
 
 def first(result):
     """The first row of a set result, or the object of a composite one."""
@@ -27,7 +31,8 @@ class Objects:
     """Committed objects the calls name: M's standard card (recharged) and corporate card
     (binding password `binding-1`, member X bound to it), a payment of 100.00 at S settled in
     a realtime settlement ending at `settled_until`, a payment of 20.00 after it, M's pending
-    recharge of 5.00, and member Y whom calls bind to the corporate card."""
+    recharge of 5.00, member Y whom calls bind to the corporate card, and two active holds at S on
+    M's standard card: 30.00 to capture and 10.00 to void."""
 
     def __init__(self, api, shop: Shop, unique: str):
         svc = api.as_service()
@@ -48,6 +53,9 @@ class Objects:
                                           p_session_id=login_member(api, self.member))[0]["tx_no"]
         self.member_no = first(svc.rows("get_member_detail", p_member_id=self.member["id"]))["member_no"]
         self.card_no = first(svc.rows("get_member_cards", p_member_id=self.member["id"]))["card_no"]
+        self.hold_to_capture, self.hold_to_void = (
+            svc.rows("merchant_authorize_by_qr", p_merchant_code=self.merchant["code"], p_qr_plain=shop.qr(),
+                     p_raw_amount=Decimal(raw), p_ttl_seconds=3600)[0]["hold_no"] for raw in ("30", "10"))
 
 
 @dataclass
@@ -113,6 +121,14 @@ RPCS = [
     Rpc("merchant_refund_tx", "rows",
         lambda o: {"p_merchant_code": o.merchant["code"], "p_original_tx_no": o.paid["tx_no"],
                    "p_refund_amount": Decimal("1")}),
+    Rpc("merchant_authorize_by_qr", "rows",
+        lambda o: {"p_merchant_code": o.merchant["code"], "p_qr_plain": o.shop.qr(), "p_raw_amount": Decimal("10")}),
+    Rpc("merchant_capture_hold", "rows",
+        lambda o: {"p_merchant_code": o.merchant["code"], "p_hold_no": o.hold_to_capture}),
+    Rpc("merchant_void_hold", "scalar", lambda o: {"p_merchant_code": o.merchant["code"], "p_hold_no": o.hold_to_void}),
+    Rpc("get_card_balance", "rows", lambda o: {"p_card_id": o.shop.card}),
+    Rpc("get_card_holds", "rows", lambda o: {"p_card_id": o.shop.card}),
+    Rpc("get_merchant_holds", "rows", lambda o: {"p_merchant_id": o.merchant["id"]}),
     Rpc("user_recharge_card", "rows", lambda o: {"p_card_id": o.shop.card, "p_amount": 5}),
     Rpc("confirm_recharge", "rows", lambda o: {"p_tx_no": o.pending}),
     Rpc("cancel_recharge", "scalar", lambda o: {"p_tx_no": o.pending, "p_reason": "changed my mind"}),
@@ -186,11 +202,11 @@ class Caller:
 
 
 def valid_calls(api, shop: Shop, unique: str, svc, anon, names: set[str] | None = None):
-    """(function, call) for the RPCs in `names` (default: the contract's 70), in RPCS order,
+    """(function, call) for the RPCs in `names` (default: the contract's 70 and the holds), in RPCS order,
     each made by service_role `svc` or, where its subject is the caller's own session or
     account, by `anon` with a fresh session of M or S. Made one after another, each call's
     preconditions hold and none fails."""
-    names = CONTRACT_NAMES if names is None else names
+    names = CONTRACT_NAMES | HOLD_NAMES if names is None else names
     objects = Objects(api, shop, unique)
     callers = {"service_role": Caller(svc), "member": Caller(anon, lambda: login_member(api, objects.member)),
                "merchant": Caller(anon, lambda: login_merchant(api, objects.merchant))}

@@ -77,6 +77,14 @@ def filled():
         later_qr = shop.qr()
         later = shop.charge(Decimal("9.99"), qr=later_qr, p_idempotency_key="backup-key-2")
         future = shop.charge(Decimal("5.00"))
+        # a hold captured in part and one still held (card_holds)
+        hold_qr = shop.qr()
+        captured = svc.rows("merchant_authorize_by_qr", p_merchant_code=code, p_qr_plain=hold_qr,
+                            p_raw_amount=Decimal("30.00"), p_idempotency_key="backup-hold-1")[0]
+        svc.rows("merchant_capture_hold", p_merchant_code=code, p_hold_no=captured["hold_no"],
+                 p_raw_amount=Decimal("25.00"))
+        held = svc.rows("merchant_authorize_by_qr", p_merchant_code=code, p_qr_plain=shop.qr(),
+                        p_raw_amount=Decimal("7.00"), p_ttl_seconds=7 * 86400)[0]
         period_end = svc.execute("select clock_timestamp() as t")[0]["t"]
         svc.rows("generate_settlement", p_merchant_id=merchant_id, p_mode="realtime",
                  p_period_start=period_end.replace(year=period_end.year - 1), p_period_end=period_end)
@@ -108,7 +116,8 @@ def filled():
             digests = table_digests(conn)
             last_tx = conn.execute("select max(substr(tx_no, 4)::bigint) as n from transactions").fetchone()["n"]
         yield {"digests": digests, "code": code, "last_tx": last_tx, "card": shop.card,
-               "later": {"qr": later_qr, "tx_no": later["tx_no"]}}
+               "later": {"qr": later_qr, "tx_no": later["tx_no"]},
+               "holds": {"qr": hold_qr, "captured": captured["hold_no"], "held": held["hold_no"]}}
     finally:
         api.close()
         drop_database(SOURCE)
@@ -184,6 +193,15 @@ def test_a_dump_restores_every_row(filled, form, tmp_path):
                                p_qr_plain=filled["later"]["qr"], p_raw_amount=Decimal("9.99"),
                                p_idempotency_key="backup-key-2")[0]
             assert retried["tx_no"] == filled["later"]["tx_no"]
+            # the hold still holds and can be captured; an authorization retried with its key
+            # answers the old hold
+            holds = filled["holds"]
+            assert svc.rows("get_card_balance", p_card_id=filled["card"])[0]["held"] == Decimal("7.00")
+            assert svc.rows("merchant_capture_hold", p_merchant_code=filled["code"],
+                            p_hold_no=holds["held"])[0]["final_amount"] == Decimal("7.00")
+            again = svc.rows("merchant_authorize_by_qr", p_merchant_code=filled["code"], p_qr_plain=holds["qr"],
+                             p_raw_amount=Decimal("30.00"), p_idempotency_key="backup-hold-1")[0]
+            assert again["hold_no"] == holds["captured"]
             members = svc.execute("select member_no from member_profiles order by member_no")
             fresh = make_member(api, uuid.uuid4().hex[:10])
             new_no = svc.execute("select member_no from member_profiles where id = %s", (fresh["id"],))[0]

@@ -1,15 +1,17 @@
-"""Every one of the 70 contract RPCs answers valid input without error, as service_role."""
+"""Every one of the 70 contract RPCs, and the card holds, answers valid input without error, as
+service_role."""
 
 from decimal import Decimal
 
 from conftest import Shop
-from rpc_calls import CONTRACT_NAMES, RPCS, valid_calls
+from rpc_calls import CONTRACT_NAMES, HOLD_NAMES, RPCS, valid_calls
 
 
 def test_every_rpc_accepts_valid_input(api, member, merchant, unique):
     shop = Shop(api, member, merchant)
     calls = valid_calls(api, shop, unique, api.as_service(), api.as_anon())
-    assert {name for name, _ in calls} == CONTRACT_NAMES, "rpc_calls.RPCS has a valid call of every contract RPC"
+    assert {name for name, _ in calls} == CONTRACT_NAMES | HOLD_NAMES, \
+        "rpc_calls.RPCS has a valid call of every contract RPC and every hold RPC"
     assert len(RPCS) == len({rpc.name for rpc in RPCS})
     answered = {}
     for name, call in calls:
@@ -17,6 +19,12 @@ def test_every_rpc_accepts_valid_input(api, member, merchant, unique):
     assert answered["get_user_role"] == "super_admin"
     assert answered["compute_level"] == 1 and answered["compute_discount"] == Decimal("0.950")
     assert answered["merchant_charge_by_qr"][0]["final_amount"] == Decimal("10.00")
+    # 1000 − 100 − 20 (Objects) − 10 (the charge) + 1 (the refund) − 30 (the capture); the new hold of 10 held
+    assert answered["merchant_capture_hold"][0]["final_amount"] == Decimal("30.00")
+    assert answered["merchant_void_hold"] is True
+    assert answered["get_card_balance"] == [{"balance": Decimal("841.00"), "held": Decimal("10.00"),
+                                             "available": Decimal("831.00")}]
+    assert [h["status"] for h in answered["get_card_holds"]] == ["active", "voided", "captured"]
     assert answered["get_settlement_detail"][0]["total_amount"] == Decimal("100.00")
     assert all(answered[f] is True for f in ["admin_suspend_member", "admin_activate_merchant", "freeze_card",
                                              "update_settlement_status", "toggle_card_status_by_card_no"])

@@ -118,10 +118,12 @@ def test_readers_work_in_read_only_transactions(admin_sql):
                "rotate_card_qr", "revoke_card_qr", "bind_member_to_card", "unbind_member_from_card",
                "generate_settlement", "update_settlement_status", "create_member_profile", "create_merchant",
                "set_member_password", "logout_session", "load_session", "cron_rotate_qr_tokens", "freeze_card",
-               "update_points_and_level", "admin_suspend_member", "toggle_card_status_by_card_no"}
+               "update_points_and_level", "admin_suspend_member", "toggle_card_status_by_card_no",
+               "merchant_authorize_by_qr", "merchant_capture_hold", "merchant_void_hold"}
     assert all(volatility[w] == "v" for w in writers), {w: volatility[w] for w in writers}
     assert {"get_member_transactions", "get_card_detail", "list_settlements", "get_user_profile",
-            "validate_qr_plain", "verify_ledger", "system_health_check"} <= readers
+            "validate_qr_plain", "verify_ledger", "system_health_check", "get_card_balance", "get_card_holds",
+            "get_merchant_holds"} <= readers
 
 
 HOSTILE_VALUES = [None, "", "x" * 10000, "' OR 1=1 --", "-1", "0", "1e400", "NaN", "Infinity", "-Infinity",

@@ -15,7 +15,7 @@ TABLES = [
     "member_profiles", "member_external_identities", "membership_levels", "member_cards", "card_bindings",
     "merchants", "admin_users", "merchant_users", "app_sessions", "card_qr_state", "card_qr_history",
     "tx_registry", "idempotency_registry", "merchant_order_registry", "transactions", "point_ledger",
-    "settlements",
+    "settlements", "card_holds",
 ]
 
 # RPCs anon may execute (logins and what members/merchants call with the anon key + session).
@@ -32,6 +32,8 @@ ANON_EXECUTABLE = {
     "set_merchant_password",
     "get_today_transaction_stats", "get_transaction_trends", "get_card_by_identifier",
     "get_card_details_by_card_no",
+    "merchant_authorize_by_qr", "merchant_capture_hold", "merchant_void_hold", "get_card_balance", "get_card_holds",
+    "get_merchant_holds",
 }
 
 
