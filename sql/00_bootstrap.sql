@@ -43,9 +43,11 @@ CREATE TYPE public.binding_status AS ENUM ('active', 'inactive', 'suspended');
 CREATE TYPE public.member_status AS ENUM ('active', 'inactive', 'suspended', 'deleted');
 CREATE TYPE public.settlement_status AS ENUM ('pending', 'settled', 'failed', 'paid');
 CREATE TYPE public.settlement_mode AS ENUM ('realtime', 't_plus_1', 'monthly');
+CREATE TYPE public.hold_status AS ENUM ('active', 'captured', 'voided', 'expired');
 
 -- One counter per kind of number, shared across prefixes as in the contract. bigint and
 -- NO CYCLE: numbers never wrap or repeat (formatting is mps_internal.*_no, in Rust).
 CREATE SEQUENCE public.seq_member_no AS bigint START 1 NO CYCLE;
 CREATE SEQUENCE public.seq_card_no AS bigint START 1 NO CYCLE;
 CREATE SEQUENCE public.seq_tx_no AS bigint START 1 NO CYCLE;
+CREATE SEQUENCE public.seq_hold_no AS bigint START 1 NO CYCLE;

@@ -157,7 +157,7 @@ CREATE TABLE public.tx_registry (
 -- Idempotency keys and external order ids, unique within their scope: per merchant for
 -- payments, per card for recharges (the original's key space was global: docs/contract.md B7).
 CREATE TABLE public.idempotency_registry (
-    operation       text NOT NULL CHECK (operation IN ('payment', 'recharge', 'refund')),
+    operation       text NOT NULL CHECK (operation IN ('payment', 'recharge', 'refund', 'capture')),
     scope_id        uuid NOT NULL,
     key_kind        text NOT NULL CHECK (key_kind IN ('key', 'order')),
     idempotency_key text NOT NULL,
@@ -289,3 +289,28 @@ BEGIN
     END IF;
 END
 $auth_fk$;
+
+-- Holds: an amount reserved on a card at a merchant's POS (merchant_authorize_by_qr), captured
+-- later as an ordinary payment at the recorded rate (merchant_capture_hold) or released
+-- (merchant_void_hold). An active hold counts against the card's available balance until it
+-- expires; no job is needed for that (the maintenance job only marks lapsed holds expired).
+CREATE TABLE public.card_holds (
+    id                  uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    hold_no             text NOT NULL UNIQUE DEFAULT mps_internal.hold_no(nextval('public.seq_hold_no')),
+    card_id             uuid NOT NULL REFERENCES public.member_cards (id) ON DELETE CASCADE,
+    merchant_id         uuid NOT NULL REFERENCES public.merchants (id) ON DELETE CASCADE,
+    raw_amount          numeric(12,2) NOT NULL CHECK (raw_amount > 0),
+    discount            numeric(4,3) NOT NULL CHECK (discount BETWEEN 0 AND 1),
+    amount              numeric(12,2) NOT NULL CHECK (amount >= 0),
+    status              public.hold_status NOT NULL DEFAULT 'active',
+    expires_at          timestamptz NOT NULL,
+    capture_tx_id       uuid UNIQUE REFERENCES public.tx_registry (tx_id),
+    idempotency_key     text,
+    external_order_id   text,
+    request_fingerprint text,
+    tag                 jsonb NOT NULL DEFAULT '{}',
+    created_at          timestamptz NOT NULL DEFAULT now(),
+    updated_at          timestamptz NOT NULL DEFAULT now(),
+    CHECK ((status = 'captured') = (capture_tx_id IS NOT NULL))
+);
+

@@ -36,3 +36,10 @@ CREATE INDEX idx_settlements_merchant_period ON public.settlements (merchant_id,
 
 CREATE INDEX idx_event_object ON audit.event_log (object_type, object_id);
 CREATE INDEX idx_event_happened_at ON audit.event_log (happened_at);
+
+-- Holds: the active ones of a card (every charge and authorization sums them), a merchant's
+-- list, and authorization keys (unique per merchant).
+CREATE INDEX idx_card_holds_active ON public.card_holds (card_id) WHERE status = 'active';
+CREATE INDEX idx_card_holds_merchant ON public.card_holds (merchant_id, created_at DESC);
+CREATE UNIQUE INDEX idx_card_holds_key ON public.card_holds (merchant_id, idempotency_key)
+    WHERE idempotency_key IS NOT NULL;

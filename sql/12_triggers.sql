@@ -1,4 +1,4 @@
--- updated_at maintenance on the eight tables that have the column, and card numbers.
+-- updated_at maintenance on the nine tables that have the column, and card numbers.
 
 CREATE FUNCTION mps_internal.set_updated_at() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -21,6 +21,8 @@ CREATE TRIGGER trg_merchants_updated_at BEFORE UPDATE ON public.merchants
 CREATE TRIGGER trg_transactions_updated_at BEFORE UPDATE ON public.transactions
     FOR EACH ROW EXECUTE FUNCTION mps_internal.set_updated_at();
 CREATE TRIGGER trg_settlements_updated_at BEFORE UPDATE ON public.settlements
+    FOR EACH ROW EXECUTE FUNCTION mps_internal.set_updated_at();
+CREATE TRIGGER trg_card_holds_updated_at BEFORE UPDATE ON public.card_holds
     FOR EACH ROW EXECUTE FUNCTION mps_internal.set_updated_at();
 CREATE TRIGGER trg_admin_users_updated_at BEFORE UPDATE ON public.admin_users
     FOR EACH ROW EXECUTE FUNCTION mps_internal.set_updated_at();

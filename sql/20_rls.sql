@@ -19,6 +19,7 @@ ALTER TABLE public.tx_registry ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.idempotency_registry ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.merchant_order_registry ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.transactions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.card_holds ENABLE ROW LEVEL SECURITY;
 ALTER TABLE mps_internal.transactions_default ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.point_ledger ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.settlements ENABLE ROW LEVEL SECURITY;
@@ -65,6 +66,15 @@ CREATE POLICY point_ledger_own ON public.point_ledger FOR SELECT TO authenticate
 CREATE POLICY transactions_own ON public.transactions FOR SELECT TO authenticated
     USING (card_id IN (SELECT c.id FROM public.member_cards c
                         WHERE c.owner_member_id = (SELECT mps_auth.caller_member_id()))
+           OR merchant_id = (SELECT mps_auth.caller_merchant_id())
+           OR (SELECT mps_auth.caller_is_super_admin()));
+
+-- Holds: on the member's cards (owned or actively bound), or the merchant staff's own merchant's.
+CREATE POLICY card_holds_own ON public.card_holds FOR SELECT TO authenticated
+    USING (card_id IN (SELECT c.id FROM public.member_cards c
+                        WHERE c.owner_member_id = (SELECT mps_auth.caller_member_id()))
+           OR card_id IN (SELECT b.card_id FROM public.card_bindings b
+                           WHERE b.member_id = (SELECT mps_auth.caller_member_id()) AND b.status = 'active')
            OR merchant_id = (SELECT mps_auth.caller_merchant_id())
            OR (SELECT mps_auth.caller_is_super_admin()));
 

@@ -90,5 +90,6 @@ $rpc_grants$;
 -- app with the anon key works through the RPCs and its session).
 GRANT SELECT ON public.membership_levels, public.merchants, public.member_profiles, public.member_cards,
     public.card_qr_state, public.card_qr_history, public.member_external_identities, public.card_bindings,
-    public.merchant_users, public.admin_users, public.transactions, public.point_ledger, public.settlements
+    public.merchant_users, public.admin_users, public.transactions, public.point_ledger, public.settlements,
+    public.card_holds
     TO authenticated, service_role;

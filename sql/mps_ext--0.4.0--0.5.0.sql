@@ -1129,10 +1129,10 @@ DROP FUNCTION mps_internal.validate_qr_plain(text,text);
 DROP FUNCTION mps_internal.verify_ledger(text);
 
 -- Refunds take an idempotency key (appended last; a new signature, so the function is made
--- anew: its API grants come from the manifest block below).
+-- anew: its API grants come from the manifest block below); so do hold captures (below).
 ALTER TABLE public.idempotency_registry
     DROP CONSTRAINT idempotency_registry_operation_check,
-    ADD CONSTRAINT idempotency_registry_operation_check CHECK (operation IN ('payment', 'recharge', 'refund'));
+    ADD CONSTRAINT idempotency_registry_operation_check CHECK (operation IN ('payment', 'recharge', 'refund', 'capture'));
 DROP FUNCTION public.merchant_refund_tx(text,text,numeric,jsonb,text);
 CREATE FUNCTION public."merchant_refund_tx"(
 	"p_merchant_code" TEXT, /* Option < & str > */
@@ -1152,6 +1152,188 @@ LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'rpc_merchant_refund_tx_wrapper';
 REVOKE ALL ON FUNCTION public.merchant_refund_tx(text,text,numeric,jsonb,text,text) FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION public.merchant_refund_tx(text,text,numeric,jsonb,text,text) TO mps_admin;
+
+-- ---------------------------------------------------------------------------------------
+-- Holds (issue 15): authorize, capture, void; the available balance. Mirrors
+-- sql/00_bootstrap.sql, 10–12, 16, 20, 32 and 90.
+
+CREATE TYPE public.hold_status AS ENUM ('active', 'captured', 'voided', 'expired');
+
+CREATE SEQUENCE public.seq_hold_no AS bigint START 1 NO CYCLE;
+
+CREATE  FUNCTION mps_internal."hold_no"(
+	"seq" bigint /* i64 */
+) RETURNS TEXT /* String */
+IMMUTABLE STRICT PARALLEL SAFE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'hold_no_wrapper';
+
+CREATE TABLE public.card_holds (
+    id                  uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    hold_no             text NOT NULL UNIQUE DEFAULT mps_internal.hold_no(nextval('public.seq_hold_no')),
+    card_id             uuid NOT NULL REFERENCES public.member_cards (id) ON DELETE CASCADE,
+    merchant_id         uuid NOT NULL REFERENCES public.merchants (id) ON DELETE CASCADE,
+    raw_amount          numeric(12,2) NOT NULL CHECK (raw_amount > 0),
+    discount            numeric(4,3) NOT NULL CHECK (discount BETWEEN 0 AND 1),
+    amount              numeric(12,2) NOT NULL CHECK (amount >= 0),
+    status              public.hold_status NOT NULL DEFAULT 'active',
+    expires_at          timestamptz NOT NULL,
+    capture_tx_id       uuid UNIQUE REFERENCES public.tx_registry (tx_id),
+    idempotency_key     text,
+    external_order_id   text,
+    request_fingerprint text,
+    tag                 jsonb NOT NULL DEFAULT '{}',
+    created_at          timestamptz NOT NULL DEFAULT now(),
+    updated_at          timestamptz NOT NULL DEFAULT now(),
+    CHECK ((status = 'captured') = (capture_tx_id IS NOT NULL))
+);
+
+CREATE INDEX idx_card_holds_active ON public.card_holds (card_id) WHERE status = 'active';
+CREATE INDEX idx_card_holds_merchant ON public.card_holds (merchant_id, created_at DESC);
+CREATE UNIQUE INDEX idx_card_holds_key ON public.card_holds (merchant_id, idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
+
+CREATE TRIGGER trg_card_holds_updated_at BEFORE UPDATE ON public.card_holds
+    FOR EACH ROW EXECUTE FUNCTION mps_internal.set_updated_at();
+
+SELECT pg_catalog.pg_extension_config_dump('public.card_holds', '');
+
+SELECT pg_catalog.pg_extension_config_dump('public.seq_hold_no', '');
+
+ALTER TABLE public.card_holds ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY card_holds_own ON public.card_holds FOR SELECT TO authenticated
+    USING (card_id IN (SELECT c.id FROM public.member_cards c
+                        WHERE c.owner_member_id = (SELECT mps_auth.caller_member_id()))
+           OR card_id IN (SELECT b.card_id FROM public.card_bindings b
+                           WHERE b.member_id = (SELECT mps_auth.caller_member_id()) AND b.status = 'active')
+           OR merchant_id = (SELECT mps_auth.caller_merchant_id())
+           OR (SELECT mps_auth.caller_is_super_admin()));
+
+REVOKE ALL ON TABLE public.card_holds FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON SEQUENCE public.seq_hold_no FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON FUNCTION mps_internal.hold_no(bigint) FROM PUBLIC, anon, authenticated, service_role;
+GRANT SELECT ON public.card_holds TO authenticated, service_role;
+
+CREATE FUNCTION public."merchant_authorize_by_qr"(
+	"p_merchant_code" TEXT, /* Option < & str > */
+	"p_qr_plain" TEXT, /* Option < & str > */
+	"p_raw_amount" NUMERIC, /* Option < AnyNumeric > */
+	"p_idempotency_key" TEXT DEFAULT NULL, /* Option < & str > */
+	"p_ttl_seconds" INT DEFAULT 900, /* Option < i32 > */
+	"p_tag" jsonb DEFAULT '{}'::jsonb, /* Option < JsonB > */
+	"p_external_order_id" TEXT DEFAULT NULL, /* Option < & str > */
+	"p_session_id" TEXT DEFAULT NULL /* Option < & str > */
+) RETURNS TABLE (
+	"hold_id" uuid,  /* Uuid */
+	"hold_no" TEXT,  /* String */
+	"card_id" uuid,  /* Uuid */
+	"amount" NUMERIC,  /* AnyNumeric */
+	"discount" NUMERIC,  /* AnyNumeric */
+	"expires_at" timestamp with time zone  /* TimestampWithTimeZone */
+)
+SECURITY DEFINER 
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rpc_merchant_authorize_by_qr_wrapper';
+
+REVOKE ALL ON FUNCTION public.merchant_authorize_by_qr(text, text, numeric, text, integer, jsonb, text, text) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.merchant_authorize_by_qr(text, text, numeric, text, integer, jsonb, text, text) TO mps_admin;
+
+CREATE FUNCTION public."merchant_capture_hold"(
+	"p_merchant_code" TEXT, /* Option < & str > */
+	"p_hold_no" TEXT, /* Option < & str > */
+	"p_raw_amount" NUMERIC DEFAULT NULL, /* Option < AnyNumeric > */
+	"p_idempotency_key" TEXT DEFAULT NULL, /* Option < & str > */
+	"p_tag" jsonb DEFAULT '{}'::jsonb, /* Option < JsonB > */
+	"p_session_id" TEXT DEFAULT NULL /* Option < & str > */
+) RETURNS TABLE (
+	"tx_id" uuid,  /* Uuid */
+	"tx_no" TEXT,  /* String */
+	"card_id" uuid,  /* Uuid */
+	"final_amount" NUMERIC,  /* AnyNumeric */
+	"discount" NUMERIC  /* AnyNumeric */
+)
+SECURITY DEFINER 
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rpc_merchant_capture_hold_wrapper';
+
+REVOKE ALL ON FUNCTION public.merchant_capture_hold(text, text, numeric, text, jsonb, text) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.merchant_capture_hold(text, text, numeric, text, jsonb, text) TO mps_admin;
+
+CREATE FUNCTION public."merchant_void_hold"(
+	"p_merchant_code" TEXT, /* Option < & str > */
+	"p_hold_no" TEXT, /* Option < & str > */
+	"p_session_id" TEXT DEFAULT NULL /* Option < & str > */
+) RETURNS bool /* bool */
+SECURITY DEFINER 
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rpc_merchant_void_hold_wrapper';
+
+REVOKE ALL ON FUNCTION public.merchant_void_hold(text, text, text) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.merchant_void_hold(text, text, text) TO mps_admin;
+
+CREATE FUNCTION public.get_card_balance(p_card_id uuid, p_session_id text DEFAULT NULL)
+RETURNS TABLE (balance numeric, held numeric, available numeric)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT c.balance, h.held, c.balance - h.held
+      FROM mps_internal.get_card_detail(p_card_id => p_card_id, p_session_id => p_session_id) AS s(id)
+      JOIN public.member_cards c ON c.id = s.id
+     CROSS JOIN LATERAL (
+           SELECT COALESCE(sum(k.amount), 0)::numeric(12,2) AS held FROM public.card_holds k
+            WHERE k.card_id = c.id AND k.status = 'active' AND k.expires_at > now()) h
+$$;
+
+REVOKE ALL ON FUNCTION public.get_card_balance(uuid, text) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.get_card_balance(uuid, text) TO mps_admin;
+
+CREATE FUNCTION public.get_card_holds(p_card_id uuid, p_session_id text DEFAULT NULL)
+RETURNS TABLE (hold_id uuid, hold_no text, merchant_id uuid, amount numeric, status public.hold_status,
+               expires_at timestamptz, created_at timestamptz)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT r.* FROM mps_internal.get_card_detail(p_card_id => p_card_id, p_session_id => p_session_id) AS s(id)
+     CROSS JOIN LATERAL (
+           SELECT k.id, k.hold_no, k.merchant_id, k.amount,
+                  CASE WHEN k.status = 'active' AND k.expires_at <= now() THEN 'expired' ELSE k.status END,
+                  k.expires_at, k.created_at
+             FROM public.card_holds k
+            WHERE k.card_id = s.id
+            ORDER BY k.created_at DESC, k.id
+           OFFSET 0) r
+$$;
+
+REVOKE ALL ON FUNCTION public.get_card_holds(uuid, text) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.get_card_holds(uuid, text) TO mps_admin;
+
+CREATE FUNCTION public.get_merchant_holds(
+    p_merchant_id uuid,
+    p_limit integer DEFAULT 50,
+    p_offset integer DEFAULT 0,
+    p_session_id text DEFAULT NULL)
+RETURNS TABLE (hold_id uuid, hold_no text, card_id uuid, amount numeric, status public.hold_status,
+               expires_at timestamptz, created_at timestamptz)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT r.* FROM mps_internal.merchant_scope(p_merchant_id => p_merchant_id,
+                                                p_limit => p_limit,
+                                                p_offset => p_offset,
+                                                p_session_id => p_session_id) s
+     CROSS JOIN LATERAL (
+           SELECT k.id, k.hold_no, k.card_id, k.amount,
+                  CASE WHEN k.status = 'active' AND k.expires_at <= now() THEN 'expired' ELSE k.status END,
+                  k.expires_at, k.created_at
+             FROM public.card_holds k
+            WHERE k.merchant_id = s.merchant_id
+            ORDER BY k.created_at DESC, k.id
+            LIMIT s.page_limit OFFSET s.page_offset) r
+$$;
+
+REVOKE ALL ON FUNCTION public.get_merchant_holds(uuid, integer, integer, text) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.get_merchant_holds(uuid, integer, integer, text) TO mps_admin;
 
 -- ---------------------------------------------------------------------------------------
 -- One policy: the RPC manifest (issue 13 §2). mps_internal.rpc_manifest() serves

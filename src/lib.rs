@@ -44,7 +44,7 @@ extension_sql_file!("../sql/00_bootstrap.sql", name = "bootstrap", bootstrap);
 extension_sql_file!(
     "../sql/10_tables.sql",
     name = "tables",
-    requires = ["bootstrap", rpc::numbering::member_no, rpc::numbering::tx_no_of_type]
+    requires = ["bootstrap", rpc::numbering::member_no, rpc::numbering::hold_no, rpc::numbering::tx_no_of_type]
 );
 extension_sql_file!("../sql/11_indexes.sql", name = "indexes", requires = ["tables"]);
 extension_sql_file!(
@@ -82,7 +82,7 @@ extension_sql_file!(
 extension_sql_file!(
     "../sql/32_api_money.sql",
     name = "api_money",
-    requires = ["tables", rpc::points::get_point_ledger]
+    requires = ["tables", rpc::points::get_point_ledger, rpc::cards::get_card_detail, rpc::scopes::merchant_scope]
 );
 extension_sql_file!(
     "../sql/33_api_settlements.sql",

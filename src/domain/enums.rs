@@ -75,6 +75,9 @@ db_enum!(SettlementStatus = "public.settlement_status" {
     Pending = "pending", Settled = "settled", Failed = "failed", Paid = "paid",
 });
 db_enum!(SettlementMode = "public.settlement_mode" { Realtime = "realtime", TPlus1 = "t_plus_1", Monthly = "monthly" });
+db_enum!(HoldStatus = "public.hold_status" {
+    Active = "active", Captured = "captured", Voided = "voided", Expired = "expired",
+});
 
 #[cfg(test)]
 mod tests {

@@ -102,7 +102,13 @@ error_codes! {
     InvalidRechargeAmount => "INVALID_RECHARGE_AMOUNT", Business, Some("the recharge is a positive amount with at most 2 decimals");
     MerchantNotFoundOrInactive => "MERCHANT_NOT_FOUND_OR_INACTIVE", Business, None;
     MemberNotActive => "MEMBER_NOT_ACTIVE", Business, Some("a suspended member's cards move no money");
-    InsufficientBalance => "INSUFFICIENT_BALANCE", Business, Some("recharge the card first");
+    InsufficientBalance => "INSUFFICIENT_BALANCE", Business,
+        Some("recharge the card first, or release its holds (merchant_void_hold)");
+    HoldNotFound => "HOLD_NOT_FOUND", Business, None;
+    HoldNotActive => "HOLD_NOT_ACTIVE", Business, None;
+    HoldExpired => "HOLD_EXPIRED", Business, Some("authorize again: an expired hold reserves nothing");
+    CaptureExceedsHold => "CAPTURE_EXCEEDS_HOLD", Business,
+        Some("capture at most the authorized amount, or authorize a new hold for the difference");
     OriginalTxNotFound => "ORIGINAL_TX_NOT_FOUND", Business, None;
     OnlyCompletedPaymentRefundable => "ONLY_COMPLETED_PAYMENT_REFUNDABLE", Business, None;
     RefundExceedsRemaining => "REFUND_EXCEEDS_REMAINING", Business, None;

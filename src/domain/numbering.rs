@@ -19,6 +19,11 @@ pub fn card_no(card_type: CardType, seq: i64) -> String {
     format!("{prefix}{:08}", positive(seq))
 }
 
+/// Hold number: `HLD`+10 digits.
+pub fn hold_no(seq: i64) -> String {
+    format!("HLD{:010}", positive(seq))
+}
+
 pub fn tx_no(tx_type: TxType, seq: i64) -> String {
     let prefix = match tx_type {
         TxType::Payment => "PAY",
@@ -47,6 +52,7 @@ mod tests {
         assert_eq!(tx_no(TxType::Payment, 2), "PAY0000000002");
         assert_eq!(tx_no(TxType::Refund, 3), "REF0000000003");
         assert_eq!(tx_no(TxType::Recharge, 4), "RCG0000000004");
+        assert_eq!(hold_no(7), "HLD0000000007");
     }
 
     #[test]

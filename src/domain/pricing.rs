@@ -29,9 +29,19 @@ pub fn charge(
     corporate_discount: Option<Decimal>,
     current_points: i32,
 ) -> MpsResult<Charge> {
-    let (discount, earns) = match card_type {
-        CardType::Standard => (level_discount.min(corporate_discount.unwrap_or(Decimal::ONE)), true),
-        CardType::Voucher => (Decimal::new(1000, 3), false),
+    let discount = match card_type {
+        CardType::Standard => level_discount.min(corporate_discount.unwrap_or(Decimal::ONE)),
+        CardType::Voucher | CardType::Corporate => Decimal::new(1000, 3),
+    };
+    at_rate(card_type, raw, discount, current_points)
+}
+
+/// What a payment of `raw` costs at a given rate: a hold's capture pays the rate recorded
+/// when it was authorized, whatever the card's level or discounts are by then.
+pub fn at_rate(card_type: CardType, raw: Decimal, discount: Decimal, current_points: i32) -> MpsResult<Charge> {
+    let earns = match card_type {
+        CardType::Standard => true,
+        CardType::Voucher => false,
         CardType::Corporate => {
             return Err(MpsError::new(
                 ErrorCode::CorporateCardCannotPay,
@@ -104,6 +114,17 @@ mod tests {
         // points are whole units of the undiscounted (rounded) price
         assert_eq!(c("299.99", Some("0.800"), level0).points, 299);
         assert_eq!(c("300.00", None, level0).points, 300);
+    }
+
+    #[test]
+    fn a_recorded_rate_is_kept() {
+        let c = at_rate(CardType::Standard, d("40.00"), d("0.950"), 0).unwrap();
+        assert_eq!((c.final_amount, c.discount, c.points), (d("38.00"), d("0.950"), 40));
+        assert_eq!(at_rate(CardType::Voucher, d("10.05"), d("1.000"), 0).unwrap().points, 0);
+        assert_eq!(
+            at_rate(CardType::Corporate, d("1"), d("1.000"), 0).unwrap_err().code,
+            ErrorCode::CorporateCardCannotPay
+        );
     }
 
     #[test]

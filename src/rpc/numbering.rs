@@ -17,6 +17,11 @@ fn card_no_of_type(card_type: Enum<CardType>, seq: i64) -> String {
     numbering::card_no(card_type.0, seq)
 }
 
+#[pg_extern(schema = "mps_internal", immutable, parallel_safe)]
+fn hold_no(seq: i64) -> String {
+    numbering::hold_no(seq)
+}
+
 #[pg_extern(name = "tx_no", schema = "mps_internal", immutable, parallel_safe)]
 fn tx_no_of_type(tx_type: Enum<TxType>, seq: i64) -> String {
     numbering::tx_no(tx_type.0, seq)

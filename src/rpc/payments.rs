@@ -25,7 +25,7 @@ use serde_json::json;
 /// `ActForMerchant`: a super admin for any merchant, a merchant, by session or staff JWT, for
 /// its own). A merchant naming any code but its own gets the same answer whether that code
 /// exists or not: no caller can probe for merchant codes.
-fn authorize_merchant(caller: &Caller, code: Option<&str>) -> MpsResult<Uuid> {
+pub(super) fn authorize_merchant(caller: &Caller, code: Option<&str>) -> MpsResult<Uuid> {
     let code = code.unwrap_or_default();
     let found = store::merchants::find_by_code_with_status(code);
     caller.allow(Action::ActForMerchant { merchant: found.map(|(id, _)| id), named: code })?;
@@ -41,7 +41,7 @@ fn authorize_merchant(caller: &Caller, code: Option<&str>) -> MpsResult<Uuid> {
 /// movements do not wait for each other). Taken before anything is stamped, so a settlement
 /// either sees this movement or ended its period before the movement's stamp
 /// (settlements.rs, `start_settlement_run`).
-fn hold_off_settlements(merchant_id: Uuid) {
+pub(super) fn hold_off_settlements(merchant_id: Uuid) {
     store::lock_name_shared(&settlements::lock_name(&merchant_id.to_string()));
 }
 
@@ -49,7 +49,7 @@ fn hold_off_settlements(merchant_id: Uuid) {
 /// inside a period the merchant has already settled. That cannot happen while the database
 /// clock runs forward (see hold_off_settlements); the check keeps the books right if it
 /// does not. The error rolls back everything the call wrote.
-fn record(tx: &NewTx, outcome: Outcome) -> MpsResult<(Uuid, String)> {
+pub(super) fn record(tx: &NewTx, outcome: Outcome) -> MpsResult<(Uuid, String)> {
     let stamped = store::transactions::record(tx, outcome);
     if stamped.inside_settled_period {
         return Err(MpsError::new(
@@ -63,7 +63,7 @@ fn record(tx: &NewTx, outcome: Outcome) -> MpsResult<(Uuid, String)> {
 /// An earlier movement with the same idempotency key or external order id in the same
 /// scope: the same request again (replayed), or a different one (refused). Concurrent
 /// duplicates are serialized by advisory locks, key first, then order id.
-fn earlier_request(
+pub(super) fn earlier_request(
     operation: &str,
     scope: Uuid,
     key: Option<&str>,
@@ -92,8 +92,20 @@ fn earlier_request(
     Ok(None)
 }
 
+/// The card's available balance (its balance less what its active holds reserve) covers
+/// `amount`. The merchant may learn that the card cannot pay, never what is on it.
+pub(super) fn check_covers(available: Decimal, amount: Decimal) -> MpsResult<()> {
+    if available < amount {
+        return Err(MpsError::new(
+            ErrorCode::InsufficientBalance,
+            format!("the card's available balance does not cover the amount due {amount}"),
+        ));
+    }
+    Ok(())
+}
+
 /// Frozen or expired cards and suspended members move no money (docs/contract.md B15).
-fn check_card_can_move_money(card: &MoneyCard) -> MpsResult<()> {
+pub(super) fn check_card_can_move_money(card: &MoneyCard) -> MpsResult<()> {
     if card.card.status != CardStatus::Active {
         return Err(MpsError::new(ErrorCode::CardNotActive, format!("the card is {}", card.card.status)));
     }
@@ -107,7 +119,7 @@ fn check_card_can_move_money(card: &MoneyCard) -> MpsResult<()> {
 }
 
 /// The card's new balance and points, with the level they reach.
-fn card_change(
+pub(super) fn card_change(
     card: &MoneyCard,
     balance_delta: Decimal,
     points: i32,
@@ -124,11 +136,11 @@ fn card_change(
     }
 }
 
-fn actor<'a>(caller: &'a Caller, action: &'a str, context: serde_json::Value) -> Actor<'a> {
+pub(super) fn actor<'a>(caller: &'a Caller, action: &'a str, context: serde_json::Value) -> Actor<'a> {
     Actor { user_id: caller.actor_id(), role: caller.audit_role(), action, context }
 }
 
-fn tag_of(tag: Option<JsonB>) -> serde_json::Value {
+pub(super) fn tag_of(tag: Option<JsonB>) -> serde_json::Value {
     tag.map(|t| t.0).filter(|v| !v.is_null()).unwrap_or_else(|| json!({}))
 }
 
@@ -180,13 +192,7 @@ fn rpc_merchant_charge_by_qr(
         }
         check_card_can_move_money(&card)?;
         let charge = pricing::charge(card.card.card_type, raw, card.discount, card.corporate_discount, card.points)?;
-        if card.balance < charge.final_amount {
-            // The merchant may learn that the card cannot pay, never what is on it.
-            return Err(MpsError::new(
-                ErrorCode::InsufficientBalance,
-                format!("the card's balance does not cover the amount due {}", charge.final_amount),
-            ));
-        }
+        check_covers(card.available(), charge.final_amount)?;
 
         let points = card.points + charge.points;
         let ledger = (card.card.card_type == CardType::Standard).then_some("payment_earn");

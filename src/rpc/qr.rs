@@ -104,8 +104,9 @@ pub(super) fn live_card(plain: Option<&str>) -> MpsResult<Uuid> {
 /// Maintenance, safe to run every minute: deletes lapsed codes, QR history past
 /// `mps.qr_history_retention_days` and expired sessions. It never touches a live code (the
 /// original re-keyed and so silently revoked every corporate code: docs/contract.md B20).
-/// Returns the number of rows removed; the audit row has the counts. `p_ttl_seconds` is
-/// accepted for compatibility and unused: no code is issued here.
+/// It also marks lapsed holds `expired` (they reserved nothing since their expiry anyway).
+/// Returns the number of rows removed or marked; the audit row has the counts.
+/// `p_ttl_seconds` is accepted for compatibility and unused: no code is issued here.
 #[pg_extern(name = "cron_rotate_qr_tokens", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 fn rpc_cron_rotate_qr_tokens(
@@ -119,12 +120,14 @@ fn rpc_cron_rotate_qr_tokens(
         let lapsed = store::qr::delete_lapsed();
         let history = super::retention::sweep_all(Table::CardQrHistory);
         let sessions = super::retention::sweep_all(Table::AppSessions);
+        let holds = store::holds::mark_lapsed();
         caller.audit(
             "QR_CRON_ROTATE",
             "system",
             None,
-            json!({ "lapsed_codes": lapsed, "pruned_history": history, "expired_sessions": sessions }),
+            json!({ "lapsed_codes": lapsed, "pruned_history": history, "expired_sessions": sessions,
+                    "expired_holds": holds }),
         );
-        Ok((lapsed + history + sessions) as i32)
+        Ok((lapsed + history + sessions + holds) as i32)
     })
 }

@@ -25,7 +25,9 @@ pub struct Violation {
 /// * points = Σ point_ledger.change, and points_earned of movements = their ledger rows
 ///   (for movements after the card's carried-forward row: retention folded older detail);
 /// * refunds of a payment never exceed its final amount, and a payment is `refunded`
-///   exactly when its refunds reach it.
+///   exactly when its refunds reach it;
+/// * a captured hold has its one payment, of at most the hold's amount; a hold with a
+///   payment is captured; a card's balance covers its active holds.
 pub fn violations() -> Vec<Violation> {
     query(
         "WITH movement AS (
@@ -65,7 +67,24 @@ pub fn violations() -> Vec<Violation> {
                 f.status::text
            FROM refunds f
           WHERE f.status::text <> CASE WHEN f.refunded = f.final_amount AND f.final_amount > 0
-                                       THEN 'refunded' ELSE 'completed' END",
+                                       THEN 'refunded' ELSE 'completed' END
+         UNION ALL
+         SELECT h.card_id, h.hold_no, 'hold_capture', h.amount::text, t.final_amount::text
+           FROM public.card_holds h JOIN public.transactions t ON t.id = h.capture_tx_id
+          WHERE t.final_amount > h.amount
+         UNION ALL
+         SELECT h.card_id, h.hold_no, 'hold_payment', 'one payment',
+                CASE WHEN h.capture_tx_id IS NULL THEN 'none' ELSE 'a payment of another card or kind' END
+           FROM public.card_holds h
+           LEFT JOIN public.transactions t ON t.id = h.capture_tx_id
+                                          AND t.card_id = h.card_id AND t.tx_type = 'payment'
+          WHERE h.status = 'captured' AND t.id IS NULL
+         UNION ALL
+         SELECT c.id, c.card_no, 'hold_balance', h.held::text, c.balance::text
+           FROM public.member_cards c
+           JOIN (SELECT card_id, sum(amount) AS held FROM public.card_holds
+                  WHERE status = 'active' AND expires_at > pg_catalog.now() GROUP BY card_id) h ON h.card_id = c.id
+          WHERE c.balance < h.held",
         &[CARRIED_FORWARD.into()],
         |r| {
             Ok(Violation {

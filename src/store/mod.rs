@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod cards;
+pub mod holds;
 pub mod identity;
 pub mod ledger;
 pub mod levels;

@@ -50,6 +50,27 @@ def test_psycopg_pos_example(fresh_database):
     assert out[3].startswith("refused REFUND_EXCEEDS_REMAINING")
 
 
+def test_pos_hold_example(fresh_database):
+    with admin_connect(fresh_database) as conn:
+        conn.execute("select public.create_merchant('POS2', 'Bistro', null, 'pos-password')")
+        member = conn.execute("select public.create_member_profile('Gil', '0944', null, 'gil-password') as id") \
+            .fetchone()["id"]
+        card = conn.execute("select id from public.get_member_cards(%s)", (member,)).fetchone()["id"]
+        conn.execute("select * from public.user_recharge_card(%s, 100)", (card,))
+        qr = conn.execute("select qr_plain from public.rotate_card_qr(%s)", (card,)).fetchone()["qr_plain"]
+        conn.commit()
+    env = dict(os.environ, MPS_DSN=dsn(fresh_database, "mps_pos"))
+    out = subprocess.run([sys.executable, str(ROOT / "examples/pos_hold.py"), "POS2", "pos-password", qr],
+                         capture_output=True, text=True, check=True, env=env).stdout.splitlines()
+    assert out[0].startswith("held HLD") and out[0].endswith(" 60.00")
+    assert out[1].startswith("captured PAY") and out[1].endswith(" 55.00")
+    assert out[2].startswith("voided HLD") and out[2].endswith(" True")
+    assert out[3].startswith("refused HOLD_NOT_ACTIVE")
+    with admin_connect(fresh_database) as conn:
+        row = conn.execute("select * from public.get_card_balance(%s)", (card,)).fetchone()
+    assert row == {"balance": 45, "held": 0, "available": 45}
+
+
 def test_supabase_py_example(fresh_database):
     server = Server(fresh_database)
     try:
