@@ -483,22 +483,30 @@ def test_verify_ledger_checks_holds(api, admin_sql, till):
     captured = till.authorize(D("100"))
     till.capture(captured["hold_no"], D("80"))
     active = till.authorize(D("50"))
+    paid = till.shop.charge(D("10"))
+    refund = till.shop.refund(paid["tx_no"], D("5"))
+    assert till.balance() == (D("915.00"), D("50.00"), D("865.00"))
 
     def found_after(statement, params):
         with admin_sql.transaction(force_rollback=True):
             admin_sql.execute(statement, params)
-            return {r["check_name"] for r in admin_sql.execute("select * from verify_ledger()").fetchall()
+            return {(r["check_name"], r["expected"], r["actual"])
+                    for r in admin_sql.execute("select * from verify_ledger()").fetchall()
                     if r["card_id"] == till.card}
 
     # the payment exceeds what its hold authorized
     assert found_after("update card_holds set amount = 79.99 where id = %s", (captured["hold_id"],)) == \
-        {"hold_capture"}
-    # a hold marked captured without a payment
-    assert found_after("update card_holds set status = 'captured' where id = %s", (active["hold_id"],)) == \
-        {"hold_payment"}
+        {("hold_capture", "79.99", "80.00")}
+    # a captured hold whose payment is no payment (a refund)
+    assert found_after("update card_holds set capture_tx_id = %s where id = %s",
+                       (refund["refund_tx_id"], captured["hold_id"])) == \
+        {("hold_payment", "one payment", "a payment of another card or kind")}
     # more held than the card has
-    assert found_after("update card_holds set amount = 920.01, raw_amount = 920.01 where id = %s",
-                       (active["hold_id"],)) == {"hold_balance"}
+    assert found_after("update card_holds set amount = 915.01, raw_amount = 915.01 where id = %s",
+                       (active["hold_id"],)) == {("hold_balance", "915.01", "915.00")}
+    # a hold past its expiry holds nothing, whatever it held
+    assert found_after("update card_holds set amount = 915.01, raw_amount = 915.01,"
+                       " expires_at = now() - interval '1 second' where id = %s", (active["hold_id"],)) == set()
     assert api.as_service().rows("verify_ledger") == []
 
 

@@ -63,8 +63,6 @@ SELECT golden.outcome(format('SELECT hold_no FROM merchant_authorize_by_qr(p_mer
                              ' p_qr_plain => %L, p_raw_amount => 1, p_session_id => %L)', 'GOLD-DELI', :'qr', :'hal_sid'));
 SELECT golden.outcome(format('SELECT hold_no FROM merchant_authorize_by_qr(p_merchant_code => %L,'
                              ' p_qr_plain => %L, p_raw_amount => 1)', 'GOLD-DELI', :'qr'));
-SELECT golden.outcome(format('SELECT hold_no FROM merchant_authorize_by_qr(p_merchant_code => %L,'
-                             ' p_qr_plain => %L, p_raw_amount => 1)', 'NO-SUCH-SHOP', :'qr'));
 RESET ROLE;
 SELECT hold_no AS h1 FROM card_holds WHERE idempotency_key = 'hold-1' \gset
 SELECT hold_no AS h2 FROM card_holds WHERE idempotency_key = 'hold-2' \gset
@@ -142,6 +140,10 @@ SELECT golden.outcome(format('SELECT amount FROM merchant_authorize_by_qr(p_merc
 RESET ROLE;
 SELECT hold_no AS h4 FROM card_holds WHERE idempotency_key = 'hold-4' \gset
 SELECT golden.act_as('service_role');
+SELECT golden.outcome(format('SELECT hold_no FROM merchant_authorize_by_qr(p_merchant_code => %L,'
+                             ' p_qr_plain => %L, p_raw_amount => 1)', 'NO-SUCH-SHOP', :'qr'));
+SELECT golden.outcome(format('SELECT merchant_void_hold(p_merchant_code => %L, p_hold_no => %L)',
+                             'NO-SUCH-SHOP', :'h4'));
 SELECT golden.outcome(format('SELECT freeze_card(%L)', :'card'));
 SELECT golden.outcome(format('SELECT tx_no FROM merchant_capture_hold(p_merchant_code => %L, p_hold_no => %L)',
                              'GOLD-DELI', :'h4'));
