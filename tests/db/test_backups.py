@@ -77,6 +77,8 @@ def filled():
         later_qr = shop.qr()
         later = shop.charge(Decimal("9.99"), qr=later_qr, p_idempotency_key="backup-key-2")
         future = shop.charge(Decimal("5.00"))
+        svc.rows("merchant_authorize_by_qr", p_merchant_code=code, p_qr_plain=shop.qr(), p_raw_amount=Decimal("7.00"),
+                 p_idempotency_key="backup-hold-1")  # a hold, still active in the dump
         period_end = svc.execute("select clock_timestamp() as t")[0]["t"]
         svc.rows("generate_settlement", p_merchant_id=merchant_id, p_mode="realtime",
                  p_period_start=period_end.replace(year=period_end.year - 1), p_period_end=period_end)

@@ -138,7 +138,7 @@ def test_charge_errors(api, admin_sql, shop, unique):
         api.as_anon().rows("merchant_charge_by_qr", p_merchant_code=code, p_qr_plain=qr, p_raw_amount=D("1500"),
                            p_session_id=login_merchant(api, shop.merchant))
     assert (e.value.sqlstate, e.value.diag.message_primary, e.value.diag.message_detail) == \
-        (BUSINESS, "INSUFFICIENT_BALANCE", "the card's balance does not cover the amount due 1500.00")
+        (BUSINESS, "INSUFFICIENT_BALANCE", "the card's available balance does not cover the amount due 1500.00")
     svc.scalar("freeze_card", p_card_id=shop.card)
     assert fails(shop.charge, D("1"), qr=qr) == (BUSINESS, "CARD_NOT_ACTIVE")
     svc.scalar("unfreeze_card", p_card_id=shop.card)
