@@ -1,13 +1,18 @@
 """Row Level Security through the table API, privileges and the function catalog."""
 
+import sys
 import uuid
 from decimal import Decimal
+from pathlib import Path
 
 import psycopg
 import pytest
 
 from conftest import Shop, make_member
 from mps import ANON, SERVICE, Api, admin_connect, drop_database, dsn, recreate_database, user_claims
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+import rpc_matrix  # noqa: E402
 
 PERMISSION = "42501"
 
@@ -18,23 +23,9 @@ TABLES = [
     "settlements", "card_holds",
 ]
 
-# RPCs anon may execute (logins and what members/merchants call with the anon key + session).
-ANON_EXECUTABLE = {
-    "get_user_role", "check_permission", "is_admin", "get_user_profile", "test_connection", "member_login",
-    "merchant_login", "load_session", "logout_session", "reset_session_variables", "set_member_password",
-    "bind_member_to_card", "unbind_member_from_card", "get_card_bindings", "set_card_binding_password",
-    "get_member_cards", "get_card_detail", "rotate_card_qr", "revoke_card_qr", "validate_qr_plain",
-    "merchant_charge_by_qr", "merchant_refund_tx", "user_recharge_card", "cancel_recharge", "compute_discount",
-    "compute_level",
-    "get_point_ledger", "generate_settlement", "list_settlements", "get_settlement_detail",
-    "get_member_transactions", "get_merchant_transactions", "get_transaction_detail", "get_member_detail",
-    "get_merchant_detail", "get_member_by_auth_user", "get_merchant_by_auth_user", "update_member_profile",
-    "set_merchant_password",
-    "get_today_transaction_stats", "get_transaction_trends", "get_card_by_identifier",
-    "get_card_details_by_card_no",
-    "merchant_authorize_by_qr", "merchant_capture_hold", "merchant_void_hold", "get_card_balance", "get_card_holds",
-    "get_merchant_holds",
-}
+# RPCs anon may execute (logins and what members/merchants call with the anon key + session):
+# the manifest's (src/rpc/manifest.tsv).
+ANON_EXECUTABLE = {row["function"] for row in rpc_matrix.manifest() if row["grant"] == "anon"}
 
 
 def test_every_table_has_rls_enabled(admin_sql):
