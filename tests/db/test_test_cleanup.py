@@ -134,3 +134,52 @@ def test_a_member_and_a_merchant_go_with_everything_that_hangs_off_them(cleanup_
             PERMISSION
     finally:
         api.close()
+
+
+def test_holds_go_with_their_member_and_merchant(cleanup_db):
+    """A captured hold points at its payment: the clean-up removes the hold with the card or
+    the merchant, and the payment with it."""
+    with admin_connect(cleanup_db) as conn:
+        conn.execute(f"alter database {cleanup_db} set mps.allow_test_cleanup = on")
+        conn.commit()
+    api = Api(cleanup_db)
+    try:
+        svc = api.as_service()
+        suffix = uuid.uuid4().hex[:10]
+        leaving, staying = make_member(api, suffix), make_member(api, suffix[::-1])
+        merchants = []
+        for code in (f"HL{suffix}", f"HO{suffix}"):
+            merchant_id = svc.scalar("create_merchant", p_code=code, p_name="Hold Shop", p_password="merchant-pass-1")
+            merchants.append({"id": merchant_id, "code": code, "password": "merchant-pass-1"})
+        shop, other = merchants
+
+        def hold(s: Shop, raw, capture=None):
+            held = svc.rows("merchant_authorize_by_qr", p_merchant_code=s.merchant["code"], p_qr_plain=s.qr(),
+                            p_raw_amount=Decimal(raw))[0]
+            if capture:
+                svc.rows("merchant_capture_hold", p_merchant_code=s.merchant["code"], p_hold_no=held["hold_no"],
+                         p_raw_amount=Decimal(capture))
+            return held
+
+        mine = Shop(api, leaving, shop)
+        hold(mine, "50", capture="30")
+        hold(mine, "20")
+        theirs = Shop(api, staying, other, amount="500.00")
+        hold(theirs, "100", capture="100")
+        hold(theirs, "10")
+        kept = hold(Shop(api, staying, shop, amount=None), "5")
+
+        assert svc.scalar("delete_test_member", p_member_id=leaving["id"]) is True
+        with admin_connect(cleanup_db) as conn:
+            assert count(conn, "card_holds where card_id = %s", mine.card) == 0
+            assert conn.execute("select * from verify_ledger()").fetchall() == []
+        assert svc.scalar("delete_test_merchant", p_merchant_id=other["id"]) is True
+        with admin_connect(cleanup_db) as conn:
+            assert count(conn, "card_holds where merchant_id = %s", other["id"]) == 0
+            assert [r["hold_no"] for r in conn.execute("select hold_no from card_holds").fetchall()] == \
+                [kept["hold_no"]]
+            assert conn.execute("select balance from member_cards where id = %s",
+                                (theirs.card,)).fetchone()["balance"] == Decimal("400.00")
+            assert conn.execute("select * from verify_ledger()").fetchall() == []
+    finally:
+        api.close()
