@@ -57,7 +57,7 @@ def main():
 
     runs = [("tpcb", c) for c in (1, 4, 16)] + [("charge", c) for c in (1, 4, 16)] + \
         [("charge_10_codes", c) for c in (1, 4, 16)] + [("charge_100k_codes", c) for c in (1, 4, 16)] + \
-        [("refund", 4), ("recharge", 4), ("history", 4), ("login", 4)]
+        [("refund", 4), ("recharge", 4), ("hold", 4), ("history", 4), ("login", 4)]
     rows = {}
     for name, c in runs:
         lat = latencies_ms(a.work, name, c)
@@ -67,6 +67,7 @@ def main():
               "charge_10_codes": "charge, 10 hot cards, 10 live codes",
               "charge_100k_codes": f"charge, 10 hot cards, {int(a.cards):,} live codes",
               "refund": "merchant_refund_tx", "recharge": "user_recharge_card",
+              "hold": "merchant_authorize_by_qr + merchant_capture_hold (a pair)",
               "history": "get_member_transactions", "login": f"member_login (bcrypt cost {a.bcrypt})"}
     lines = [f"# mps_ext benchmark, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC", "",
              f"Machine: {os.cpu_count()} cores, {platform.machine()}, {platform.platform()}. "

@@ -93,6 +93,7 @@ psql -qX -d mps -c "INSERT INTO mps_bench.payments (tx_no) SELECT tx_no FROM pub
 PAYMENTS=$(psql -qAtX -d mps -c "SELECT count(*) FROM mps_bench.payments")
 run refund mps 4 -U authenticator -f "$BENCH/scripts/refund.sql" -D payments="$PAYMENTS" -D session="$SESSION"
 run recharge mps 4 -U authenticator -f "$BENCH/scripts/recharge.sql" -D cards="$CARDS"
+run hold mps 4 -U authenticator -f "$BENCH/scripts/hold.sql" -D cards="$CARDS" -D session="$SESSION"
 run history mps 4 -U authenticator -f "$BENCH/scripts/history.sql" -D cards="$CARDS"
 run login mps 4 -U authenticator -f "$BENCH/scripts/login.sql" -D logins="$LOGINS"
 
