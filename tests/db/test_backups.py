@@ -202,6 +202,10 @@ def test_a_dump_restores_every_row(filled, form, tmp_path):
             again = svc.rows("merchant_authorize_by_qr", p_merchant_code=filled["code"], p_qr_plain=holds["qr"],
                              p_raw_amount=Decimal("30.00"), p_idempotency_key="backup-hold-1")[0]
             assert again["hold_no"] == holds["captured"]
+            fresh_hold = svc.rows("merchant_authorize_by_qr", p_merchant_code=filled["code"],
+                                  p_qr_plain=svc.rows("rotate_card_qr", p_card_id=filled["card"])[0]["qr_plain"],
+                                  p_raw_amount=Decimal("1.00"))[0]
+            assert fresh_hold["hold_no"] > holds["held"] > holds["captured"]
             members = svc.execute("select member_no from member_profiles order by member_no")
             fresh = make_member(api, uuid.uuid4().hex[:10])
             new_no = svc.execute("select member_no from member_profiles where id = %s", (fresh["id"],))[0]

@@ -180,6 +180,13 @@ def test_capture_replayed_with_its_key_returns_the_same_payment(api, admin_sql, 
     assert count["n"] == 1
     # without the key the hold is simply no longer active
     assert fails(till.capture, hold["hold_no"], D("60")) == (BUSINESS, "HOLD_NOT_ACTIVE")
+    # the key names that capture: on another hold, or for another amount, it is refused
+    other = till.authorize(D("10"))
+    assert fails(till.capture, other["hold_no"], D("10"), p_idempotency_key=key) == \
+        (BUSINESS, "IDEMPOTENCY_KEY_REUSED")
+    assert fails(till.capture, hold["hold_no"], D("59"), p_idempotency_key=key) == \
+        (BUSINESS, "IDEMPOTENCY_KEY_REUSED")
+    assert till.balance() == (D("940.00"), D("10.00"), D("930.00"))
 
 
 def test_authorize_replayed_with_its_key_holds_once(api, admin_sql, till, unique):
@@ -571,6 +578,18 @@ def test_concurrent_captures_and_voids_of_one_hold_settle_it_once(api, database,
         assert sorted(voids) == [("ok", False)] * 3 + [("ok", True)]
         assert till.balance() == (D("1000.00"), D("0.00"), D("1000.00"))
         assert till.statuses() == {hold["hold_no"]: "voided"}
+
+
+def test_concurrent_retries_of_one_capture_make_one_payment(admin_sql, database, till, unique):
+    hold, key = till.authorize(D("40")), f"burst-capture-{unique}"
+    results = run_concurrently(database, 8, lambda c, i: c.as_service().rows(
+        "merchant_capture_hold", p_merchant_code=till.code, p_hold_no=hold["hold_no"], p_raw_amount=D("25"),
+        p_idempotency_key=key)[0])
+    assert all(kind == "ok" for kind, _ in results), results
+    assert len({r["tx_id"] for _, r in results}) == 1
+    assert admin_sql.execute("select count(*) as n from transactions where card_id = %s and tx_type = 'payment'",
+                             (till.card,)).fetchone()["n"] == 1
+    assert till.balance() == (D("975.00"), D("0.00"), D("975.00"))
 
 
 def test_concurrent_retries_of_one_authorization_make_one_hold(admin_sql, database, till, unique):

@@ -162,8 +162,7 @@ def test_holds_go_with_their_member_and_merchant(cleanup_db):
             return held
 
         mine = Shop(api, leaving, shop)
-        hold(mine, "50", capture="30")
-        hold(mine, "20")
+        leaving_holds = [hold(mine, "50", capture="30")["hold_id"], hold(mine, "20")["hold_id"]]
         theirs = Shop(api, staying, other, amount="500.00")
         hold(theirs, "100", capture="100")
         hold(theirs, "10")
@@ -172,6 +171,7 @@ def test_holds_go_with_their_member_and_merchant(cleanup_db):
         assert svc.scalar("delete_test_member", p_member_id=leaving["id"]) is True
         with admin_connect(cleanup_db) as conn:
             assert count(conn, "card_holds where card_id = %s", mine.card) == 0
+            assert count(conn, "audit.event_log where object_id = any(%s)", leaving_holds) == 0
             assert conn.execute("select * from verify_ledger()").fetchall() == []
         assert svc.scalar("delete_test_merchant", p_merchant_id=other["id"]) is True
         with admin_connect(cleanup_db) as conn:
