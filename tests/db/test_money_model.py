@@ -16,7 +16,13 @@ levels.rs, money.rs, idempotency.rs; src/rpc/payments.rs for the order of the ch
   movement (same tx_no, nothing moves, whatever happened to it since), another request
   under the same name is refused (IDEMPOTENCY_KEY_REUSED, EXTERNAL_ORDER_ID_REUSED). The tag
   is not part of a request's identity; a refund has no key (the same refund again is
-  another refund, within the remainder).
+  another refund, within the remainder);
+* holds (src/rpc/holds.rs): an authorization reserves what a charge would cost now and
+  records that rate; a charge or an authorization may use only the balance less the active
+  holds; a capture pays all or part of the authorized raw amount at the recorded rate as an
+  ordinary payment (refundable like any), once; a void releases an active hold once; keys
+  name an authorization (per merchant; fingerprint = amount and code) and a capture (per
+  merchant; fingerprint = the hold and the amount asked).
 
 Calls made together must agree with the model applied in some serial order of them. After
 every step the cards' balance, points, level and discount and the status of every
@@ -28,6 +34,7 @@ budget, MPS_MODEL_EXAMPLES=<n> changes the budget)."""
 
 import collections
 import copy
+import hashlib
 import itertools
 import os
 import time
@@ -116,6 +123,31 @@ class Cancel:
 
 
 @dataclass(frozen=True)
+class Authorize:
+    caller: str
+    merchant: int
+    qr: str
+    raw: Decimal | None
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class Capture:
+    caller: str
+    merchant: int
+    hold_no: str
+    raw: Decimal | None  # None: all of it
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class Void:
+    caller: str
+    merchant: int
+    hold_no: str
+
+
+@dataclass(frozen=True)
 class CardStatus:
     card: int
     freeze: bool
@@ -166,6 +198,17 @@ class TxModel:
     reversed: int = 0  # payments: the points refunds took back
 
 
+@dataclass
+class HoldModel:
+    card: int
+    merchant: int
+    raw: Decimal
+    discount: Decimal
+    amount: Decimal
+    row: dict  # as its authorization returned it (a replay returns it again)
+    status: str = "active"
+
+
 class Refused(tuple):
     """An expected error: (SQLSTATE, token), as fails() returns it."""
 
@@ -184,6 +227,7 @@ class Model:
         self.cards = [CardModel(balance=D("0.00"), points=0, corporate=c) for c in corporate]
         self.txs: dict[str, TxModel] = {}
         self.tx_ids: set = set()
+        self.holds: dict[str, HoldModel] = {}
         # (operation, scope, "key" | "order", value) → (fingerprint, tx_no)
         self.requests: dict[tuple, tuple] = {}
 
@@ -195,9 +239,14 @@ class Model:
 
     def observable(self):
         """What the database must hold: each card's balance, points, level, discount, corporate
-        discount and status, and the status of every movement of the cards."""
-        cards = [(c.balance, c.points, *self.standing(c.points), c.corporate, c.status) for c in self.cards]
-        return cards, {no: tx.status for no, tx in self.txs.items()}
+        discount, status and the digest of its live QR code, and the status of every movement
+        and hold of the cards."""
+        cards = [(c.balance, c.points, *self.standing(c.points), c.corporate, c.status,
+                  hashlib.sha256(c.qr.encode()).hexdigest() if c.qr else None) for c in self.cards]
+        return cards, {no: tx.status for no, tx in self.txs.items()}, {no: h.status for no, h in self.holds.items()}
+
+    def held(self, card: int) -> Decimal:
+        return sum((h.amount for h in self.holds.values() if h.card == card and h.status == "active"), D("0.00"))
 
     def qr_card(self, qr: str) -> int | None:
         return next((i for i, c in enumerate(self.cards) if c.qr == qr), None)
@@ -264,7 +313,7 @@ class Model:
             return Refused(BUSINESS, "CARD_NOT_ACTIVE")
         discount = min(self.standing(card.points)[1], card.corporate or D("1.000"))
         final = cents(raw * discount)
-        if card.balance < final:
+        if card.balance - self.held(index) < final:
             return Refused(BUSINESS, "INSUFFICIENT_BALANCE")
         earned = min(int(raw // 1), 2**31 - 1 - card.points)  # points saturate at int4's maximum
 
@@ -283,6 +332,98 @@ class Model:
     def replay(self, tx_no, columns):
         def accept(rows):
             assert rows == [self.replayed_row(tx_no, columns)], f"a replay of {tx_no} returns it: {rows}"
+        return accept
+
+    def expect_authorize(self, r: Authorize):
+        raw = accepted_amount(r.raw)
+        if raw is None:
+            return Refused(BUSINESS, "INVALID_PRICE")
+        if refused := self.authorize(r.caller):
+            return refused
+        fingerprint = ("authorize", raw, r.qr)
+        earlier = self.earlier("authorize", r.merchant, r.key, None, fingerprint)
+        if isinstance(earlier, Refused):
+            return earlier
+        if earlier is not None:
+            def replayed(rows):
+                assert rows == [self.holds[earlier].row], f"a replay of {earlier} returns it: {rows}"
+            return replayed
+        if len(r.qr) < 16:
+            return Refused(BUSINESS, "INVALID_QR")
+        index = self.qr_card(r.qr)
+        if index is None:
+            return Refused(BUSINESS, "QR_EXPIRED_OR_INVALID")
+        card = self.cards[index]
+        if card.status != "active":
+            return Refused(BUSINESS, "CARD_NOT_ACTIVE")
+        discount = min(self.standing(card.points)[1], card.corporate or D("1.000"))
+        amount = cents(raw * discount)
+        if card.balance - self.held(index) < amount:
+            return Refused(BUSINESS, "INSUFFICIENT_BALANCE")
+
+        def accept(rows):
+            assert len(rows) == 1, rows
+            row = rows[0]
+            no = row["hold_no"]
+            assert no.startswith("HLD") and len(no) == 13 and no[3:].isdigit() and no not in self.holds, no
+            assert (row["card_id"], row["amount"], row["discount"]) == (self.card_ids[index], amount, discount), row
+            self.holds[no] = HoldModel(index, r.merchant, raw, discount, amount, row)
+            if r.key is not None:
+                self.requests[("authorize", r.merchant, "key", r.key)] = (fingerprint, no)
+        return accept
+
+    def expect_capture(self, r: Capture):
+        raw = None if r.raw is None else accepted_amount(r.raw)
+        if r.raw is not None and raw is None:
+            return Refused(BUSINESS, "INVALID_PRICE")
+        if refused := self.authorize(r.caller):
+            return refused
+        fingerprint = ("capture", r.hold_no, raw)
+        earlier = self.earlier("capture", r.merchant, r.key, None, fingerprint)
+        if isinstance(earlier, Refused):
+            return earlier
+        columns = ("tx_id", "tx_no", "card_id", "final_amount", "discount")
+        if earlier is not None:
+            return self.replay(earlier, columns)
+        hold = self.holds.get(r.hold_no)
+        if hold is None or hold.merchant != r.merchant:
+            return Refused(BUSINESS, "HOLD_NOT_FOUND")
+        if hold.status != "active":
+            return Refused(BUSINESS, "HOLD_NOT_ACTIVE")
+        raw = hold.raw if raw is None else raw
+        if raw > hold.raw:
+            return Refused(BUSINESS, "CAPTURE_EXCEEDS_HOLD")
+        card = self.cards[hold.card]
+        if card.status != "active":
+            return Refused(BUSINESS, "CARD_NOT_ACTIVE")
+        final = cents(raw * hold.discount)
+        earned = min(int(raw // 1), 2**31 - 1 - card.points)
+
+        def accept(rows):
+            assert len(rows) == 1, rows
+            row = rows[0]
+            self.check_new(row["tx_id"], row["tx_no"], "PAY")
+            assert (row["card_id"], row["final_amount"], row["discount"]) == \
+                (self.card_ids[hold.card], final, hold.discount), row
+            card.balance -= final
+            card.points += earned
+            hold.status = "captured"
+            self.record(row["tx_no"], TxModel("payment", row["tx_id"], hold.card, r.merchant, final, hold.discount,
+                                              earned), "capture", r.merchant, r.key, None, fingerprint)
+        return accept
+
+    def expect_void(self, r: Void):
+        if refused := self.authorize(r.caller):
+            return refused
+        hold = self.holds.get(r.hold_no)
+        if hold is None or hold.merchant != r.merchant:
+            return Refused(BUSINESS, "HOLD_NOT_FOUND")
+        if hold.status == "captured":
+            return Refused(BUSINESS, "HOLD_NOT_ACTIVE")
+
+        def accept(value):
+            assert value is (hold.status == "active"), (value, hold.status)
+            hold.status = "voided"
         return accept
 
     def expect_refund(self, r: Refund):
@@ -515,6 +656,17 @@ class MoneyMachine(RuleBasedStateMachine):
             return self.request_as(api, r.caller, card=r.card).rows(
                 "user_recharge_card", p_card_id=m.card_ids[r.card], p_amount=r.amount, p_idempotency_key=r.key,
                 p_external_order_id=r.order, **method)
+        if isinstance(r, Authorize):
+            return self.request_as(api, r.caller, merchant=r.merchant).rows(
+                "merchant_authorize_by_qr", p_merchant_code=self.merchant_codes[r.merchant], p_qr_plain=r.qr,
+                p_raw_amount=r.raw, p_idempotency_key=r.key)
+        if isinstance(r, Capture):
+            return self.request_as(api, r.caller, merchant=r.merchant).rows(
+                "merchant_capture_hold", p_merchant_code=self.merchant_codes[r.merchant], p_hold_no=r.hold_no,
+                p_raw_amount=r.raw, p_idempotency_key=r.key)
+        if isinstance(r, Void):
+            return self.request_as(api, r.caller, merchant=r.merchant).scalar(
+                "merchant_void_hold", p_merchant_code=self.merchant_codes[r.merchant], p_hold_no=r.hold_no)
         if isinstance(r, Confirm):
             return api.as_service().rows("confirm_recharge", p_tx_no=r.tx_no)
         if isinstance(r, Cancel):
@@ -563,6 +715,41 @@ class MoneyMachine(RuleBasedStateMachine):
                       raw=raw if near_balance is None else m.cards[card].balance + near_balance,
                       key=data.draw(keys, label="key"), order=data.draw(orders, label="order"))
 
+    def draw_authorize(self, data) -> Authorize:
+        charge = self.draw_charge(data)
+        return Authorize(charge.caller, charge.merchant, charge.qr, charge.raw, charge.key)
+
+    def draw_hold(self, data) -> tuple[str, int]:
+        """Mostly an active hold at its own merchant, else any hold, at either merchant, or none."""
+        holds = self.model.holds
+        active = [no for no, h in holds.items() if h.status == "active"]
+        kind = data.draw(st.sampled_from(["active"] * 4 + ["any"]), label="which hold")
+        hold_no = self.pick(data, {"active": active or list(holds) or ["HLD9999999999"],
+                                   "any": list(holds) + ["HLD9999999999"]}[kind], "hold")
+        hold = holds.get(hold_no)
+        merchant = hold.merchant if hold is not None else 0
+        other_merchant = data.draw(st.integers(0, 7), label="other merchant") == 0
+        return hold_no, 1 - merchant if other_merchant else merchant
+
+    def draw_capture(self, data) -> Capture:
+        hold_no, merchant = self.draw_hold(data)
+        hold = self.model.holds.get(hold_no)
+        authorized = hold.raw if hold is not None else D("1")
+        amount_kind = data.draw(st.sampled_from(["all", "all", "fraction", "fraction", "exactly", "a cent more",
+                                                 "invalid"]), label="amount")
+        fraction = data.draw(st.integers(1, 99), label="percent")
+        invalid = data.draw(st.sampled_from([D("0"), D("-1"), D("0.004"), D("10000000000000")]), label="invalid")
+        raw = {"all": None, "fraction": max(cents(authorized * fraction / 100), CENT), "exactly": authorized,
+               "a cent more": authorized + CENT, "invalid": invalid}[amount_kind]
+        return Capture(caller=data.draw(st.sampled_from(["service", "service", "staff", "other_staff"]),
+                                        label="caller"),
+                       merchant=merchant, hold_no=hold_no, raw=raw, key=data.draw(keys, label="key"))
+
+    def draw_void(self, data) -> Void:
+        hold_no, merchant = self.draw_hold(data)
+        return Void(caller=data.draw(st.sampled_from(["service", "service", "staff", "other_staff"]), label="caller"),
+                    merchant=merchant, hold_no=hold_no)
+
     def draw_refund(self, data) -> Refund:
         m = self.model
         payments = [no for no, tx in m.txs.items() if tx.tx_type == "payment"]
@@ -607,7 +794,8 @@ class MoneyMachine(RuleBasedStateMachine):
         written differently, another tag, another caller allowed to make it), or a different
         one under the same key or order id."""
         m = self.model
-        keyed = sorted({(fp, no) for fp, no in m.requests.values()}, key=lambda p: p[1])
+        keyed = sorted({(fp, no) for fp, no in m.requests.values() if fp[0] in ("payment", "recharge")},
+                       key=lambda p: p[1])
         earlier = data.draw(st.integers(0, 2**16), label="earlier")
         change = data.draw(st.sampled_from(["same", "same", "rewritten", "amount", "order", "drop_key", "other"]),
                            label="change")
@@ -632,7 +820,8 @@ class MoneyMachine(RuleBasedStateMachine):
 
     def draw_any(self, data):
         kind = data.draw(st.sampled_from(["charge"] * 4 + ["refund"] * 3 + ["recharge"] * 3 + ["replay"] * 2 +
-                                         ["confirm", "cancel", "freeze", "rotate_qr", "adjust_points"]),
+                                         ["authorize"] * 3 + ["capture"] * 2 +
+                                         ["void", "confirm", "cancel", "freeze", "rotate_qr", "adjust_points"]),
                          label="kind")
         card = data.draw(st.integers(0, 2), label="card")
         if kind == "freeze":  # unfreeze half the time: a card stays frozen for a while
@@ -643,6 +832,12 @@ class MoneyMachine(RuleBasedStateMachine):
             return AdjustPoints(card, data.draw(st.sampled_from([-5000, -1000, -10, 10, 1000, 5000]), label="delta"))
         if kind == "charge":
             return self.draw_charge(data)
+        if kind == "authorize":
+            return self.draw_authorize(data)
+        if kind == "capture":
+            return self.draw_capture(data)
+        if kind == "void":
+            return self.draw_void(data)
         if kind == "refund":
             return self.draw_refund(data)
         if kind == "recharge":
@@ -690,7 +885,8 @@ class MoneyMachine(RuleBasedStateMachine):
         assert explained, f"no serial order explains the replies {replies} to {requests}: {failures}"
         # Orders that give the same replies may leave different states (a member's recharge
         # and service_role's with the same order id: whichever came first decides whether
-        # the movement is pending or completed); the database says which happened.
+        # the movement is pending or completed; of two rotations of one card's code, the
+        # later is live); the database says which happened.
         observed = self.observed()
         self.model = next((m for m in explained if m.observable() == observed), explained[0])
 
@@ -700,20 +896,26 @@ class MoneyMachine(RuleBasedStateMachine):
         """The cards and the movements as the database has them, in Model.observable()'s shape."""
         m = self.model
         cards = {r["id"]: r for r in self.admin.execute(
-            "select id, balance, points, level, discount, corporate_discount, status::text"
-            "  from member_cards where id = any(%s)", (m.card_ids,)).fetchall()}
+            "select c.id, c.balance, c.points, c.level, c.discount, c.corporate_discount, c.status::text,"
+            "       t.token_hash"
+            "  from member_cards c left join mps_internal.card_qr_tokens t on t.card_id = c.id"
+            " where c.id = any(%s)", (m.card_ids,)).fetchall()}
         movements = {r["tx_no"]: r["status"] for r in self.admin.execute(
             "select tx_no, status::text from transactions where card_id = any(%s)", (m.card_ids,)).fetchall()}
-        return [tuple(cards[card_id].values())[1:] for card_id in m.card_ids], movements
+        holds = {r["hold_no"]: r["status"] for r in self.admin.execute(
+            "select hold_no, status::text from card_holds where card_id = any(%s)", (m.card_ids,)).fetchall()}
+        return [tuple(cards[card_id].values())[1:] for card_id in m.card_ids], movements, holds
 
     @invariant()
     def database_matches_model(self):
         started = time.monotonic()
-        (cards, movements), (expected_cards, expected_movements) = self.observed(), self.model.observable()
+        (cards, movements, holds), (expected_cards, expected_movements, expected_holds) = \
+            self.observed(), self.model.observable()
         for i, (card, expected) in enumerate(zip(cards, expected_cards)):
-            # balance, points, level, discount, corporate discount, status
+            # balance, points, level, discount, corporate discount, status, live QR code
             assert card == expected, f"card {i}: {card} in the database, {expected} in the model"
         assert movements == expected_movements
+        assert holds == expected_holds
         self.seconds["invariant"] += time.monotonic() - started
 
 
