@@ -30,6 +30,18 @@ fn delete_movements(card_filter: &str, id: Uuid) -> usize {
     )
 }
 
+/// The holds matching `filter` (a condition on `card_holds`, `$1` the id) and their audit
+/// events; before the movements, since a captured hold points at its payment.
+fn delete_holds(filter: &str, id: Uuid) {
+    execute(
+        &format!(
+            "WITH gone AS (DELETE FROM public.card_holds WHERE {filter} RETURNING id)
+             DELETE FROM audit.event_log WHERE object_id IN (SELECT id FROM gone)"
+        ),
+        &[id.into()],
+    );
+}
+
 /// Deletes the member with their cards and all those cards' history; None if there is no
 /// such member. Their sessions, bindings, external identities and credentials go with the
 /// rows they belong to (ON DELETE CASCADE).
@@ -52,6 +64,7 @@ pub fn delete_member(member_id: Uuid) -> Option<Removed> {
     .collect();
     const OWNED: &str = "card_id IN (SELECT id FROM public.member_cards WHERE owner_member_id = $1)";
     execute(&format!("DELETE FROM public.point_ledger WHERE {OWNED}"), &[member_id.into()]);
+    delete_holds(OWNED, member_id);
     let movements = delete_movements(OWNED, member_id);
     execute(
         "DELETE FROM audit.event_log
@@ -99,6 +112,7 @@ pub fn delete_merchant(merchant_id: Uuid) -> Option<Removed> {
         "DELETE FROM public.point_ledger WHERE tx_id IN (SELECT id FROM public.transactions WHERE merchant_id = $1)",
         &[merchant_id.into()],
     );
+    delete_holds(AT_MERCHANT, merchant_id);
     let movements = delete_movements(AT_MERCHANT, merchant_id);
     execute(
         "DELETE FROM audit.event_log
