@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import login_member, login_merchant, make_member, phone_for
-from mps import fails
+from conftest import Shop, login_member, login_merchant, make_member, phone_for
+from mps import Api, drop_database, fails, recreate_database
 
 PERMISSION = "42501"
 BUSINESS = "P0001"
@@ -189,6 +189,35 @@ def test_page_sizes_are_bounded(api, admin_sql, unique):
     assert len(rows) == 200 and rows[0]["total_count"] >= 210
     assert len(api.as_service().rows("get_all_members", p_limit=-1, p_offset=-5)) == 1
     admin_sql.execute("delete from member_profiles where name like 'bulk%'")
+
+
+def test_reports_add_up_beyond_one_cards_limit():
+    """A day's movements may together exceed what one card can hold (numeric(12,2)): the
+    reports sum them without overflowing (found by test_money_model.py, whose recharges of
+    9,999,999,999 on several cards took the shared test database past it)."""
+    name = "mps_report_volume"
+    recreate_database(name)
+    api = Api(name)
+    try:
+        svc = api.as_service()
+        suffix = uuid.uuid4().hex[:10]
+        code = f"RV{suffix}"
+        merchant_id = svc.scalar("create_merchant", p_code=code, p_name="Volume Shop")
+        for i in range(2):
+            shop = Shop(api, make_member(api, suffix[:-1] + str(i)), {"id": merchant_id, "code": code},
+                        amount="9000000000.00")
+            shop.charge(D("8000000000.00"))
+        totals = svc.rows("get_system_statistics")[0]
+        assert (totals["transactions_today"], totals["transactions_today_amount"]) == (2, D("16000000000.00"))
+        today = svc.rows("get_today_transaction_stats", p_merchant_id=merchant_id)[0]
+        assert (today["payment_amount"], today["net_amount"]) == (D("16000000000.00"), D("16000000000.00"))
+        now = datetime.now(timezone.utc)
+        trend = svc.rows("get_transaction_trends", p_start_date=now - timedelta(days=1),
+                         p_end_date=now + timedelta(days=1), p_merchant_id=merchant_id)
+        assert sum(t["net_amount"] for t in trend) == D("16000000000.00")
+    finally:
+        api.close()
+        drop_database(name)
 
 
 def test_reports(api, admin_sql, shop):
