@@ -830,10 +830,10 @@ AS $$
            merchants.total, merchants.active, merchants.inactive,
            (SELECT count(*) FROM month WHERE today AND tx_type = 'payment'),
            (SELECT COALESCE(sum(CASE tx_type WHEN 'payment' THEN final_amount ELSE -final_amount END), 0)
-              FROM month WHERE today)::numeric(12,2),
+              FROM month WHERE today)::numeric(20,2),
            (SELECT count(*) FROM month WHERE tx_type = 'payment'),
            (SELECT COALESCE(sum(CASE tx_type WHEN 'payment' THEN final_amount ELSE -final_amount END), 0)
-              FROM month)::numeric(12,2)
+              FROM month)::numeric(20,2)
       FROM mps_internal.admin_page(p_limit => NULL,
                                    p_offset => NULL,
                                    p_session_id => p_session_id) guard, members, cards, card_types, merchants
@@ -845,12 +845,12 @@ RETURNS TABLE (transaction_count bigint, payment_amount numeric, refund_amount n
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT count(*) FILTER (WHERE t.tx_type = 'payment'),
-           COALESCE(sum(t.final_amount) FILTER (WHERE t.tx_type = 'payment'), 0)::numeric(12,2),
-           COALESCE(sum(t.final_amount) FILTER (WHERE t.tx_type = 'refund'), 0)::numeric(12,2),
+           COALESCE(sum(t.final_amount) FILTER (WHERE t.tx_type = 'payment'), 0)::numeric(20,2),
+           COALESCE(sum(t.final_amount) FILTER (WHERE t.tx_type = 'refund'), 0)::numeric(20,2),
            (COALESCE(sum(t.final_amount) FILTER (WHERE t.tx_type = 'payment'), 0)
-            - COALESCE(sum(t.final_amount) FILTER (WHERE t.tx_type = 'refund'), 0))::numeric(12,2),
+            - COALESCE(sum(t.final_amount) FILTER (WHERE t.tx_type = 'refund'), 0))::numeric(20,2),
            count(DISTINCT t.card_id) FILTER (WHERE t.tx_type = 'payment'),
-           COALESCE(round(avg(t.final_amount) FILTER (WHERE t.tx_type = 'payment'), 2), 0)::numeric(12,2)
+           COALESCE(round(avg(t.final_amount) FILTER (WHERE t.tx_type = 'payment'), 2), 0)::numeric(20,2)
       FROM mps_internal.report_scope(p_merchant_id => p_merchant_id, p_session_id => p_session_id) s
       LEFT JOIN public.transactions t
         ON t.created_at >= pg_catalog.date_trunc('day', pg_catalog.now(), 'UTC')
@@ -888,12 +888,12 @@ AS $$
                       hours => (s.unit = 'hour')::int, days => (s.unit = 'day')::int,
                       weeks => (s.unit = 'week')::int, months => (s.unit = 'month')::int),
                   count(*) FILTER (WHERE t.tx_type = 'payment'),
-                  COALESCE(sum(t.final_amount) FILTER (WHERE t.tx_type = 'payment'), 0)::numeric(12,2),
-                  COALESCE(sum(t.final_amount) FILTER (WHERE t.tx_type = 'refund'), 0)::numeric(12,2),
+                  COALESCE(sum(t.final_amount) FILTER (WHERE t.tx_type = 'payment'), 0)::numeric(20,2),
+                  COALESCE(sum(t.final_amount) FILTER (WHERE t.tx_type = 'refund'), 0)::numeric(20,2),
                   (COALESCE(sum(t.final_amount) FILTER (WHERE t.tx_type = 'payment'), 0)
-                   - COALESCE(sum(t.final_amount) FILTER (WHERE t.tx_type = 'refund'), 0))::numeric(12,2),
+                   - COALESCE(sum(t.final_amount) FILTER (WHERE t.tx_type = 'refund'), 0))::numeric(20,2),
                   count(DISTINCT t.card_id) FILTER (WHERE t.tx_type = 'payment'),
-                  COALESCE(round(avg(t.final_amount) FILTER (WHERE t.tx_type = 'payment'), 2), 0)::numeric(12,2)
+                  COALESCE(round(avg(t.final_amount) FILTER (WHERE t.tx_type = 'payment'), 2), 0)::numeric(20,2)
              FROM public.transactions t
             CROSS JOIN LATERAL (SELECT pg_catalog.date_trunc(s.unit, t.created_at, 'UTC') AS period_start) b
             WHERE t.created_at >= p_start_date AND t.created_at < p_end_date
