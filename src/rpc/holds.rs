@@ -5,9 +5,8 @@
 use super::optional_text;
 use super::payments::{
     actor, authorize_merchant, card_change, check_card_can_move_money, check_covers, earlier_request,
-    hold_off_settlements, record, tag_of,
+    hold_off_settlements, presented_card, record, tag_of,
 };
-use super::qr::live_card;
 use crate::auth;
 use crate::datum::{numeric, numeric_arg};
 use crate::domain::enums::{CardType, PayMethod, TxType};
@@ -91,15 +90,8 @@ fn rpc_merchant_authorize_by_qr(
             }
         }
 
-        let card_id = live_card(p_qr_plain)?;
-        let no_longer_live = || MpsError::new(ErrorCode::QrExpiredOrInvalid, "the QR code was rotated or revoked");
-        let card = store::cards::lock_for_money(card_id).ok_or_else(no_longer_live)?;
-        if !store::qr::is_live_for(card_id, &qr_digest) {
-            return Err(no_longer_live());
-        }
-        check_card_can_move_money(&card)?;
-        let charge = pricing::charge(card.card.card_type, raw, card.discount, card.corporate_discount, card.points)?;
-        check_covers(card.available(), charge.final_amount)?;
+        let (card, charge) = presented_card(p_qr_plain, &qr_digest, raw)?;
+        let card_id = card.card.id;
         let hold = store::holds::insert(&NewHold {
             card_id,
             merchant_id,

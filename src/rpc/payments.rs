@@ -144,6 +144,26 @@ pub(super) fn tag_of(tag: Option<JsonB>) -> serde_json::Value {
     tag.map(|t| t.0).filter(|v| !v.is_null()).unwrap_or_else(|| json!({}))
 }
 
+/// The card whose live QR code the POS presents, row-locked and able to move money, with what
+/// a payment of `raw` costs it now, checked against its available balance. The code is
+/// checked again under the card's lock: a rotation or revocation in between wins.
+pub(super) fn presented_card(
+    qr_plain: Option<&str>,
+    qr_digest: &str,
+    raw: Decimal,
+) -> MpsResult<(MoneyCard, pricing::Charge)> {
+    let card_id = live_card(qr_plain)?;
+    let no_longer_live = || MpsError::new(ErrorCode::QrExpiredOrInvalid, "the QR code was rotated or revoked");
+    let card = store::cards::lock_for_money(card_id).ok_or_else(no_longer_live)?;
+    if !store::qr::is_live_for(card_id, qr_digest) {
+        return Err(no_longer_live());
+    }
+    check_card_can_move_money(&card)?;
+    let charge = pricing::charge(card.card.card_type, raw, card.discount, card.corporate_discount, card.points)?;
+    check_covers(card.available(), charge.final_amount)?;
+    Ok((card, charge))
+}
+
 /// A payment at a merchant's POS with the card's live QR code: the level (or corporate)
 /// discount applies, the card earns points and may reach a new level.
 #[pg_extern(name = "merchant_charge_by_qr", security_definer)]
@@ -184,15 +204,8 @@ fn rpc_merchant_charge_by_qr(
             return Ok(row(earlier));
         }
 
-        let card_id = live_card(p_qr_plain)?;
-        let no_longer_live = || MpsError::new(ErrorCode::QrExpiredOrInvalid, "the QR code was rotated or revoked");
-        let card = store::cards::lock_for_money(card_id).ok_or_else(no_longer_live)?;
-        if !store::qr::is_live_for(card_id, &qr_digest) {
-            return Err(no_longer_live());
-        }
-        check_card_can_move_money(&card)?;
-        let charge = pricing::charge(card.card.card_type, raw, card.discount, card.corporate_discount, card.points)?;
-        check_covers(card.available(), charge.final_amount)?;
+        let (card, charge) = presented_card(p_qr_plain, &qr_digest, raw)?;
+        let card_id = card.card.id;
 
         let points = card.points + charge.points;
         let ledger = (card.card.card_type == CardType::Standard).then_some("payment_earn");
