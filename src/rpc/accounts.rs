@@ -1,7 +1,7 @@
 //! Accounts: create_member_profile, create_merchant, set_member_password,
 //! set_merchant_password.
 
-use super::{optional_text, required, required_text};
+use super::{optional_text, required, required_text, scopes::require_merchant_access};
 use crate::auth::login::{self, AccountKind};
 use crate::auth::{self, to_pg_uuid, Caller};
 use crate::datum::Enum;
@@ -246,7 +246,7 @@ fn rpc_set_merchant_password(
     rpc(|| {
         let caller = auth::resolve(p_session_id)?;
         let merchant_id = required(p_merchant_id, "p_merchant_id")?;
-        caller.allow(Action::ActForMerchant { merchant: Some(merchant_id), named: &merchant_id.to_string() })?;
+        require_merchant_access(&caller, merchant_id)?;
         require_current_password(&caller, AccountKind::Merchant, merchant_id, p_current_password)?;
         let hash = new_password_hash(p_password.unwrap_or_default())?;
         if !store::merchants::set_password_hash(merchant_id, &hash) {

@@ -32,7 +32,7 @@ fn member_not_found(member_id: Uuid) -> MpsError {
 }
 
 /// The caller's own role on the card, if the caller is a member with access to it.
-fn caller_role(caller: &Caller, card_id: Uuid) -> Option<CardRole> {
+pub(super) fn caller_role(caller: &Caller, card_id: Uuid) -> Option<CardRole> {
     match *caller {
         Caller::Member { member_id, .. } => store::cards::member_role(card_id, member_id),
         _ => None,

@@ -1,7 +1,7 @@
 //! QR payment codes: rotate_card_qr, revoke_card_qr, validate_qr_plain,
 //! cron_rotate_qr_tokens.
 
-use super::required;
+use super::{cards::caller_role, required};
 use crate::auth::{self, Caller};
 use crate::domain::enums::{CardStatus, CardType};
 use crate::domain::error::{ErrorCode, MpsError, MpsResult};
@@ -19,11 +19,7 @@ use serde_json::json;
 /// looked up or locked, so a member gets the same refusal for another's card as for one that
 /// does not exist.
 fn authorize(caller: &Caller, card_id: Uuid, operation: QrOperation) -> MpsResult<()> {
-    let role = || match *caller {
-        Caller::Member { member_id, .. } => store::cards::member_role(card_id, member_id),
-        _ => None,
-    };
-    Ok(caller.allow(Action::ManageQr { operation, role: &role })?)
+    Ok(caller.allow(Action::ManageQr { operation, role: &|| caller_role(caller, card_id) })?)
 }
 
 fn existing_card(card_id: Uuid) -> MpsResult<store::cards::Card> {

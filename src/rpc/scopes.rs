@@ -2,7 +2,7 @@
 //! caller may read (an id, page bounds); the public SQL function then projects the rows,
 //! so result types stay exactly the tables'.
 
-use super::required;
+use super::{cards::caller_role, required};
 use crate::auth::{self, Caller};
 use crate::domain::enums::CardRole;
 use crate::domain::error::{ErrorCode, MpsError, MpsResult};
@@ -137,12 +137,7 @@ fn transaction_scope(p_tx_no: Option<&str>, p_session_id: Option<&str>) -> Uuid 
         let tx_no = p_tx_no.unwrap_or_default();
         let not_found = || MpsError::new(ErrorCode::TxNotFound, format!("no transaction {tx_no:?}"));
         let found = store::transactions::find_by_no(tx_no);
-        let on_card = || match (caller, found) {
-            (Caller::Member { member_id, .. }, Some((_, card_id, _))) => {
-                store::cards::member_role(card_id, member_id).is_some()
-            }
-            _ => false,
-        };
+        let on_card = || found.is_some_and(|(_, card_id, _)| caller_role(&caller, card_id).is_some());
         caller
             .allow(Action::ReadTransaction { merchant: found.and_then(|(_, _, merchant)| merchant), on_card: &on_card })
             .map_err(|denial| denial.or_not_found(not_found))?;
@@ -197,10 +192,7 @@ fn card_no_scope(
         let card_no = p_card_no.unwrap_or_default();
         let not_found = || MpsError::new(ErrorCode::CardNotFound, format!("no card {card_no:?}"));
         let card_id = store::cards::find_by_card_no(card_no);
-        let role = match (caller, card_id) {
-            (Caller::Member { member_id, .. }, Some(card_id)) => store::cards::member_role(card_id, member_id),
-            _ => None,
-        };
+        let role = card_id.and_then(|card_id| caller_role(&caller, card_id));
         caller.allow(Action::ReadCard { role: &|| role }).map_err(|denial| denial.or_not_found(not_found))?;
         let card_id = card_id.ok_or_else(not_found)?;
         // super admins, the owner and the card's admins may contact the owner
