@@ -4,8 +4,8 @@
 
 use super::optional_text;
 use super::payments::{
-    actor, authorize_merchant, card_change, check_card_can_move_money, check_covers, earlier_request,
-    hold_off_settlements, presented_card, record, tag_of,
+    actor, authorize_merchant, card_change, check_card_can_move_money, check_covers, check_same_request,
+    earlier_request, hold_off_settlements, presented_card, record, serialize_requests, tag_of,
 };
 use crate::auth;
 use crate::datum::{numeric, numeric_arg};
@@ -78,14 +78,15 @@ fn rpc_merchant_authorize_by_qr(
         let qr_digest = tokens::digest(p_qr_plain.unwrap_or_default());
         let fingerprint = idempotency::fingerprint(&["authorize", &raw.to_string(), &qr_digest, order.unwrap_or("")]);
         if let Some(key) = key {
-            store::lock_name(&idempotency::lock_name("authorize", &merchant_id.to_string(), "key", key));
+            serialize_requests("authorize", merchant_id, "key", key);
             if let Some(earlier) = store::holds::find_by_key(merchant_id, key) {
-                if earlier.fingerprint.as_deref() != Some(fingerprint.as_str()) {
-                    return Err(MpsError::new(
-                        ErrorCode::IdempotencyKeyReused,
-                        format!("{key:?} was used by {} with other parameters", earlier.hold_no),
-                    ));
-                }
+                check_same_request(
+                    key,
+                    &earlier.hold_no,
+                    earlier.fingerprint.as_deref(),
+                    &fingerprint,
+                    ErrorCode::IdempotencyKeyReused,
+                )?;
                 return Ok(hold_row(earlier));
             }
         }

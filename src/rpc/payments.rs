@@ -60,9 +60,30 @@ pub(super) fn record(tx: &NewTx, outcome: Outcome) -> MpsResult<(Uuid, String)> 
     Ok((stamped.tx_id, stamped.tx_no))
 }
 
+/// Serializes concurrent requests carrying the same key or order id (`kind`) in one scope,
+/// until the transaction ends: the second waits for the first and then finds what it did.
+pub(super) fn serialize_requests(operation: &str, scope: Uuid, kind: &str, value: &str) {
+    store::lock_name(&idempotency::lock_name(operation, &scope.to_string(), kind, value));
+}
+
+/// Whether an earlier request made with `value` (numbered `earlier_no`) was this one: the
+/// same parameters replay it, others are refused with `reused`.
+pub(super) fn check_same_request(
+    value: &str,
+    earlier_no: &str,
+    earlier_fingerprint: Option<&str>,
+    fingerprint: &str,
+    reused: ErrorCode,
+) -> MpsResult<()> {
+    if earlier_fingerprint != Some(fingerprint) {
+        return Err(MpsError::new(reused, format!("{value:?} was used by {earlier_no} with other parameters")));
+    }
+    Ok(())
+}
+
 /// An earlier movement with the same idempotency key or external order id in the same
 /// scope: the same request again (replayed), or a different one (refused). Concurrent
-/// duplicates are serialized by advisory locks, key first, then order id.
+/// duplicates are serialized, key first, then order id.
 pub(super) fn earlier_request(
     operation: &str,
     scope: Uuid,
@@ -71,21 +92,15 @@ pub(super) fn earlier_request(
     fingerprint: &str,
 ) -> MpsResult<Option<Recorded>> {
     let requests = [("key", key, ErrorCode::IdempotencyKeyReused), ("order", order, ErrorCode::ExternalOrderIdReused)];
-    let scope_name = scope.to_string();
     for (kind, value, _) in requests {
         if let Some(value) = value {
-            store::lock_name(&idempotency::lock_name(operation, &scope_name, kind, value));
+            serialize_requests(operation, scope, kind, value);
         }
     }
     for (kind, value, reused) in requests {
         let Some(value) = value else { continue };
         if let Some(earlier) = store::transactions::find_earlier(operation, scope, kind, value) {
-            if earlier.fingerprint.as_deref() != Some(fingerprint) {
-                return Err(MpsError::new(
-                    reused,
-                    format!("{value:?} was used by {} with other parameters", earlier.tx_no),
-                ));
-            }
+            check_same_request(value, &earlier.tx_no, earlier.fingerprint.as_deref(), fingerprint, reused)?;
             return Ok(Some(earlier));
         }
     }
