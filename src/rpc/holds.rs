@@ -165,7 +165,7 @@ fn rpc_merchant_capture_hold(
         check_card_can_move_money(&card)?;
         let charge = pricing::at_rate(card.card.card_type, raw, hold.discount, card.points)?;
         // it pays from its own reservation
-        check_covers(card.available() + hold.amount, charge.final_amount)?;
+        check_covers(card.balance - store::cards::held_on(hold.card_id) + hold.amount, charge.final_amount)?;
         let points = card.points + charge.points;
         let ledger = (card.card.card_type == CardType::Standard).then_some("payment_earn");
         let audit =

@@ -175,7 +175,7 @@ pub(super) fn presented_card(
     }
     check_card_can_move_money(&card)?;
     let charge = pricing::charge(card.card.card_type, raw, card.discount, card.corporate_discount, card.points)?;
-    check_covers(card.available(), charge.final_amount)?;
+    check_covers(card.balance - store::cards::held_on(card_id), charge.final_amount)?;
     Ok((card, charge))
 }
 

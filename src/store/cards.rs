@@ -182,28 +182,14 @@ pub struct MoneyCard {
     pub points: i32,
     pub discount: Decimal,
     pub corporate_discount: Option<Decimal>,
-    /// What the card's active, unexpired holds reserve.
-    pub held: Decimal,
 }
 
-impl MoneyCard {
-    /// The balance a new payment or hold may use.
-    pub fn available(&self) -> Decimal {
-        self.balance - self.held
-    }
-}
-
-/// The card, row-locked, with what its holds reserve. The holds are read by a statement of
-/// their own, after the lock is held: its snapshot sees every hold committed by whoever held
-/// the card's lock before (a subquery of the locking statement would read with the snapshot
-/// taken before the wait), so concurrent authorizations and charges never overdraw a card.
-pub fn lock_for_money(card_id: Uuid) -> Option<MoneyCard> {
-    let mut card = lock_card_for_money(card_id)?;
-    card.held = held_on(card_id);
-    Some(card)
-}
-
-fn held_on(card_id: Uuid) -> Decimal {
+/// What the card's active, unexpired holds reserve; asked only by what pays from the card
+/// (charges, authorizations, captures), after `lock_for_money`. A statement of its own,
+/// after the lock is held: its snapshot sees every hold committed by whoever held the card's
+/// lock before (a subquery of the locking statement would read with the snapshot taken
+/// before the wait), so concurrent authorizations and charges never overdraw a card.
+pub fn held_on(card_id: Uuid) -> Decimal {
     let held = query_one(
         "SELECT COALESCE(sum(amount), 0) FROM public.card_holds
           WHERE card_id = $1 AND status = 'active' AND expires_at > pg_catalog.now()",
@@ -213,7 +199,7 @@ fn held_on(card_id: Uuid) -> Decimal {
     required(held, "held")
 }
 
-fn lock_card_for_money(card_id: Uuid) -> Option<MoneyCard> {
+pub fn lock_for_money(card_id: Uuid) -> Option<MoneyCard> {
     query_one(
         "SELECT c.id, c.card_type::text, c.status::text, c.owner_member_id,
                 COALESCE(c.expires_at <= pg_catalog.now(), false),
@@ -233,7 +219,6 @@ fn lock_card_for_money(card_id: Uuid) -> Option<MoneyCard> {
                 points: required(r.get::<i32>(8)?, "member_cards.points"),
                 discount: decimal(r.get::<AnyNumeric>(9)?, "member_cards.discount"),
                 corporate_discount: corporate.is_some().then(|| decimal(corporate, "member_cards.corporate_discount")),
-                held: Decimal::ZERO,
             })
         },
     )
