@@ -12,9 +12,9 @@ import pytest
 from conftest import Shop
 from mps import Api, admin_connect, drop_database, recreate_database
 
-OLD, NEW = "0.1.0", "0.5.0"
+OLD, NEW = "0.1.0", "0.6.0"
 # every released version since OLD: each upgrades to the same schema as a fresh install
-RELEASED = ["0.2.0", "0.3.0", "0.4.0"]
+RELEASED = ["0.2.0", "0.3.0", "0.4.0", "0.5.0"]
 
 # Data written the way 0.1.0 wrote it (its RPCs need its own library, so plain SQL here):
 # a member with a standard card, a recharge with an idempotency key, a payment with points

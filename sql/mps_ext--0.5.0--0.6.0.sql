@@ -1,0 +1,4 @@
+-- mps_ext 0.5.0 → 0.6.0: migration from the original MPS (the import's report tables, legacy
+-- idempotency keys that replay as they did). The statements mirror the 0.6.0 install script;
+-- tests/db/test_upgrade_and_partitions.py checks that an upgraded database and a fresh one
+-- have the same schema.
