@@ -314,3 +314,26 @@ CREATE TABLE public.card_holds (
     CHECK ((status = 'captured') = (capture_tx_id IS NOT NULL))
 );
 
+
+-- The import from the original MPS (migrate/from_legacy.sql; docs/migration.md): when it ran,
+-- and every anomaly it found in the legacy data with what it booked for it. verify_ledger()
+-- accepts the refund anomalies listed here (the original let refunds race past a payment);
+-- the other bookings are ordinary rows (opening balances, opening point-ledger rows).
+CREATE TABLE mps_internal.legacy_import (
+    single      boolean PRIMARY KEY DEFAULT true CHECK (single),  -- a database imports once
+    imported_at timestamptz NOT NULL DEFAULT now(),
+    imported_by text NOT NULL DEFAULT current_user,
+    rows        jsonb NOT NULL  -- rows imported, per table
+);
+
+CREATE TABLE mps_internal.legacy_anomalies (
+    id         bigserial PRIMARY KEY,
+    kind       text NOT NULL,
+    table_name text NOT NULL,   -- the legacy table of the row
+    row_key    text NOT NULL,   -- its id, number or key
+    card_id    uuid,
+    tx_id      uuid,
+    detail     jsonb NOT NULL,  -- what was found, with the legacy values
+    booked     text NOT NULL    -- what the import did about it
+);
+CREATE INDEX idx_legacy_anomalies_tx ON mps_internal.legacy_anomalies (tx_id) WHERE tx_id IS NOT NULL;

@@ -29,9 +29,12 @@ SELECT pg_catalog.pg_extension_config_dump('mps_internal.member_passwords', '');
 SELECT pg_catalog.pg_extension_config_dump('mps_internal.merchant_passwords', '');
 SELECT pg_catalog.pg_extension_config_dump('mps_internal.card_binding_passwords', '');
 SELECT pg_catalog.pg_extension_config_dump('mps_internal.card_qr_tokens', '');
+SELECT pg_catalog.pg_extension_config_dump('mps_internal.legacy_import', '');
+SELECT pg_catalog.pg_extension_config_dump('mps_internal.legacy_anomalies', '');
 -- the number sequences: pg_dump writes their values
 SELECT pg_catalog.pg_extension_config_dump('public.seq_member_no', '');
 SELECT pg_catalog.pg_extension_config_dump('public.seq_card_no', '');
 SELECT pg_catalog.pg_extension_config_dump('public.seq_tx_no', '');
 SELECT pg_catalog.pg_extension_config_dump('public.seq_hold_no', '');
 SELECT pg_catalog.pg_extension_config_dump('audit.event_log_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('mps_internal.legacy_anomalies_id_seq', '');

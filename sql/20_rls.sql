@@ -28,6 +28,8 @@ ALTER TABLE mps_internal.member_passwords ENABLE ROW LEVEL SECURITY;
 ALTER TABLE mps_internal.merchant_passwords ENABLE ROW LEVEL SECURITY;
 ALTER TABLE mps_internal.card_binding_passwords ENABLE ROW LEVEL SECURITY;
 ALTER TABLE mps_internal.card_qr_tokens ENABLE ROW LEVEL SECURITY;
+ALTER TABLE mps_internal.legacy_import ENABLE ROW LEVEL SECURITY;
+ALTER TABLE mps_internal.legacy_anomalies ENABLE ROW LEVEL SECURITY;
 
 -- Readable by every signed-in user (anon has no table privileges, 90_grants.sql).
 CREATE POLICY levels_public ON public.membership_levels FOR SELECT TO authenticated

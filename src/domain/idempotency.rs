@@ -3,6 +3,7 @@
 //! parameters it carried are kept as a fingerprint. A retry with the same fingerprint gets
 //! the original result; the same key with other parameters is an error.
 
+use crate::legacy::IMPORTED_FINGERPRINT;
 use sha2::{Digest, Sha256};
 
 /// Hex SHA-256 over the request's parameters, unambiguously separated.
@@ -13,6 +14,12 @@ pub fn fingerprint(parts: &[&str]) -> String {
         hasher.update(part.as_bytes());
     }
     hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether a retry with `fingerprint` is the request recorded with `earlier` (a movement
+/// imported from the original replays any retry with its key, as the original did).
+pub fn is_same_request(earlier: Option<&str>, fingerprint: &str) -> bool {
+    earlier == Some(fingerprint) || earlier == Some(IMPORTED_FINGERPRINT)
 }
 
 /// The advisory-lock name that serializes concurrent requests with the same key in the
@@ -31,6 +38,15 @@ mod tests {
         assert_ne!(fingerprint(&["ab", "c"]), fingerprint(&["a", "bc"]));
         assert_ne!(fingerprint(&["100.00", "x"]), fingerprint(&["100.01", "x"]));
         assert_eq!(fingerprint(&[]).len(), 64);
+    }
+
+    #[test]
+    fn legacy_movements_replay_any_retry() {
+        let asked = fingerprint(&["payment", "100.00"]);
+        assert!(is_same_request(Some(&asked), &asked));
+        assert!(is_same_request(Some(IMPORTED_FINGERPRINT), &asked));
+        assert!(!is_same_request(Some(&fingerprint(&["payment", "99.00"])), &asked));
+        assert!(!is_same_request(None, &asked));
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod error;
 pub mod holds;
 pub mod idempotency;
 pub mod identity;
+pub mod legacy;
 pub mod levels;
 pub mod login;
 pub mod manifest;

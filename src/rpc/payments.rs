@@ -75,7 +75,7 @@ pub(super) fn check_same_request(
     fingerprint: &str,
     reused: ErrorCode,
 ) -> MpsResult<()> {
-    if earlier_fingerprint != Some(fingerprint) {
+    if !idempotency::is_same_request(earlier_fingerprint, fingerprint) {
         return Err(MpsError::new(reused, format!("{value:?} was used by {earlier_no} with other parameters")));
     }
     Ok(())
