@@ -11,4 +11,4 @@ pub const IMPORTED_FINGERPRINT: &str = "legacy";
 /// exceed it or disagree with its status: two refunds raced past it in the original, which
 /// locked nothing. verify_ledger() accepts such a payment as imported; no new refund of it
 /// passes, since nothing of it remains.
-pub const REFUNDS_DISAGREE: &str = "refunds_disagree_with_payment";
+pub const REFUNDS_DISAGREE: &str = "payment_refunds_disagree";
