@@ -38,7 +38,8 @@ package_passed=0
 CONTENTS=$(tar -tzf "$TARBALL")
 if grep -q 'lib/postgresql/15/lib/mps_ext.so$' <<<"$CONTENTS" \
    && grep -q 'extension/mps_ext.control$' <<<"$CONTENTS" \
-   && grep -q 'extension/mps_ext--0.5.0--0.6.0.sql$' <<<"$CONTENTS"; then
+   && grep -q 'extension/mps_ext--0.5.0--0.6.0.sql$' <<<"$CONTENTS" \
+   && grep -q 'mps_ext/migrate/from_legacy.sql$' <<<"$CONTENTS"; then
     as_root tar -C / -xzf "$TARBALL"
     package_passed=1
     echo "    $TARBALL: installed"
