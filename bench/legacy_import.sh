@@ -43,11 +43,11 @@ timed generate psql -qX -v ON_ERROR_STOP=1 -d legacy -v members="$MEMBERS" -v tr
     -f "$ROOT/tests/legacy/generate.sql"
 psql -qX -d legacy -c "CHECKPOINT" >/dev/null
 legacy_rows=$(psql -qAtX -d legacy -F ' | ' -c "
-    SELECT 'members', count(*) FROM public.member_profiles UNION ALL
-    SELECT 'cards', count(*) FROM public.member_cards UNION ALL
-    SELECT 'movements', count(*) FROM public.transactions UNION ALL
-    SELECT 'point-ledger rows', count(*) FROM public.point_ledger UNION ALL
-    SELECT 'audit events', count(*) FROM audit.event_log UNION ALL
+    SELECT 'members', count(*)::text FROM public.member_profiles UNION ALL
+    SELECT 'cards', count(*)::text FROM public.member_cards UNION ALL
+    SELECT 'movements', count(*)::text FROM public.transactions UNION ALL
+    SELECT 'point-ledger rows', count(*)::text FROM public.point_ledger UNION ALL
+    SELECT 'audit events', count(*)::text FROM audit.event_log UNION ALL
     SELECT 'database size', pg_size_pretty(pg_database_size('legacy'))::text")
 
 log "dry run"
