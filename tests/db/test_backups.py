@@ -105,6 +105,10 @@ def filled():
             # a contract table no RPC of ours writes (rows migrated from the original)
             conn.execute("insert into merchant_order_registry (merchant_id, external_order_id, tx_id)"
                          " values (%s, 'ORD-MIGRATED', gen_random_uuid())", (merchant_id,))
+            # the report of an import from the original (migrate/from_legacy.sql writes these)
+            conn.execute("insert into mps_internal.legacy_import (rows) values ('{\"transactions\": 1}')")
+            conn.execute("insert into mps_internal.legacy_anomalies (kind, table_name, row_key, detail, booked)"
+                         " values ('number_malformed', 'member_cards', 'OLD-1', '{}', 'imported as is')")
             # levels: one default changed, one added, two left as installed
             conn.execute("update membership_levels set discount = 0.940 where level = 1")
             conn.execute("insert into membership_levels (level, name, min_points, discount)"
