@@ -337,3 +337,23 @@ CREATE TABLE mps_internal.legacy_anomalies (
     booked     text NOT NULL    -- what the import did about it
 );
 CREATE INDEX idx_legacy_anomalies_tx ON mps_internal.legacy_anomalies (tx_id) WHERE tx_id IS NOT NULL;
+
+-- The event feed (get_events, NOTIFY mps_events, Supabase Realtime): a row per money movement
+-- and card event, written in the transaction that made it. An id is the writer's transaction
+-- id shifted left by 20 bits plus the event's number within that transaction
+-- (mps_internal.next_event_id; src/domain/events.rs says why that makes the feed gap-free).
+-- No foreign keys: a feed row is a message about its card and merchant, kept 30 days.
+CREATE TABLE public.events (
+    id            bigint PRIMARY KEY DEFAULT mps_internal.next_event_id(),
+    occurred_at   timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    event_type    text NOT NULL CHECK (event_type IN (
+                      'payment', 'refund', 'recharge', 'points_adjusted', 'card_frozen', 'card_unfrozen',
+                      'settlement_generated', 'hold_authorized', 'hold_captured', 'hold_voided', 'hold_expired')),
+    card_id       uuid,
+    member_id     uuid,   -- the card's owner
+    merchant_id   uuid,
+    tx_no         text,   -- the movement's number, or the hold's
+    amount        numeric(12,2),
+    balance_after numeric(12,2),
+    payload       jsonb NOT NULL DEFAULT '{}'
+);

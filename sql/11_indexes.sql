@@ -39,6 +39,9 @@ CREATE INDEX idx_event_happened_at ON audit.event_log (happened_at);
 
 -- Holds: the active ones of a card (every charge and authorization sums them), a merchant's
 -- list, and authorization keys (unique per merchant).
+CREATE INDEX idx_events_member ON public.events (member_id, id) WHERE member_id IS NOT NULL;
+CREATE INDEX idx_events_merchant ON public.events (merchant_id, id) WHERE merchant_id IS NOT NULL;
+
 CREATE INDEX idx_card_holds_active ON public.card_holds (card_id) WHERE status = 'active';
 CREATE INDEX idx_card_holds_merchant ON public.card_holds (merchant_id, created_at DESC);
 CREATE UNIQUE INDEX idx_card_holds_key ON public.card_holds (merchant_id, idempotency_key)

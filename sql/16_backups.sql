@@ -19,6 +19,7 @@ SELECT pg_catalog.pg_extension_config_dump('public.card_qr_state', '');
 SELECT pg_catalog.pg_extension_config_dump('public.card_qr_history', '');
 SELECT pg_catalog.pg_extension_config_dump('public.tx_registry', '');
 SELECT pg_catalog.pg_extension_config_dump('public.card_holds', '');
+SELECT pg_catalog.pg_extension_config_dump('public.events', '');
 SELECT pg_catalog.pg_extension_config_dump('public.idempotency_registry', '');
 SELECT pg_catalog.pg_extension_config_dump('public.merchant_order_registry', '');
 SELECT pg_catalog.pg_extension_config_dump('mps_internal.transactions_default', '');

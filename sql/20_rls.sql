@@ -20,6 +20,7 @@ ALTER TABLE public.idempotency_registry ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.merchant_order_registry ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.transactions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.card_holds ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE mps_internal.transactions_default ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.point_ledger ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.settlements ENABLE ROW LEVEL SECURITY;
@@ -77,6 +78,13 @@ CREATE POLICY card_holds_own ON public.card_holds FOR SELECT TO authenticated
                         WHERE c.owner_member_id = (SELECT mps_auth.caller_member_id()))
            OR card_id IN (SELECT b.card_id FROM public.card_bindings b
                            WHERE b.member_id = (SELECT mps_auth.caller_member_id()) AND b.status = 'active')
+           OR merchant_id = (SELECT mps_auth.caller_merchant_id())
+           OR (SELECT mps_auth.caller_is_super_admin()));
+
+-- The event feed: as get_events (the member's cards, the merchant staff's own merchant's);
+-- Supabase Realtime applies it to postgres_changes subscribers.
+CREATE POLICY events_own ON public.events FOR SELECT TO authenticated
+    USING (member_id = (SELECT mps_auth.caller_member_id())
            OR merchant_id = (SELECT mps_auth.caller_merchant_id())
            OR (SELECT mps_auth.caller_is_super_admin()));
 

@@ -56,16 +56,18 @@ GRANT EXECUTE ON FUNCTION mps_auth.caller_member_id(), mps_auth.caller_merchant_
 -- mps_internal.rpc_manifest()). `anon`: the logins, role helpers and the calls a member or
 -- merchant makes with the anon key plus p_session_id (each function authorizes its caller
 -- itself); `signed_in`: admin-only RPCs, never anon. A public function of the extension
--- missing from the manifest, or a manifest row naming no function, fails the install.
+-- missing from the manifest fails the install.
 DO $rpc_grants$
 DECLARE
     entry record;
     missing text;
 BEGIN
     FOR entry IN SELECT function, arguments, "grant" FROM mps_internal.rpc_manifest() LOOP
-        IF pg_catalog.to_regprocedure(pg_catalog.format('public.%I(%s)', entry.function, entry.arguments)) IS NULL THEN
-            RAISE EXCEPTION 'rpc manifest names no function public.%(%)', entry.function, entry.arguments;
-        END IF;
+        -- the manifest is the library's, which may be newer than this script (an install of an
+        -- earlier version, an upgrade step): a function a later script creates is granted there.
+        -- tests/pgtap/01_catalog.sql checks that a current install grants every manifest row.
+        CONTINUE WHEN pg_catalog.to_regprocedure(pg_catalog.format('public.%I(%s)', entry.function,
+                                                                   entry.arguments)) IS NULL;
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION public.%I(%s) TO %s', entry.function, entry.arguments,
                                   CASE entry."grant" WHEN 'anon' THEN 'anon, authenticated, service_role'
                                                      ELSE 'authenticated, service_role' END);
@@ -91,5 +93,5 @@ $rpc_grants$;
 GRANT SELECT ON public.membership_levels, public.merchants, public.member_profiles, public.member_cards,
     public.card_qr_state, public.card_qr_history, public.member_external_identities, public.card_bindings,
     public.merchant_users, public.admin_users, public.transactions, public.point_ledger, public.settlements,
-    public.card_holds
+    public.card_holds, public.events
     TO authenticated, service_role;

@@ -1,5 +1,5 @@
 -- mps_ext 0.5.0 → 0.6.0: migration from the original MPS (the import's report tables, legacy
--- idempotency keys that replay as they did). The statements mirror the 0.6.0 install script;
+-- idempotency keys that replay as they did) and the event feed. The statements mirror the 0.6.0 install script;
 -- tests/db/test_upgrade_and_partitions.py checks that an upgraded database and a fresh one
 -- have the same schema.
 
@@ -31,3 +31,165 @@ ALTER TABLE mps_internal.legacy_anomalies ENABLE ROW LEVEL SECURITY;
 SELECT pg_catalog.pg_extension_config_dump('mps_internal.legacy_import', '');
 SELECT pg_catalog.pg_extension_config_dump('mps_internal.legacy_anomalies', '');
 SELECT pg_catalog.pg_extension_config_dump('mps_internal.legacy_anomalies_id_seq', '');
+REVOKE ALL ON TABLE mps_internal.legacy_import, mps_internal.legacy_anomalies FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON SEQUENCE mps_internal.legacy_anomalies_id_seq FROM PUBLIC, anon, authenticated, service_role;
+
+-- ---------------------------------------------------------------------------------------
+-- The event feed (issue 16): public.events, get_events, NOTIFY mps_events, Realtime.
+-- ---------------------------------------------------------------------------------------
+CREATE  FUNCTION mps_internal."next_event_id"() RETURNS bigint /* i64 */
+STRICT VOLATILE PARALLEL UNSAFE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'next_event_id_wrapper';
+REVOKE ALL ON FUNCTION mps_internal.next_event_id() FROM PUBLIC, anon, authenticated, service_role;
+
+-- The event feed (get_events, NOTIFY mps_events, Supabase Realtime): a row per money movement
+-- and card event, written in the transaction that made it. An id is the writer's transaction
+-- id shifted left by 20 bits plus the event's number within that transaction
+-- (mps_internal.next_event_id; src/domain/events.rs says why that makes the feed gap-free).
+-- No foreign keys: a feed row is a message about its card and merchant, kept 30 days.
+CREATE TABLE public.events (
+    id            bigint PRIMARY KEY DEFAULT mps_internal.next_event_id(),
+    occurred_at   timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    event_type    text NOT NULL CHECK (event_type IN (
+                      'payment', 'refund', 'recharge', 'points_adjusted', 'card_frozen', 'card_unfrozen',
+                      'settlement_generated', 'hold_authorized', 'hold_captured', 'hold_voided', 'hold_expired')),
+    card_id       uuid,
+    member_id     uuid,   -- the card's owner
+    merchant_id   uuid,
+    tx_no         text,   -- the movement's number, or the hold's
+    amount        numeric(12,2),
+    balance_after numeric(12,2),
+    payload       jsonb NOT NULL DEFAULT '{}'
+);
+
+CREATE INDEX idx_events_member ON public.events (member_id, id) WHERE member_id IS NOT NULL;
+CREATE INDEX idx_events_merchant ON public.events (merchant_id, id) WHERE merchant_id IS NOT NULL;
+CREATE INDEX idx_events_occurred_at ON public.events (occurred_at);
+SELECT pg_catalog.pg_extension_config_dump('public.events', '');
+ALTER TABLE public.events ENABLE ROW LEVEL SECURITY;
+CREATE POLICY events_own ON public.events FOR SELECT TO authenticated
+    USING (member_id = (SELECT mps_auth.caller_member_id())
+           OR merchant_id = (SELECT mps_auth.caller_merchant_id())
+           OR (SELECT mps_auth.caller_is_super_admin()));
+REVOKE ALL ON TABLE public.events FROM PUBLIC, anon, authenticated, service_role;
+GRANT SELECT ON public.events TO authenticated, service_role;
+
+CREATE  FUNCTION mps_internal."event_horizon"(
+	"p_xmin" bigint /* i64 */
+) RETURNS bigint /* i64 */
+IMMUTABLE STRICT PARALLEL SAFE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'event_horizon_wrapper';
+REVOKE ALL ON FUNCTION mps_internal.event_horizon(bigint) FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE  FUNCTION mps_internal."event_scope"(
+	"p_limit" INT, /* Option < i32 > */
+	"p_session_id" TEXT /* Option < & str > */
+) RETURNS TABLE (
+	"member_id" uuid,  /* Option < Uuid > */
+	"merchant_id" uuid,  /* Option < Uuid > */
+	"all_events" bool,  /* bool */
+	"page_limit" INT  /* i32 */
+)
+STABLE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'event_scope_wrapper';
+REVOKE ALL ON FUNCTION mps_internal.event_scope(integer, text) FROM PUBLIC, anon, authenticated, service_role;
+
+CREATE  FUNCTION "add_events_to_realtime"(
+	"p_session_id" TEXT DEFAULT NULL /* Option < & str > */
+) RETURNS bool /* bool */
+SECURITY DEFINER 
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rpc_add_events_to_realtime_wrapper';
+REVOKE ALL ON FUNCTION public.add_events_to_realtime(text) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.add_events_to_realtime(text) TO mps_admin;
+
+-- Events after p_after_id, ascending, that the caller may read (mps_internal.event_scope), up
+-- to the horizon: events of transactions still in flight, and of any transaction younger
+-- than the oldest of those, wait, so that no event can commit behind an id already handed
+-- out (src/domain/events.rs). A reader passes back the largest id it has received.
+CREATE FUNCTION public.get_events(
+    p_after_id bigint DEFAULT 0,
+    p_limit integer DEFAULT 100,
+    p_session_id text DEFAULT NULL)
+RETURNS TABLE (id bigint, occurred_at timestamptz, event_type text, card_id uuid, member_id uuid, merchant_id uuid,
+               tx_no text, amount numeric, balance_after numeric, payload jsonb)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT e.id, e.occurred_at, e.event_type, e.card_id, e.member_id, e.merchant_id, e.tx_no, e.amount,
+           e.balance_after, e.payload
+      FROM mps_internal.event_scope(p_limit => p_limit, p_session_id => p_session_id) s,
+           LATERAL (SELECT mps_internal.event_horizon(pg_snapshot_xmin(pg_current_snapshot())::text::bigint) AS before) h,
+           LATERAL (SELECT * FROM public.events e
+                     WHERE s.all_events AND e.id > coalesce(p_after_id, 0) AND e.id < h.before
+                    UNION ALL
+                    SELECT * FROM public.events e
+                     WHERE e.member_id = s.member_id AND e.id > coalesce(p_after_id, 0) AND e.id < h.before
+                    UNION ALL
+                    SELECT * FROM public.events e
+                     WHERE e.merchant_id = s.merchant_id AND e.id > coalesce(p_after_id, 0) AND e.id < h.before
+                    ORDER BY id
+                    LIMIT s.page_limit) e
+     ORDER BY e.id
+$$;
+
+-- Supabase Realtime streams the tables of the publication supabase_realtime (to each
+-- subscriber, through the table's RLS policy). Adds public.events to it if it exists and
+-- does not have it yet; whether it did. Run here (CREATE EXTENSION), by the upgrade, and by
+-- add_events_to_realtime() once the publication exists.
+CREATE FUNCTION mps_internal.add_events_to_publication() RETURNS boolean
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_publication WHERE pubname = 'supabase_realtime')
+       OR EXISTS (SELECT FROM pg_publication_tables
+                   WHERE pubname = 'supabase_realtime' AND schemaname = 'public' AND tablename = 'events') THEN
+        RETURN false;
+    END IF;
+    ALTER PUBLICATION supabase_realtime ADD TABLE public.events;
+    RETURN true;
+END
+$$;
+
+REVOKE ALL ON FUNCTION public.get_events(bigint, integer, text) FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.get_events(bigint, integer, text) TO mps_admin;
+REVOKE ALL ON FUNCTION mps_internal.add_events_to_publication() FROM PUBLIC, anon, authenticated, service_role;
+
+SELECT mps_internal.add_events_to_publication();
+
+-- The RPCs: exactly the grants of the manifest (src/rpc/manifest.tsv, read by
+-- mps_internal.rpc_manifest()). `anon`: the logins, role helpers and the calls a member or
+-- merchant makes with the anon key plus p_session_id (each function authorizes its caller
+-- itself); `signed_in`: admin-only RPCs, never anon. A public function of the extension
+-- missing from the manifest fails the install.
+DO $rpc_grants$
+DECLARE
+    entry record;
+    missing text;
+BEGIN
+    FOR entry IN SELECT function, arguments, "grant" FROM mps_internal.rpc_manifest() LOOP
+        -- the manifest is the library's, which may be newer than this script (an install of an
+        -- earlier version, an upgrade step): a function a later script creates is granted there.
+        -- tests/pgtap/01_catalog.sql checks that a current install grants every manifest row.
+        CONTINUE WHEN pg_catalog.to_regprocedure(pg_catalog.format('public.%I(%s)', entry.function,
+                                                                   entry.arguments)) IS NULL;
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION public.%I(%s) TO %s', entry.function, entry.arguments,
+                                  CASE entry."grant" WHEN 'anon' THEN 'anon, authenticated, service_role'
+                                                     ELSE 'authenticated, service_role' END);
+    END LOOP;
+    SELECT pg_catalog.string_agg(p.oid::regprocedure::text, ', ') INTO missing
+      FROM pg_catalog.pg_proc p
+      JOIN pg_catalog.pg_depend d ON d.objid = p.oid AND d.classid = 'pg_catalog.pg_proc'::regclass
+     WHERE d.refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'mps_ext')
+       AND d.deptype = 'e'
+       AND p.pronamespace = 'public'::regnamespace
+       AND NOT EXISTS (SELECT FROM mps_internal.rpc_manifest() m
+                        WHERE pg_catalog.to_regprocedure(pg_catalog.format('public.%I(%s)', m.function, m.arguments))
+                              = p.oid);
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION 'public functions missing from the rpc manifest: %', missing;
+    END IF;
+END
+$rpc_grants$;

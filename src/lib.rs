@@ -44,7 +44,13 @@ extension_sql_file!("../sql/00_bootstrap.sql", name = "bootstrap", bootstrap);
 extension_sql_file!(
     "../sql/10_tables.sql",
     name = "tables",
-    requires = ["bootstrap", rpc::numbering::member_no, rpc::numbering::hold_no, rpc::numbering::tx_no_of_type]
+    requires = [
+        "bootstrap",
+        rpc::numbering::member_no,
+        rpc::numbering::hold_no,
+        rpc::numbering::tx_no_of_type,
+        rpc::events::next_event_id
+    ]
 );
 extension_sql_file!("../sql/11_indexes.sql", name = "indexes", requires = ["tables"]);
 extension_sql_file!(
@@ -112,4 +118,9 @@ extension_sql_file!(
     requires = ["tables", rpc::scopes::admin_page, rpc::scopes::report_scope, rpc::scopes::trend_scope]
 );
 extension_sql_file!("../sql/37_api_schedules.sql", name = "api_schedules", requires = ["tables"]);
+extension_sql_file!(
+    "../sql/38_api_events.sql",
+    name = "api_events",
+    requires = ["tables", "indexes", rpc::events::event_scope, rpc::events::event_horizon]
+);
 extension_sql_file!("../sql/90_grants.sql", name = "grants", finalize);

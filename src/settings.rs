@@ -17,6 +17,8 @@ static LOGIN_WINDOW_SECONDS: GucSetting<i32> = GucSetting::<i32>::new(Policy::DE
 static RETENTION_AUDIT_DAYS: GucSetting<i32> = GucSetting::<i32>::new(Retention::DEFAULT.audit_days);
 static RETENTION_IDEMPOTENCY_DAYS: GucSetting<i32> = GucSetting::<i32>::new(Retention::DEFAULT.idempotency_days);
 static RETENTION_POINT_LEDGER_DAYS: GucSetting<i32> = GucSetting::<i32>::new(Retention::DEFAULT.point_ledger_days);
+static RETENTION_EVENTS_DAYS: GucSetting<i32> = GucSetting::<i32>::new(Retention::DEFAULT.events_days);
+static EVENTS_NOTIFY: GucSetting<bool> = GucSetting::<bool>::new(true);
 static RETENTION_BATCH_ROWS: GucSetting<i32> = GucSetting::<i32>::new(retention::DEFAULT_BATCH_ROWS);
 static LOGIN_LOCK_SECONDS: GucSetting<i32> = GucSetting::<i32>::new(Policy::DEFAULT.lock_secs as i32);
 
@@ -136,6 +138,24 @@ pub fn init() {
         GucFlags::default(),
     );
     GucRegistry::define_int_guc(
+        c"mps.retention_events_days",
+        c"Days the event feed (public.events) keeps its rows; 0 keeps them forever.",
+        c"Older events are deleted by apply_retention (the daily mps-retention job).",
+        &RETENTION_EVENTS_DAYS,
+        0,
+        36_500,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_bool_guc(
+        c"mps.events_notify",
+        c"Whether a transaction that writes events sends NOTIFY mps_events when it commits.",
+        c"On by default. NOTIFY makes committing transactions that send it take turns; with it off, clients poll get_events.",
+        &EVENTS_NOTIFY,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
         c"mps.retention_batch_rows",
         c"Rows one retention statement removes at most.",
         c"Bounds each batch of apply_retention, and so how long it holds its row locks.",
@@ -173,7 +193,12 @@ pub fn retention_policy() -> Retention {
         idempotency_days: RETENTION_IDEMPOTENCY_DAYS.get(),
         point_ledger_days: RETENTION_POINT_LEDGER_DAYS.get(),
         qr_history_days: QR_HISTORY_RETENTION_DAYS.get(),
+        events_days: RETENTION_EVENTS_DAYS.get(),
     }
+}
+
+pub fn events_notify() -> bool {
+    EVENTS_NOTIFY.get()
 }
 
 pub fn retention_batch_rows() -> i64 {

@@ -5,6 +5,7 @@ pub mod cards;
 pub mod contact;
 pub mod enums;
 pub mod error;
+pub mod events;
 pub mod holds;
 pub mod idempotency;
 pub mod identity;

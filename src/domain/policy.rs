@@ -84,6 +84,8 @@ pub enum Action<'a, Id> {
     ReadTransaction { merchant: Option<Id>, on_card: Fact<'a, bool> },
     /// A settlement of `merchant` (None: no such settlement).
     ReadSettlement { merchant: Option<Id> },
+    /// The event feed: each signed-in caller reads its own part of it (get_events).
+    ReadEvents,
 }
 
 /// Why `allow` said no.
@@ -244,6 +246,9 @@ pub fn allow<Id: Copy + Eq + Display>(who: Principal<Id>, action: Action<'_, Id>
 
         (ReadSettlement { merchant }, Merchant(mine)) => (merchant == Some(mine)).then_some(()).ok_or(Denial::Hidden),
         (ReadSettlement { .. }, _) => needs_role("merchant", who.role_name()),
+
+        (ReadEvents, Anonymous) => refused(ErrorCode::NotAuthenticated, "log in to read events"),
+        (ReadEvents, _) => Ok(()),
     }
 }
 
@@ -286,6 +291,7 @@ mod tests {
             Action::CancelRecharge { owner: &owner },
             Action::ReadTransaction { merchant: None, on_card: &yes },
             Action::ReadSettlement { merchant: None },
+            Action::ReadEvents,
         ] {
             assert_eq!(allow(SuperAdmin, action), Ok(()));
         }
@@ -381,6 +387,8 @@ mod tests {
             let refused_anonymous = code(allow(who, Action::ReadTransaction { merchant: None, on_card: &on }))
                 == Some(ErrorCode::NotAuthenticated);
             assert_eq!(anonymous, refused_anonymous, "{who:?}");
+            let events = code(allow(who, Action::ReadEvents));
+            assert_eq!(events, anonymous.then_some(ErrorCode::NotAuthenticated), "{who:?}");
         }
     }
 }

@@ -33,16 +33,18 @@ pub enum Table {
     PointLedger,
     AppSessions,
     CardQrHistory,
+    Events,
 }
 
 impl Table {
-    pub const ALL: [Table; 6] = [
+    pub const ALL: [Table; 7] = [
         Table::AuditLog,
         Table::IdempotencyRegistry,
         Table::MerchantOrderRegistry,
         Table::PointLedger,
         Table::AppSessions,
         Table::CardQrHistory,
+        Table::Events,
     ];
 
     pub fn name(self) -> &'static str {
@@ -53,6 +55,7 @@ impl Table {
             Table::PointLedger => "public.point_ledger",
             Table::AppSessions => "public.app_sessions",
             Table::CardQrHistory => "public.card_qr_history",
+            Table::Events => "public.events",
         }
     }
 }
@@ -65,14 +68,21 @@ pub struct Policy {
     pub idempotency_days: i32,
     pub point_ledger_days: i32,
     pub qr_history_days: i32,
+    pub events_days: i32,
 }
 
 impl Policy {
     /// Conservative for a payment system: audit seven years (financial records), point detail
     /// three, idempotency keys and external order ids 90 days (a client retries within
-    /// minutes; 90 days also covers a merchant's monthly reconciliation), QR history 30 days.
-    pub const DEFAULT: Policy =
-        Policy { audit_days: 2555, idempotency_days: 90, point_ledger_days: 1095, qr_history_days: 30 };
+    /// minutes; 90 days also covers a merchant's monthly reconciliation), QR history and the
+    /// event feed 30 days (a feed is read as it happens; history is in transactions).
+    pub const DEFAULT: Policy = Policy {
+        audit_days: 2555,
+        idempotency_days: 90,
+        point_ledger_days: 1095,
+        qr_history_days: 30,
+        events_days: 30,
+    };
 
     /// The time before which `table`'s rows go, at `now`; None: the table keeps them.
     /// Sessions go as soon as they expire: an expired session can never be used again.
@@ -81,6 +91,7 @@ impl Policy {
             Table::AuditLog => days_before(now, self.audit_days),
             Table::IdempotencyRegistry | Table::MerchantOrderRegistry => days_before(now, self.idempotency_days),
             Table::PointLedger => days_before(now, self.point_ledger_days),
+            Table::Events => days_before(now, self.events_days),
             Table::CardQrHistory => days_before(now, self.qr_history_days.max(1)),
             Table::AppSessions => Some(now),
         }
@@ -122,21 +133,25 @@ mod tests {
 
     #[test]
     fn each_table_goes_back_its_own_number_of_days() {
-        let p = Policy { audit_days: 10, idempotency_days: 3, point_ledger_days: 7, qr_history_days: 2 };
+        let p =
+            Policy { audit_days: 10, idempotency_days: 3, point_ledger_days: 7, qr_history_days: 2, events_days: 5 };
         assert_eq!(p.cutoff(Table::AuditLog, NOW), Some(990 * MICROS_PER_DAY));
         assert_eq!(p.cutoff(Table::IdempotencyRegistry, NOW), Some(997 * MICROS_PER_DAY));
         assert_eq!(p.cutoff(Table::MerchantOrderRegistry, NOW), Some(997 * MICROS_PER_DAY));
         assert_eq!(p.cutoff(Table::PointLedger, NOW), Some(993 * MICROS_PER_DAY));
         assert_eq!(p.cutoff(Table::CardQrHistory, NOW), Some(998 * MICROS_PER_DAY));
+        assert_eq!(p.cutoff(Table::Events, NOW), Some(995 * MICROS_PER_DAY));
     }
 
     #[test]
     fn zero_days_keeps_rows_forever() {
-        let p = Policy { audit_days: 0, idempotency_days: 0, point_ledger_days: 0, qr_history_days: 30 };
+        let p =
+            Policy { audit_days: 0, idempotency_days: 0, point_ledger_days: 0, qr_history_days: 30, events_days: 0 };
         assert_eq!(p.cutoff(Table::AuditLog, NOW), None);
         assert_eq!(p.cutoff(Table::IdempotencyRegistry, NOW), None);
         assert_eq!(p.cutoff(Table::MerchantOrderRegistry, NOW), None);
         assert_eq!(p.cutoff(Table::PointLedger, NOW), None);
+        assert_eq!(p.cutoff(Table::Events, NOW), None);
     }
 
     #[test]
@@ -152,6 +167,7 @@ mod tests {
         assert_eq!(Policy::DEFAULT.cutoff(Table::IdempotencyRegistry, NOW), Some(NOW - 90 * MICROS_PER_DAY));
         assert_eq!(Policy::DEFAULT.cutoff(Table::PointLedger, NOW), Some(NOW - 1095 * MICROS_PER_DAY));
         assert_eq!(Policy::DEFAULT.cutoff(Table::CardQrHistory, NOW), Some(NOW - 30 * MICROS_PER_DAY));
+        assert_eq!(Policy::DEFAULT.cutoff(Table::Events, NOW), Some(NOW - 30 * MICROS_PER_DAY));
     }
 
     #[test]
@@ -180,7 +196,8 @@ mod tests {
                 "public.merchant_order_registry",
                 "public.point_ledger",
                 "public.app_sessions",
-                "public.card_qr_history"
+                "public.card_qr_history",
+                "public.events"
             ]
         );
     }

@@ -206,6 +206,7 @@ fn rpc_toggle_card_status_by_card_no(
         let card =
             store::cards::lock(card_id).ok_or_else(|| MpsError::new(ErrorCode::CardNotFound, "the card is gone"))?;
         store::cards::set_status(card_id, status);
+        super::cards::record_status_event(card_id, card.status, status);
         if card.card_type == CardType::Corporate {
             super::cards::refresh_bound_members(card_id);
         }
@@ -228,7 +229,7 @@ fn require_test_cleanup(caller: &Caller) -> MpsResult<()> {
 }
 
 /// Hard-deletes a member with their cards and everything that hangs off them (movements,
-/// ledger rows, keys, QR codes, bindings, sessions, audit events); members bound to the
+/// ledger rows, keys, QR codes, bindings, sessions, audit and feed events); members bound to the
 /// member's corporate cards lose their discount.
 #[pg_extern(name = "delete_test_member", security_definer)]
 #[search_path(pg_catalog, pg_temp)]

@@ -13,11 +13,12 @@ use crate::domain::error::{ErrorCode, MpsError, MpsResult};
 use crate::domain::money::NumericArg;
 use crate::domain::policy::{self, Action, BindingActor};
 use crate::domain::DbEnum;
-use crate::domain::{money, password};
+use crate::domain::{events, money, password};
 use crate::error::rpc;
 use crate::settings;
 use crate::store;
 use crate::store::cards::{Card, NewCard};
+use crate::store::events::NewEvent;
 use pgrx::datum::{AnyNumeric, TimestampWithTimeZone, Uuid};
 use pgrx::prelude::*;
 use rust_decimal::Decimal;
@@ -302,12 +303,28 @@ fn change_status(p_card_id: Option<Uuid>, p_session_id: Option<&str>, freeze: bo
     let card = store::cards::lock(card_id).ok_or_else(|| card_not_found(card_id))?;
     let next = if freeze { cards::frozen_status(card.status)? } else { cards::unfrozen_status(card.status)? };
     store::cards::set_status(card_id, next);
+    record_status_event(card_id, card.status, next);
     if card.card_type == CardType::Corporate {
         refresh_bound_members(card_id);
     }
     let action = if freeze { "CARD_FREEZE" } else { "CARD_UNFREEZE" };
     caller.audit(action, "member_cards", Some(card_id), json!({ "from": card.status, "to": next }));
     Ok(true)
+}
+
+/// The feed's event for a card's status change, if it makes one (`card_frozen` when it
+/// leaves active, `card_unfrozen` when it comes back).
+pub(super) fn record_status_event(card_id: Uuid, from: CardStatus, to: CardStatus) {
+    if let Some(event_type) = events::status_change(from, to) {
+        store::events::record(&NewEvent {
+            event_type,
+            card_id: Some(card_id),
+            merchant_id: None,
+            tx_no: None,
+            amount: None,
+            payload: json!({ "status": to.label() }),
+        });
+    }
 }
 
 #[pg_extern(name = "freeze_card", security_definer)]

@@ -194,7 +194,7 @@ fn rpc_merchant_capture_hold(
                 &actor(&caller, "HOLD_CAPTURE", audit),
             ),
         )?;
-        store::holds::set_captured(hold.id, tx_id);
+        store::holds::set_captured(hold.id, tx_id, &tx_no, charge.final_amount);
         Ok(row(tx_id, tx_no, hold.card_id, charge.final_amount, charge.discount))
     })
 }

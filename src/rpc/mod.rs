@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod cards;
+pub mod events;
 pub mod holds;
 pub mod identity;
 pub mod manifest;

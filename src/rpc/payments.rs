@@ -514,6 +514,7 @@ fn rpc_confirm_recharge(
             change.level_discount,
         );
         store::transactions::set_status(recharge.id, TxStatus::Completed);
+        store::events::recharge_credited(recharge.id);
         caller.audit(
             "RECHARGE",
             "transactions",

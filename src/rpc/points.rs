@@ -6,10 +6,12 @@ use crate::auth;
 use crate::datum::numeric;
 use crate::domain::enums::CardType;
 use crate::domain::error::{ErrorCode, MpsError};
+use crate::domain::events::EventType;
 use crate::domain::policy::Action;
 use crate::domain::{levels, paging, pricing, retention};
 use crate::error::rpc;
 use crate::store;
+use crate::store::events::NewEvent;
 use pgrx::datum::Uuid;
 use pgrx::prelude::*;
 use serde_json::json;
@@ -43,6 +45,17 @@ fn rpc_update_points_and_level(
         let standing = levels::standing(i64::from(points), &store::levels::active());
         store::cards::apply_movement(card_id, rust_decimal::Decimal::ZERO, points, standing.level, standing.discount);
         store::ledger::record_points(card_id, None, points - card.points, card.points, points, reason);
+        store::events::record(&NewEvent {
+            event_type: EventType::PointsAdjusted,
+            card_id: Some(card_id),
+            merchant_id: None,
+            tx_no: None,
+            amount: None,
+            payload: json!({
+                "delta": delta, "points_before": card.points, "points_after": points,
+                "level": standing.level, "reason": reason,
+            }),
+        });
         caller.audit(
             "POINTS_ADJUST",
             "member_cards",

@@ -1,4 +1,4 @@
-use super::{decimal, execute, label, numeric, query_one, required};
+use super::{decimal, execute, label, numeric, query_one, required, value};
 use crate::domain::holds::HoldState;
 use pgrx::datum::{AnyNumeric, JsonB, TimestampWithTimeZone, Uuid};
 use rust_decimal::Decimal;
@@ -41,13 +41,20 @@ pub struct NewHold<'a> {
     pub tag: serde_json::Value,
 }
 
+/// Authorizes a hold, with its event (`hold_authorized`).
 pub fn insert(hold: &NewHold) -> Authorized {
     let row = query_one(
         &format!(
-            "INSERT INTO public.card_holds (card_id, merchant_id, raw_amount, discount, amount, expires_at,
-                                            idempotency_key, external_order_id, request_fingerprint, tag)
-             VALUES ($1, $2, $3, $4, $5, pg_catalog.now() + pg_catalog.make_interval(secs => $6), $7, $8, $9, $10)
-             RETURNING {AUTHORIZED_COLUMNS}"
+            "WITH hold AS (
+                 INSERT INTO public.card_holds (card_id, merchant_id, raw_amount, discount, amount, expires_at,
+                                                idempotency_key, external_order_id, request_fingerprint, tag)
+                 VALUES ($1, $2, $3, $4, $5, pg_catalog.now() + pg_catalog.make_interval(secs => $6), $7, $8, $9, $10)
+                 RETURNING *),
+             ev AS (SELECT 'hold_authorized' AS event_type, card_id, merchant_id, hold_no AS tx_no, amount,
+                           pg_catalog.jsonb_build_object('tag', tag, 'expires_at', expires_at) AS payload
+                      FROM hold),
+             event AS ({EVENTS})
+             SELECT {AUTHORIZED_COLUMNS} FROM hold"
         ),
         &[
             hold.card_id.into(),
@@ -112,21 +119,58 @@ pub fn lock(hold_no: &str, merchant_id: Uuid) -> Option<LockedHold> {
     )
 }
 
-pub fn set_captured(hold_id: Uuid, tx_id: Uuid) {
+/// The hold captured by the payment `tx_id` (numbered `tx_no`, of `amount`), with its event.
+pub fn set_captured(hold_id: Uuid, tx_id: Uuid, tx_no: &str, amount: Decimal) {
     execute(
-        "UPDATE public.card_holds SET status = 'captured', capture_tx_id = $2 WHERE id = $1",
-        &[hold_id.into(), tx_id.into()],
+        &format!(
+            "WITH hold AS (
+                 UPDATE public.card_holds SET status = 'captured', capture_tx_id = $2 WHERE id = $1 RETURNING *),
+             ev AS (SELECT 'hold_captured' AS event_type, card_id, merchant_id, hold_no AS tx_no, $4 AS amount,
+                           pg_catalog.jsonb_build_object('capture_tx_no', $3::text) AS payload
+                      FROM hold)
+             {EVENTS}"
+        ),
+        &[hold_id.into(), tx_id.into(), tx_no.into(), numeric(amount)],
     );
 }
 
+/// The hold released, with its event.
 pub fn set_voided(hold_id: Uuid) {
-    execute("UPDATE public.card_holds SET status = 'voided' WHERE id = $1", &[hold_id.into()]);
+    execute(
+        &format!(
+            "WITH hold AS (UPDATE public.card_holds SET status = 'voided' WHERE id = $1 RETURNING *),
+             ev AS (SELECT 'hold_voided' AS event_type, card_id, merchant_id, hold_no AS tx_no, amount,
+                           '{{}}'::jsonb AS payload
+                      FROM hold)
+             {EVENTS}"
+        ),
+        &[hold_id.into()],
+    );
 }
 
-/// Marks active holds past their expiry `expired` (they already reserve nothing); how many.
+/// Marks active holds past their expiry `expired` (they already reserve nothing), each with
+/// its event; how many.
 pub fn mark_lapsed() -> i64 {
-    execute(
-        "UPDATE public.card_holds SET status = 'expired' WHERE status = 'active' AND expires_at <= pg_catalog.now()",
+    value::<i64>(
+        &format!(
+            "WITH hold AS (
+                 UPDATE public.card_holds SET status = 'expired'
+                  WHERE status = 'active' AND expires_at <= pg_catalog.now() RETURNING *),
+             ev AS (SELECT 'hold_expired' AS event_type, card_id, merchant_id, hold_no AS tx_no, amount,
+                           '{{}}'::jsonb AS payload
+                      FROM hold),
+             event AS ({EVENTS})
+             SELECT count(*) FROM hold"
+        ),
         &[],
-    ) as i64
+    )
+    .unwrap_or(0)
 }
+
+/// The events of a statement's `ev` rows (event_type, card_id, merchant_id, tx_no, amount,
+/// payload), with the card's owner and balance joined in.
+const EVENTS: &str = "INSERT INTO public.events (event_type, card_id, member_id, merchant_id, tx_no, amount,
+                                                balance_after, payload)
+                      SELECT ev.event_type, ev.card_id, c.owner_member_id, ev.merchant_id, ev.tx_no, ev.amount,
+                             c.balance, ev.payload
+                        FROM ev JOIN public.member_cards c ON c.id = ev.card_id";

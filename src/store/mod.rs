@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod cards;
+pub mod events;
 pub mod holds;
 pub mod identity;
 pub mod ledger;

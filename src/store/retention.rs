@@ -29,6 +29,7 @@ pub fn sweep(table: Table, before: i64, limit: Option<i64>) -> Swept {
         Table::MerchantOrderRegistry => ("public.merchant_order_registry", "created_at"),
         Table::AppSessions => ("public.app_sessions", "expires_at"),
         Table::CardQrHistory => ("public.card_qr_history", "issued_at"),
+        Table::Events => ("public.events", "occurred_at"),
     };
     // The oldest first, through the time column's index; LIMIT NULL is no limit.
     let removed = value::<i64>(

@@ -54,6 +54,7 @@ pub fn read_committed() -> bool {
     value::<bool>("SELECT pg_catalog.current_setting('transaction_isolation') = 'read committed'", &[]) == Some(true)
 }
 
+/// A settlement, with its event (`settlement_generated`).
 pub fn insert(
     merchant_id: Uuid,
     mode: SettlementMode,
@@ -62,9 +63,18 @@ pub fn insert(
     totals: &PeriodTotals,
 ) -> Uuid {
     let id: Option<Uuid> = value(
-        "INSERT INTO public.settlements (merchant_id, mode, period_start, period_end, total_amount, total_tx_count, payload)
-         VALUES ($1, $2::public.settlement_mode, $3, $4, $5, $6, $7)
-         RETURNING id",
+        "WITH s AS (
+             INSERT INTO public.settlements (merchant_id, mode, period_start, period_end, total_amount, total_tx_count,
+                                             payload)
+             VALUES ($1, $2::public.settlement_mode, $3, $4, $5, $6, $7)
+             RETURNING *),
+         event AS (
+             INSERT INTO public.events (event_type, merchant_id, amount, payload)
+             SELECT 'settlement_generated', s.merchant_id, s.total_amount,
+                    pg_catalog.jsonb_build_object('settlement_id', s.id, 'mode', s.mode, 'period_start', s.period_start,
+                                                  'period_end', s.period_end, 'total_tx_count', s.total_tx_count)
+               FROM s)
+         SELECT id FROM s",
         &[
             merchant_id.into(),
             mode.label().into(),

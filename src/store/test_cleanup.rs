@@ -71,6 +71,12 @@ pub fn delete_member(member_id: Uuid) -> Option<Removed> {
           WHERE object_id = $1 OR object_id IN (SELECT id FROM public.member_cards WHERE owner_member_id = $1)",
         &[member_id.into()],
     );
+    // the feed's events of the member and their cards (events have no foreign keys)
+    execute(
+        "DELETE FROM public.events
+          WHERE member_id = $1 OR card_id IN (SELECT id FROM public.member_cards WHERE owner_member_id = $1)",
+        &[member_id.into()],
+    );
     execute("DELETE FROM public.member_cards WHERE owner_member_id = $1", &[member_id.into()]);
     execute("DELETE FROM public.member_profiles WHERE id = $1", &[member_id.into()]);
     Some(Removed { cards, movements, bound_members })
@@ -119,6 +125,7 @@ pub fn delete_merchant(merchant_id: Uuid) -> Option<Removed> {
           WHERE object_id = $1 OR object_id IN (SELECT id FROM public.settlements WHERE merchant_id = $1)",
         &[merchant_id.into()],
     );
+    execute("DELETE FROM public.events WHERE merchant_id = $1", &[merchant_id.into()]);
     execute("DELETE FROM public.merchants WHERE id = $1", &[merchant_id.into()]);
     Some(Removed { cards, movements, bound_members: Vec::new() })
 }

@@ -94,8 +94,8 @@ pub struct Stamped {
 }
 
 /// Everything one money movement writes, in one statement: the transaction row, its
-/// registries and, when completed, the card's balance, points and level, the ledger row
-/// and the audit row.
+/// registries and, when completed, the card's balance, points and level, the ledger row,
+/// the audit row and its event (the feed's `payment`, `refund` or `recharge`).
 ///
 /// The movement is stamped with the time it really happens (clock_timestamp(), not the
 /// transaction's start): a movement of a merchant is recorded only while it holds off the
@@ -123,7 +123,16 @@ pub fn record(tx: &NewTx, outcome: Outcome) -> Stamped {
          card AS (
              UPDATE public.member_cards
                 SET balance = balance + $16, points = $18, level = $19, discount = $20
-              WHERE id = $2 AND $28 = 'completed'),
+              WHERE id = $2 AND $28 = 'completed'
+             RETURNING balance, owner_member_id),
+         event AS (
+             INSERT INTO public.events (occurred_at, event_type, card_id, member_id, merchant_id, tx_no, amount,
+                                        balance_after, payload)
+             SELECT tx.created_at, $1, $2, card.owner_member_id, $3, tx.tx_no, $6, card.balance,
+                    CASE WHEN $12::uuid IS NULL THEN pg_catalog.jsonb_build_object('tag', $14::jsonb)
+                         ELSE pg_catalog.jsonb_build_object('tag', $14::jsonb, 'original_tx_no',
+                                  (SELECT r.tx_no FROM public.tx_registry r WHERE r.tx_id = $12)) END
+               FROM tx, card),
          ledger AS (
              INSERT INTO public.point_ledger (card_id, tx_id, change, balance_before, balance_after, reason, created_at)
              SELECT $2, tx.id, $18 - $17, $17, $18, $21, tx.created_at FROM tx WHERE $21 IS NOT NULL),

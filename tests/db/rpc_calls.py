@@ -17,9 +17,10 @@ from conftest import Shop, login_member, login_merchant, make_member, phone_for
 with open(Path(__file__).resolve().parent.parent / "contract-functions.tsv", newline="") as _f:
     CONTRACT_NAMES = {row["name"] for row in csv.DictReader(_f, delimiter="\t")}
 
-# Card holds (issue 15), beyond the contract: made one after another like the contract's RPCs.
-HOLD_NAMES = {"merchant_authorize_by_qr", "merchant_capture_hold", "merchant_void_hold", "get_card_balance",
-              "get_card_holds", "get_merchant_holds"}
+# Beyond the contract, made one after another like the contract's RPCs: card holds (issue 15)
+# and the event feed (issue 16).
+BEYOND_CONTRACT = {"merchant_authorize_by_qr", "merchant_capture_hold", "merchant_void_hold", "get_card_balance",
+                   "get_card_holds", "get_merchant_holds", "get_events", "add_events_to_realtime"}
 
 
 def first(result):
@@ -137,6 +138,8 @@ RPCS = [
     Rpc("compute_level", "scalar", lambda o: {"p_points": 1000}),
     Rpc("get_point_ledger", "rows", lambda o: {"p_card_id": o.shop.card}),
     Rpc("verify_ledger", "rows", lambda o: {}),
+    Rpc("get_events", "rows", lambda o: {"p_after_id": 0, "p_limit": 10}),
+    Rpc("add_events_to_realtime", "scalar", lambda o: {}),
     # the period after the settlement of Objects, up to now: the 20.00 payment and whatever followed
     Rpc("generate_settlement", "scalar",
         lambda o: {"p_merchant_id": o.merchant["id"], "p_mode": "realtime", "p_period_start": o.settled_until,
@@ -202,11 +205,11 @@ class Caller:
 
 
 def valid_calls(api, shop: Shop, unique: str, svc, anon, names: set[str] | None = None):
-    """(function, call) for the RPCs in `names` (default: the contract's 70 and the holds), in RPCS order,
+    """(function, call) for the RPCs in `names` (default: the contract's 70 and those beyond it), in RPCS order,
     each made by service_role `svc` or, where its subject is the caller's own session or
     account, by `anon` with a fresh session of M or S. Made one after another, each call's
     preconditions hold and none fails."""
-    names = CONTRACT_NAMES | HOLD_NAMES if names is None else names
+    names = CONTRACT_NAMES | BEYOND_CONTRACT if names is None else names
     objects = Objects(api, shop, unique)
     callers = {"service_role": Caller(svc), "member": Caller(anon, lambda: login_member(api, objects.member)),
                "merchant": Caller(anon, lambda: login_merchant(api, objects.merchant))}

@@ -16,7 +16,7 @@ from mps import Api, admin_connect, drop_database, error_of, fails, recreate_dat
 DB = "mps_retention"
 PERMISSION = "42501"
 TABLES = ["audit.event_log", "public.idempotency_registry", "public.merchant_order_registry",
-          "public.point_ledger", "public.app_sessions", "public.card_qr_history"]
+          "public.point_ledger", "public.app_sessions", "public.card_qr_history", "public.events"]
 
 
 @pytest.fixture(scope="module")
@@ -107,11 +107,15 @@ def test_rows_older_than_each_cutoff_go_and_newer_rows_stay(rapi, sql, unique):
                 " where id in (select id from card_qr_history where card_id = %s order by issued_at limit 2)",
                 (shop.card,))
     qr_history = one(sql, "select count(*) from card_qr_history where card_id = %s", (shop.card,))
+    # the event feed: default 30 days (the three charges' events)
+    for tx, days in zip(paid, [31, 31, 29]):
+        sql.execute("update events set occurred_at = now() - make_interval(days => %s) where tx_no = %s",
+                    (days, tx["tx_no"]))
 
     report = apply(rapi)
     assert removed(report) == {**NOTHING, "audit.event_log": 3, "public.idempotency_registry": 2,
                                "public.merchant_order_registry": 1, "public.app_sessions": 1,
-                               "public.card_qr_history": 2}
+                               "public.card_qr_history": 2, "public.events": 2}
     assert all(done for _, done in report.values())
     assert one(sql, "select count(*) from audit.event_log where action = 'TEST_OLD'") == 0
     assert one(sql, "select count(*) from audit.event_log where action = 'TEST_KEPT'") == 2
@@ -121,6 +125,8 @@ def test_rows_older_than_each_cutoff_go_and_newer_rows_stay(rapi, sql, unique):
         == ["new"]
     assert one(sql, "select count(*) from app_sessions where member_id = %s", (member["id"],)) == 1
     assert one(sql, "select count(*) from card_qr_history where card_id = %s", (shop.card,)) == qr_history - 2
+    assert [r["tx_no"] for r in sql.execute("select tx_no from events where tx_no = any(%s)",
+                                            ([p["tx_no"] for p in paid],))] == [paid[2]["tx_no"]]
     # money history stays: every movement and its registry row
     assert one(sql, "select count(*) from transactions where id = any(%s)", ([p["tx_id"] for p in paid],)) == 3
     assert one(sql, "select count(*) from tx_registry where tx_id = any(%s)", ([p["tx_id"] for p in paid],)) == 3

@@ -1,0 +1,53 @@
+//! The event feed's rows (public.events; ids by mps_internal.next_event_id, the column's
+//! default). A payment's, refund's or recharge's event is written by the movement's own
+//! statement (transactions::record), a hold's and a settlement's by theirs (holds.rs,
+//! settlements.rs); these are the others. Each carries the card's owner and balance as they
+//! are now, in this transaction.
+
+use super::{execute, value};
+use crate::domain::events::EventType;
+use pgrx::datum::{JsonB, Uuid};
+use rust_decimal::Decimal;
+
+pub struct NewEvent<'a> {
+    pub event_type: EventType,
+    pub card_id: Option<Uuid>,
+    pub merchant_id: Option<Uuid>,
+    pub tx_no: Option<&'a str>,
+    pub amount: Option<Decimal>,
+    pub payload: serde_json::Value,
+}
+
+pub fn record(event: &NewEvent) {
+    execute(
+        "INSERT INTO public.events (event_type, card_id, member_id, merchant_id, tx_no, amount, balance_after, payload)
+         SELECT $1, $2, c.owner_member_id, $3, $4, $5, c.balance, $6
+           FROM (SELECT) one LEFT JOIN public.member_cards c ON c.id = $2",
+        &[
+            event.event_type.label().into(),
+            event.card_id.into(),
+            event.merchant_id.into(),
+            event.tx_no.into(),
+            event.amount.map(crate::datum::numeric).into(),
+            JsonB(event.payload.clone()).into(),
+        ],
+    );
+}
+
+/// A member's pending recharge, credited now (confirm_recharge): its event, from its row.
+pub fn recharge_credited(tx_id: Uuid) {
+    execute(
+        "INSERT INTO public.events (event_type, card_id, member_id, merchant_id, tx_no, amount, balance_after, payload)
+         SELECT 'recharge', t.card_id, c.owner_member_id, t.merchant_id, t.tx_no, t.final_amount, c.balance,
+                pg_catalog.jsonb_build_object('tag', t.tag)
+           FROM public.transactions t JOIN public.member_cards c ON c.id = t.card_id
+          WHERE t.id = $1",
+        &[tx_id.into()],
+    );
+}
+
+/// Adds public.events to the publication supabase_realtime (sql/38_api_events.sql): whether
+/// it was added now.
+pub fn publish_to_realtime() -> bool {
+    value::<bool>("SELECT mps_internal.add_events_to_publication()", &[]).unwrap_or(false)
+}
