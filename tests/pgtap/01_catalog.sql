@@ -11,8 +11,8 @@ CREATE TEMP VIEW mps_functions AS
       JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'mps_ext';
 GRANT SELECT ON mps_functions TO PUBLIC;
 
-SELECT is((SELECT count(*)::int FROM mps_functions WHERE schema = 'public'), 85,
-          'the 70 contract RPCs and fifteen more (verify_ledger, generate_daily_settlements, schedule_maintenance, create_transaction_partitions, confirm_recharge, cancel_recharge, apply_retention, delete_test_member, delete_test_merchant, and the holds: merchant_authorize_by_qr, merchant_capture_hold, merchant_void_hold, get_card_balance, get_card_holds, get_merchant_holds)');
+SELECT is((SELECT count(*)::int FROM mps_functions WHERE schema = 'public'), 87,
+          'the 70 contract RPCs and seventeen more (verify_ledger, generate_daily_settlements, schedule_maintenance, create_transaction_partitions, confirm_recharge, cancel_recharge, apply_retention, delete_test_member, delete_test_merchant, the holds: merchant_authorize_by_qr, merchant_capture_hold, merchant_void_hold, get_card_balance, get_card_holds, get_merchant_holds, and the event feed: get_events, add_events_to_realtime)');
 
 SELECT is_empty($$ SELECT name FROM mps_functions WHERE schema = 'public' AND NOT prosecdef $$,
                 'every public RPC is SECURITY DEFINER');
