@@ -89,6 +89,25 @@ done
 STORED_AFTER=$(stored)
 CHARGES=$(( $(payments) - PAYMENTS_BEFORE ))
 
+# What the event feed costs a charge: the same charges without its NOTIFY (mps.events_notify
+# off), and without NOTIFY or event rows (a bench-only trigger drops them; the id is still
+# drawn), alternating with the full charge at 4 and 16 clients.
+live_codes "$CARDS"
+for clients in 4 16; do
+    run charge_feed mps "$clients" -U authenticator -f "$BENCH/scripts/charge.sql" -D cards="$CARDS" -D session="$SESSION"
+    psql -qX -d mps -c "ALTER DATABASE mps SET mps.events_notify = off" >/dev/null
+    run charge_no_notify mps "$clients" -U authenticator -f "$BENCH/scripts/charge.sql" -D cards="$CARDS" \
+        -D session="$SESSION"
+    psql -qX -v ON_ERROR_STOP=1 -d mps \
+        -c "CREATE FUNCTION mps_bench.drop_row() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END'" \
+        -c "CREATE TRIGGER bench_drop_event BEFORE INSERT ON public.events FOR EACH ROW
+                EXECUTE FUNCTION mps_bench.drop_row()" >/dev/null
+    run charge_no_feed mps "$clients" -U authenticator -f "$BENCH/scripts/charge.sql" -D cards="$CARDS" \
+        -D session="$SESSION"
+    psql -qX -v ON_ERROR_STOP=1 -d mps -c "DROP TRIGGER bench_drop_event ON public.events" \
+        -c "DROP FUNCTION mps_bench.drop_row()" -c "ALTER DATABASE mps RESET mps.events_notify" >/dev/null
+done
+
 psql -qX -d mps -c "INSERT INTO mps_bench.payments (tx_no) SELECT tx_no FROM public.transactions WHERE tx_type = 'payment'"
 PAYMENTS=$(psql -qAtX -d mps -c "SELECT count(*) FROM mps_bench.payments")
 run refund mps 4 -U authenticator -f "$BENCH/scripts/refund.sql" -D payments="$PAYMENTS" -D session="$SESSION"
