@@ -369,11 +369,16 @@ def test_members_and_merchants_log_in_with_their_old_passwords(legacy, imported)
         api.close()
 
 
+def shop_a(api):
+    """The anonymous PostgREST caller, and a session of the imported merchant SHOP-A (its old password)."""
+    anon = api.as_anon()
+    return anon, anon.scalar("merchant_login", p_merchant_code="SHOP-A", p_password="shop-a-pass")["session_id"]
+
+
 def test_new_movements_continue_the_numbering_and_old_keys_replay(legacy, imported):
     api = Api(SOURCE_DB)
     try:
-        anon = api.as_anon()
-        merchant = anon.scalar("merchant_login", p_merchant_code="SHOP-A", p_password="shop-a-pass")["session_id"]
+        anon, merchant = shop_a(api)
         member = anon.scalar("member_login", p_identifier="0912000001", p_password="alice-pass-1")["session_id"]
 
         def charge(amount, key=None):
@@ -409,8 +414,7 @@ def test_new_movements_continue_the_numbering_and_old_keys_replay(legacy, import
 def test_imported_payments_are_refunded_up_to_what_remains(legacy, imported):
     api = Api(SOURCE_DB)
     try:
-        anon = api.as_anon()
-        merchant = anon.scalar("merchant_login", p_merchant_code="SHOP-A", p_password="shop-a-pass")["session_id"]
+        anon, merchant = shop_a(api)
         refund = anon.rows("merchant_refund_tx", p_merchant_code="SHOP-A", p_original_tx_no=legacy["first"]["tx_no"],
                            p_refund_amount=Decimal("100.50"), p_session_id=merchant)[0]
         assert refund["refunded_amount"] == Decimal("100.50")
