@@ -16,11 +16,7 @@ WORK="$ROOT/.cluster/bench-work"
 
 ensure_toolchain
 install_extension
-start_cluster bench "${MPS_BENCH_PORT:-5491}"
-trap stop_cluster EXIT
-cat "$ROOT/bench/postgresql.conf" | as_root tee -a "$CLUSTER_DIR/data/postgresql.conf" >/dev/null
-as_root env -u RUST_BACKTRACE runuser -u postgres -- "$PGBIN/pg_ctl" -D "$CLUSTER_DIR/data" -m fast -w restart \
-    -l "$CLUSTER_DIR/server.log" -o "-p $CLUSTER_PORT -k $CLUSTER_SOCK -c listen_addresses=127.0.0.1" >/dev/null
+start_bench_cluster
 rm -rf "$WORK"; mkdir -p "$WORK"
 
 # timed LABEL COMMAND…: runs it, keeps its output in $WORK/LABEL.out, records the seconds

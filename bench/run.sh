@@ -18,11 +18,7 @@ ensure_python
 "$PYTHON" -c 'import matplotlib' 2>/dev/null || "$ROOT/.venv/bin/pip" install -q -r "$BENCH/requirements.txt"
 install_extension
 
-start_cluster bench "${MPS_BENCH_PORT:-5491}"
-trap stop_cluster EXIT
-cat "$BENCH/postgresql.conf" | as_root tee -a "$CLUSTER_DIR/data/postgresql.conf" >/dev/null
-as_root env -u RUST_BACKTRACE runuser -u postgres -- "$PGBIN/pg_ctl" -D "$CLUSTER_DIR/data" -m fast -w restart \
-    -l "$CLUSTER_DIR/server.log" -o "-p $CLUSTER_PORT -k $CLUSTER_SOCK -c listen_addresses=127.0.0.1" >/dev/null
+start_bench_cluster
 rm -rf "$WORK"; mkdir -p "$WORK" "$RESULTS"; chmod 777 "$WORK"
 
 log "loading: TPC-B scale 10, and $CARDS members with cards and live QR codes"
@@ -89,15 +85,12 @@ done
 STORED_AFTER=$(stored)
 CHARGES=$(( $(payments) - PAYMENTS_BEFORE ))
 
-# What the event feed costs a charge: the same charges without its NOTIFY (mps.events_notify
-# off), and without NOTIFY or event rows (a bench-only trigger drops them; the id is still
-# drawn), alternating with the full charge at 4 and 16 clients.
+# What the event feed costs a charge: the same charges without event rows (a bench-only
+# trigger drops them; the id is still drawn), alternating with the full charge at 4 and 16
+# clients. The notifications come from the notifier worker (bench/postgresql.conf).
 live_codes "$CARDS"
 for clients in 4 16; do
     run charge_feed mps "$clients" -U authenticator -f "$BENCH/scripts/charge.sql" -D cards="$CARDS" -D session="$SESSION"
-    psql -qX -d mps -c "ALTER DATABASE mps SET mps.events_notify = off" >/dev/null
-    run charge_no_notify mps "$clients" -U authenticator -f "$BENCH/scripts/charge.sql" -D cards="$CARDS" \
-        -D session="$SESSION"
     psql -qX -v ON_ERROR_STOP=1 -d mps \
         -c "CREATE FUNCTION mps_bench.drop_row() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END'" \
         -c "CREATE TRIGGER bench_drop_event BEFORE INSERT ON public.events FOR EACH ROW
@@ -105,7 +98,7 @@ for clients in 4 16; do
     run charge_no_feed mps "$clients" -U authenticator -f "$BENCH/scripts/charge.sql" -D cards="$CARDS" \
         -D session="$SESSION"
     psql -qX -v ON_ERROR_STOP=1 -d mps -c "DROP TRIGGER bench_drop_event ON public.events" \
-        -c "DROP FUNCTION mps_bench.drop_row()" -c "ALTER DATABASE mps RESET mps.events_notify" >/dev/null
+        -c "DROP FUNCTION mps_bench.drop_row()" >/dev/null
 done
 
 psql -qX -d mps -c "INSERT INTO mps_bench.payments (tx_no) SELECT tx_no FROM public.transactions WHERE tx_type = 'payment'"

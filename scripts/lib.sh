@@ -104,6 +104,16 @@ stop_cluster_dir() {
 
 stop_cluster() { stop_cluster_dir "$CLUSTER_DIR"; }
 
+# start_bench_cluster: the benchmark's own cluster, with bench/postgresql.conf added (stopped
+# when the script exits).
+start_bench_cluster() {
+    start_cluster bench "${MPS_BENCH_PORT:-5491}"
+    trap stop_cluster EXIT
+    cat "$ROOT/bench/postgresql.conf" | as_root tee -a "$CLUSTER_DIR/data/postgresql.conf" >/dev/null
+    as_root env -u RUST_BACKTRACE runuser -u postgres -- "$PGBIN/pg_ctl" -D "$CLUSTER_DIR/data" -m fast -w restart \
+        -l "$CLUSTER_DIR/server.log" -o "-p $CLUSTER_PORT -k $CLUSTER_SOCK -c listen_addresses=127.0.0.1" >/dev/null
+}
+
 # create_database NAME: the API roles and the login roles, then the database with the
 # extension and this month's and the next three months' partitions of transactions. The extension itself creates anon/authenticated/service_role/mps_admin where
 # they are missing. The login roles are the operator's (roles are cluster-wide):

@@ -12,6 +12,7 @@ use pgrx::prelude::*;
 mod auth;
 mod datum;
 mod error;
+mod events_notifier;
 mod rpc;
 mod settings;
 mod store;
@@ -37,6 +38,7 @@ pub extern "C-unwind" fn _PG_init() {
     std::env::remove_var("RUST_LIB_BACKTRACE");
     settings::init();
     auth::guard::init();
+    events_notifier::init();
     error::init_log_hook();
 }
 

@@ -19,6 +19,8 @@ static RETENTION_IDEMPOTENCY_DAYS: GucSetting<i32> = GucSetting::<i32>::new(Rete
 static RETENTION_POINT_LEDGER_DAYS: GucSetting<i32> = GucSetting::<i32>::new(Retention::DEFAULT.point_ledger_days);
 static RETENTION_EVENTS_DAYS: GucSetting<i32> = GucSetting::<i32>::new(Retention::DEFAULT.events_days);
 static EVENTS_NOTIFY: GucSetting<bool> = GucSetting::<bool>::new(true);
+static EVENTS_NOTIFIER_DATABASES: GucSetting<Option<std::ffi::CString>> =
+    GucSetting::<Option<std::ffi::CString>>::new(None);
 static RETENTION_BATCH_ROWS: GucSetting<i32> = GucSetting::<i32>::new(retention::DEFAULT_BATCH_ROWS);
 static LOGIN_LOCK_SECONDS: GucSetting<i32> = GucSetting::<i32>::new(Policy::DEFAULT.lock_secs as i32);
 
@@ -155,6 +157,14 @@ pub fn init() {
         GucContext::Suset,
         GucFlags::default(),
     );
+    GucRegistry::define_string_guc(
+        c"mps.events_notifier_databases",
+        c"Databases (comma-separated) whose event notifications a background worker sends.",
+        c"In these databases transactions that write events do not NOTIFY themselves; the worker announces the newest readable event every 50 ms. Needs a restart.",
+        &EVENTS_NOTIFIER_DATABASES,
+        GucContext::Postmaster,
+        GucFlags::default(),
+    );
     GucRegistry::define_int_guc(
         c"mps.retention_batch_rows",
         c"Rows one retention statement removes at most.",
@@ -199,6 +209,13 @@ pub fn retention_policy() -> Retention {
 
 pub fn events_notify() -> bool {
     EVENTS_NOTIFY.get()
+}
+
+/// The databases named in mps.events_notifier_databases.
+pub fn events_notifier_databases() -> Vec<String> {
+    EVENTS_NOTIFIER_DATABASES.get().map_or_else(Vec::new, |list| {
+        list.to_string_lossy().split(',').map(str::trim).filter(|d| !d.is_empty()).map(String::from).collect()
+    })
 }
 
 pub fn retention_batch_rows() -> i64 {

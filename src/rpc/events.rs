@@ -3,7 +3,7 @@
 //! sql/38_api_events.sql) and its Supabase Realtime publication.
 
 use crate::auth::{self, Caller};
-use crate::domain::events::{self, CHANNEL};
+use crate::domain::events;
 use crate::domain::policy::Action;
 use crate::error::rpc;
 use crate::settings;
@@ -19,7 +19,8 @@ thread_local! {
 
 /// The id of the next event of this transaction (domain::events::event_id). The first one
 /// also queues `NOTIFY mps_events, '<its id>'`, delivered if and when the transaction
-/// commits (unless mps.events_notify is off).
+/// commits (unless mps.events_notify is off, or the database's notifier worker announces
+/// events instead: events_notifier.rs).
 #[pg_extern(schema = "mps_internal", volatile, parallel_unsafe)]
 fn next_event_id() -> i64 {
     rpc(|| {
@@ -32,14 +33,8 @@ fn next_event_id() -> i64 {
             index
         });
         let id = events::event_id(xid, index)?;
-        if index == 0 && settings::events_notify() {
-            // SAFETY: pg_notify takes two text arguments; queued until the transaction ends.
-            unsafe {
-                pgrx::direct_function_call_as_datum(
-                    pg_sys::pg_notify,
-                    &[CHANNEL.into_datum(), id.to_string().as_str().into_datum()],
-                );
-            }
+        if index == 0 && settings::events_notify() && !crate::events_notifier::serves_this_database() {
+            store::events::notify(&id.to_string());
         }
         Ok(id)
     })

@@ -6,7 +6,9 @@
 
 use super::{execute, value};
 use crate::domain::events::EventType;
+use crate::domain::events::CHANNEL;
 use pgrx::datum::{JsonB, Uuid};
+use pgrx::IntoDatum;
 use rust_decimal::Decimal;
 
 pub struct NewEvent<'a> {
@@ -50,4 +52,29 @@ pub fn recharge_credited(tx_id: Uuid) {
 /// it was added now.
 pub fn publish_to_realtime() -> bool {
     value::<bool>("SELECT mps_internal.add_events_to_publication()", &[]).unwrap_or(false)
+}
+
+/// `NOTIFY mps_events, payload`, sent if and when the transaction commits.
+pub fn notify(payload: &str) {
+    // SAFETY: pg_notify takes two text arguments.
+    unsafe {
+        pgrx::direct_function_call_as_datum(pgrx::pg_sys::pg_notify, &[CHANNEL.into_datum(), payload.into_datum()]);
+    }
+}
+
+/// The newest event get_events can return now (its horizon), if the database has the feed.
+pub fn newest_readable() -> Option<i64> {
+    let has_feed = value::<bool>(
+        "SELECT pg_catalog.to_regclass('public.events') IS NOT NULL
+                AND pg_catalog.to_regprocedure('mps_internal.event_horizon(bigint)') IS NOT NULL",
+        &[],
+    )?;
+    if !has_feed {
+        return None;
+    }
+    value::<i64>(
+        "SELECT max(id) FROM public.events
+          WHERE id < mps_internal.event_horizon(pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text::bigint)",
+        &[],
+    )
 }
