@@ -55,20 +55,26 @@ def main():
         ap.add_argument(f"--{arg}", required=True)
     a = ap.parse_args()
 
+    feed = [(name, c) for c in (4, 16) for name in ("charge_feed", "charge_no_feed")]
     runs = [("tpcb", c) for c in (1, 4, 16)] + [("charge", c) for c in (1, 4, 16)] + \
-        [("charge_10_codes", c) for c in (1, 4, 16)] + [("charge_100k_codes", c) for c in (1, 4, 16)] + \
-        [(name, c) for c in (4, 16) for name in ("charge_feed", "charge_no_feed")] + \
+        [("charge_10_codes", c) for c in (1, 4, 16)] + [("charge_100k_codes", c) for c in (1, 4, 16)] + feed + \
         [("refund", 4), ("recharge", 4), ("hold", 4), ("history", 4), ("login", 4)]
-    rows = {}
-    for name, c in runs:
+
+    def measured(name, c):
         lat = latencies_ms(a.work, name, c)
-        rows[(name, c)] = {"tps": tps(a.work, name, c), "p50": pct(lat, 50), "p99": pct(lat, 99), "n": len(lat)}
+        return {"tps": tps(a.work, name, c), "p50": pct(lat, 50), "p99": pct(lat, 99), "n": len(lat)}
+
+    rows = {(name, c): measured(name, c) for name, c in runs if (name, c) not in feed}
+    # the feed's workloads ran three rounds each: the median round stands for each
+    for name, c in feed:
+        rounds = sorted((measured(f"{name}{r}", c) for r in (1, 2, 3)), key=lambda row: row["tps"])
+        rows[(name, c)] = {**rounds[1], "rounds": [round(row["tps"]) for row in rounds]}
 
     labels = {"tpcb": "pgbench TPC-B (scale 10)", "charge": f"merchant_charge_by_qr ({int(a.cards):,} live codes)",
               "charge_10_codes": "charge, 10 hot cards, 10 live codes",
               "charge_100k_codes": f"charge, 10 hot cards, {int(a.cards):,} live codes",
-              "charge_feed": "charge with its event (notifier worker)",
-              "charge_no_feed": "charge without its event row (a bench-only trigger drops it)",
+              "charge_feed": "charge with its event (notifier worker; median of 3 rounds)",
+              "charge_no_feed": "charge without its event row (a bench-only trigger drops it; median of 3)",
               "refund": "merchant_refund_tx", "recharge": "user_recharge_card",
               "hold": "merchant_authorize_by_qr + merchant_capture_hold (a pair)",
               "history": "get_member_transactions", "login": f"member_login (bcrypt cost {a.bcrypt})"}
@@ -96,7 +102,8 @@ def main():
         feed, bare = rows[("charge_feed", c)], rows[("charge_no_feed", c)]
         checks.append((f"the event feed costs a charge <= 5% of its TPS at {c} clients",
                        feed["tps"] >= 0.95 * bare["tps"],
-                       f"{feed['tps']:.0f} with vs {bare['tps']:.0f} without: {1 - feed['tps'] / bare['tps']:.1%}"))
+                       f"{feed['tps']:.0f} with vs {bare['tps']:.0f} without: {1 - feed['tps'] / bare['tps']:.1%}; "
+                       f"rounds {feed['rounds']} vs {bare['rounds']}"))
     checks.append(("verify_ledger() returns no rows after the run", a.violations.strip() == "0",
                    f"{a.violations.strip()} violations"))
     lines += ["", "## Targets", ""] + [f"- {'PASS' if ok else 'FAIL'}: {what} ({detail})" for what, ok, detail in checks]
