@@ -122,7 +122,7 @@ AS $$
     SELECT e.id, e.occurred_at, e.event_type, e.card_id, e.member_id, e.merchant_id, e.tx_no, e.amount,
            e.balance_after, e.payload
       FROM mps_internal.event_scope(p_limit => p_limit, p_session_id => p_session_id) s,
-           LATERAL (SELECT mps_internal.event_horizon(pg_snapshot_xmin(pg_current_snapshot())::text::bigint) AS before) h,
+           LATERAL (SELECT mps_internal.event_horizon(p_xmin => pg_snapshot_xmin(pg_current_snapshot())::text::bigint) AS before) h,
            LATERAL (SELECT * FROM public.events e
                      WHERE s.all_events AND e.id > coalesce(p_after_id, 0) AND e.id < h.before
                     UNION ALL

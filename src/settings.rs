@@ -157,14 +157,18 @@ pub fn init() {
         GucContext::Suset,
         GucFlags::default(),
     );
-    GucRegistry::define_string_guc(
-        c"mps.events_notifier_databases",
-        c"Databases (comma-separated) whose event notifications a background worker sends.",
-        c"In these databases transactions that write events do not NOTIFY themselves; the worker announces the newest readable event every 50 ms. Needs a restart.",
-        &EVENTS_NOTIFIER_DATABASES,
-        GucContext::Postmaster,
-        GucFlags::default(),
-    );
+    // A server-start setting exists only when the library is preloaded (PostgreSQL refuses
+    // to define one later); without it no database has a notifier worker.
+    if unsafe { pgrx::pg_sys::process_shared_preload_libraries_in_progress } {
+        GucRegistry::define_string_guc(
+            c"mps.events_notifier_databases",
+            c"Databases (comma-separated) whose event notifications a background worker sends.",
+            c"In these databases transactions that write events do not NOTIFY themselves; the worker announces the newest readable event every 50 ms. Needs a restart.",
+            &EVENTS_NOTIFIER_DATABASES,
+            GucContext::Postmaster,
+            GucFlags::default(),
+        );
+    }
     GucRegistry::define_int_guc(
         c"mps.retention_batch_rows",
         c"Rows one retention statement removes at most.",

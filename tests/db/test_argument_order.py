@@ -34,7 +34,7 @@ def test_rust_rpcs_are_bound_directly(admin_sql):
         """select p.proname, p.probin, p.prosrc, p.prosecdef, p.proconfig
              from pg_proc p join pg_language l on l.oid = p.prolang
             where p.pronamespace = 'public'::regnamespace and l.lanname = 'c'""").fetchall()
-    assert len(rows) == 55
+    assert len(rows) == 56
     for r in rows:
         assert r["prosrc"] == f"rpc_{r['proname']}_wrapper", r
         assert r["prosecdef"] and r["proconfig"] == ["search_path=pg_catalog, pg_temp"], r
