@@ -122,17 +122,21 @@ SELECT c.id AS card_id, c.card_no, c.card_type, c.balance, coalesce(m.delta, 0) 
 -- Where each number sequence continues: after the highest well-formed number and after the
 -- legacy sequence itself (numbers its failed calls used up are not handed out again).
 CREATE TEMP TABLE legacy_numbers ON COMMIT DROP AS
-SELECT 'seq_member_no' AS seq,
-       greatest((SELECT max(substr(member_no, 2)::numeric) FROM public.member_profiles WHERE member_no ~ '^M[0-9]{1,18}$'),
-                (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM public.seq_member_no)) AS last
-UNION ALL
-SELECT 'seq_card_no',
-       greatest((SELECT max(substr(card_no, 4)::numeric) FROM public.member_cards WHERE card_no ~ '^(STD|VCH|COR)[0-9]{1,18}$'),
-                (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM public.seq_card_no))
-UNION ALL
-SELECT 'seq_tx_no',
-       greatest((SELECT max(substr(tx_no, 4)::numeric) FROM public.transactions WHERE tx_no ~ '^(PAY|REF|RCG)[0-9]{1,18}$'),
-                (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM public.seq_tx_no));
+SELECT seq, highest, used, greatest(highest, used) AS last
+  FROM (SELECT 'seq_member_no' AS seq,
+               (SELECT max(substr(member_no, 2)::numeric) FROM public.member_profiles
+                 WHERE member_no ~ '^M[0-9]{1,18}$') AS highest,
+               (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM public.seq_member_no) AS used
+        UNION ALL
+        SELECT 'seq_card_no',
+               (SELECT max(substr(card_no, 4)::numeric) FROM public.member_cards
+                 WHERE card_no ~ '^(STD|VCH|COR)[0-9]{1,18}$'),
+               (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM public.seq_card_no)
+        UNION ALL
+        SELECT 'seq_tx_no',
+               (SELECT max(substr(tx_no, 4)::numeric) FROM public.transactions
+                 WHERE tx_no ~ '^(PAY|REF|RCG)[0-9]{1,18}$'),
+               (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM public.seq_tx_no)) n;
 
 -- Every anomaly, with what the import books for it (nothing is dropped or rewritten
 -- silently; the import records each row here in mps_internal.legacy_anomalies).
@@ -275,18 +279,11 @@ SELECT 'number_collides', tbl, no, NULL, NULL, jsonb_build_object('same_digits_a
           FROM public.transactions WHERE tx_no ~ '^[A-Z]{3}[0-9]+$') c
  WHERE cardinality(nos) > 1
 UNION ALL
-SELECT 'sequence_behind_numbers', 'public', s.seq, NULL, NULL,
-       jsonb_build_object('sequence_at', s.at, 'highest_number', s.highest),
-       pg_catalog.format('the sequence continues after %s', s.highest)
-  FROM (SELECT 'seq_member_no' AS seq, (SELECT last_value FROM public.seq_member_no) AS at,
-               (SELECT max(substr(member_no, 2)::numeric) FROM public.member_profiles WHERE member_no ~ '^M[0-9]{1,18}$') AS highest
-        UNION ALL
-        SELECT 'seq_card_no', (SELECT last_value FROM public.seq_card_no),
-               (SELECT max(substr(card_no, 4)::numeric) FROM public.member_cards WHERE card_no ~ '^(STD|VCH|COR)[0-9]{1,18}$')
-        UNION ALL
-        SELECT 'seq_tx_no', (SELECT last_value FROM public.seq_tx_no),
-               (SELECT max(substr(tx_no, 4)::numeric) FROM public.transactions WHERE tx_no ~ '^(PAY|REF|RCG)[0-9]{1,18}$')) s
- WHERE s.highest > s.at;
+SELECT 'sequence_behind_numbers', 'public', n.seq, NULL, NULL,
+       jsonb_build_object('sequence_at', n.used, 'highest_number', n.highest),
+       pg_catalog.format('the sequence continues after %s', n.highest)
+  FROM legacy_numbers n
+ WHERE n.highest > n.used;
 
 -- What would be imported, per table, and what is not carried over by design.
 CREATE TEMP TABLE legacy_rows ON COMMIT DROP AS

@@ -20,11 +20,22 @@ pub struct NewEvent<'a> {
     pub payload: serde_json::Value,
 }
 
+/// Writes the events of a statement's `ev` rows (event_type, card_id, merchant_id, tx_no,
+/// amount, payload), with the card's owner and balance joined in: for statements that do not
+/// change the card themselves (they would see its balance from before the change).
+pub(super) const FROM_EV: &str = "INSERT INTO public.events (event_type, card_id, member_id, merchant_id, tx_no,
+                                                            amount, balance_after, payload)
+                                  SELECT ev.event_type, ev.card_id, c.owner_member_id, ev.merchant_id, ev.tx_no,
+                                         ev.amount, c.balance, ev.payload
+                                    FROM ev LEFT JOIN public.member_cards c ON c.id = ev.card_id";
+
 pub fn record(event: &NewEvent) {
     execute(
-        "INSERT INTO public.events (event_type, card_id, member_id, merchant_id, tx_no, amount, balance_after, payload)
-         SELECT $1, $2, c.owner_member_id, $3, $4, $5, c.balance, $6
-           FROM (SELECT) one LEFT JOIN public.member_cards c ON c.id = $2",
+        &format!(
+            "WITH ev AS (SELECT $1::text AS event_type, $2::uuid AS card_id, $3::uuid AS merchant_id,
+                                $4::text AS tx_no, $5::numeric AS amount, $6::jsonb AS payload)
+             {FROM_EV}"
+        ),
         &[
             event.event_type.label().into(),
             event.card_id.into(),
@@ -39,11 +50,12 @@ pub fn record(event: &NewEvent) {
 /// A member's pending recharge, credited now (confirm_recharge): its event, from its row.
 pub fn recharge_credited(tx_id: Uuid) {
     execute(
-        "INSERT INTO public.events (event_type, card_id, member_id, merchant_id, tx_no, amount, balance_after, payload)
-         SELECT 'recharge', t.card_id, c.owner_member_id, t.merchant_id, t.tx_no, t.final_amount, c.balance,
-                pg_catalog.jsonb_build_object('tag', t.tag)
-           FROM public.transactions t JOIN public.member_cards c ON c.id = t.card_id
-          WHERE t.id = $1",
+        &format!(
+            "WITH ev AS (SELECT 'recharge' AS event_type, card_id, merchant_id, tx_no, final_amount AS amount,
+                                pg_catalog.jsonb_build_object('tag', tag) AS payload
+                           FROM public.transactions WHERE id = $1)
+             {FROM_EV}"
+        ),
         &[tx_id.into()],
     );
 }

@@ -1,3 +1,4 @@
+use super::events::FROM_EV;
 use super::{decimal, execute, label, numeric, query_one, required, value};
 use crate::domain::holds::HoldState;
 use pgrx::datum::{AnyNumeric, JsonB, TimestampWithTimeZone, Uuid};
@@ -53,7 +54,7 @@ pub fn insert(hold: &NewHold) -> Authorized {
              ev AS (SELECT 'hold_authorized' AS event_type, card_id, merchant_id, hold_no AS tx_no, amount,
                            pg_catalog.jsonb_build_object('tag', tag, 'expires_at', expires_at) AS payload
                       FROM hold),
-             event AS ({EVENTS})
+             event AS ({FROM_EV})
              SELECT {AUTHORIZED_COLUMNS} FROM hold"
         ),
         &[
@@ -128,7 +129,7 @@ pub fn set_captured(hold_id: Uuid, tx_id: Uuid, tx_no: &str, amount: Decimal) {
              ev AS (SELECT 'hold_captured' AS event_type, card_id, merchant_id, hold_no AS tx_no, $4 AS amount,
                            pg_catalog.jsonb_build_object('capture_tx_no', $3::text) AS payload
                       FROM hold)
-             {EVENTS}"
+             {FROM_EV}"
         ),
         &[hold_id.into(), tx_id.into(), tx_no.into(), numeric(amount)],
     );
@@ -142,7 +143,7 @@ pub fn set_voided(hold_id: Uuid) {
              ev AS (SELECT 'hold_voided' AS event_type, card_id, merchant_id, hold_no AS tx_no, amount,
                            '{{}}'::jsonb AS payload
                       FROM hold)
-             {EVENTS}"
+             {FROM_EV}"
         ),
         &[hold_id.into()],
     );
@@ -159,18 +160,10 @@ pub fn mark_lapsed() -> i64 {
              ev AS (SELECT 'hold_expired' AS event_type, card_id, merchant_id, hold_no AS tx_no, amount,
                            '{{}}'::jsonb AS payload
                       FROM hold),
-             event AS ({EVENTS})
+             event AS ({FROM_EV})
              SELECT count(*) FROM hold"
         ),
         &[],
     )
     .unwrap_or(0)
 }
-
-/// The events of a statement's `ev` rows (event_type, card_id, merchant_id, tx_no, amount,
-/// payload), with the card's owner and balance joined in.
-const EVENTS: &str = "INSERT INTO public.events (event_type, card_id, member_id, merchant_id, tx_no, amount,
-                                                balance_after, payload)
-                      SELECT ev.event_type, ev.card_id, c.owner_member_id, ev.merchant_id, ev.tx_no, ev.amount,
-                             c.balance, ev.payload
-                        FROM ev JOIN public.member_cards c ON c.id = ev.card_id";

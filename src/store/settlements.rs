@@ -1,3 +1,4 @@
+use super::events::FROM_EV;
 use super::{decimal, execute, label, numeric, query_one, required, value};
 use crate::domain::enums::{SettlementMode, SettlementStatus};
 use crate::domain::DbEnum;
@@ -63,18 +64,22 @@ pub fn insert(
     totals: &PeriodTotals,
 ) -> Uuid {
     let id: Option<Uuid> = value(
-        "WITH s AS (
-             INSERT INTO public.settlements (merchant_id, mode, period_start, period_end, total_amount, total_tx_count,
-                                             payload)
-             VALUES ($1, $2::public.settlement_mode, $3, $4, $5, $6, $7)
-             RETURNING *),
-         event AS (
-             INSERT INTO public.events (event_type, merchant_id, amount, payload)
-             SELECT 'settlement_generated', s.merchant_id, s.total_amount,
-                    pg_catalog.jsonb_build_object('settlement_id', s.id, 'mode', s.mode, 'period_start', s.period_start,
-                                                  'period_end', s.period_end, 'total_tx_count', s.total_tx_count)
-               FROM s)
-         SELECT id FROM s",
+        &format!(
+            "WITH s AS (
+                 INSERT INTO public.settlements (merchant_id, mode, period_start, period_end, total_amount, total_tx_count,
+                                                 payload)
+                 VALUES ($1, $2::public.settlement_mode, $3, $4, $5, $6, $7)
+                 RETURNING *),
+             ev AS (
+                 SELECT 'settlement_generated' AS event_type, NULL::uuid AS card_id, s.merchant_id, NULL::text AS tx_no,
+                        s.total_amount AS amount,
+                        pg_catalog.jsonb_build_object('settlement_id', s.id, 'mode', s.mode, 'period_start', s.period_start,
+                                                      'period_end', s.period_end, 'total_tx_count', s.total_tx_count)
+                            AS payload
+                   FROM s),
+             event AS ({FROM_EV})
+             SELECT id FROM s"
+        ),
         &[
             merchant_id.into(),
             mode.label().into(),
