@@ -1,40 +1,73 @@
 #!/usr/bin/env bash
-# The benchmark: charges per second against what this same server does for pgbench's TPC-B.
-#   bash bench/run.sh            full run (about 8 minutes)
-#   BENCH_SECONDS=5 bash bench/run.sh   a quick smoke run
+# The benchmark: the extension's RPCs per second against what this same server does for
+# pgbench's TPC-B. Every workload runs twice: durable (synchronous_commit = on, as in
+# production) and CPU-bound (synchronous_commit = off for the run's sessions, same cluster),
+# so that the disk's flush speed can neither hide nor inflate CPU cost.
+#   bash bench/run.sh                                    full run (it prints its expected duration:
+#                                                        about 25 minutes)
+#   BENCH_SECONDS=2 BENCH_CARDS=2000 bash bench/run.sh   a quick smoke run
+# Knobs: BENCH_SECONDS (per run, default 20), BENCH_CARDS (charge cards, default 100000),
+# BENCH_SKIP_INSTALL=1 (bench the installed mps_ext as it is: no build, no install),
+# MPS_BENCH_PORT (default 5491).
 # Writes bench/results/<date>.md and bench/results/<date>.png and prints PASS/FAIL lines.
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 
 SECONDS_PER_RUN=${BENCH_SECONDS:-20}
 CARDS=${BENCH_CARDS:-100000}
+MERCHANTS=100
+HISTORY_MEMBERS=200
+HISTORY_TXS=50
 LOGINS=1000
+TPCB_SCALE=10
+CLIENTS=(1 4 16 64)
+RPC_CLIENTS=(4 16)   # refund, recharge, history and their select-only reference
+declare -A COMMIT=([durable]=on [cpu]=off)
 BENCH="$ROOT/bench"
 STAMP=$(date -u +%Y-%m-%d)
 RESULTS="$BENCH/results"
 WORK="$ROOT/.cluster/bench-work"
 
+# The expected duration. Per mode: TPC-B and 4 charge workloads at each client count, 4 runs at
+# each RPC client count; then hold and login. Each run takes about 1 s more than its time; each
+# reload of the codes (2 per client count and mode) or of the refunds' payments about 1 s + 4 s
+# per 100,000 cards; the load and verify_ledger() about 30 s + 100 s per 100,000 cards.
+RUNS=$(( ${#COMMIT[@]} * (${#CLIENTS[@]} * 5 + ${#RPC_CLIENTS[@]} * 4) + 2 ))
+RELOADS=$(( ${#COMMIT[@]} * (${#CLIENTS[@]} * 2 + ${#RPC_CLIENTS[@]}) + 1 ))
+EXPECTED=$(( RUNS * (SECONDS_PER_RUN + 1) + RELOADS * (1 + CARDS * 4 / 100000) + 30 + CARDS / 1000 ))
+log "$RUNS runs of ${SECONDS_PER_RUN}s: expected duration about $(( (EXPECTED + 59) / 60 )) minutes"
+
 ensure_toolchain
 ensure_python
 "$PYTHON" -c 'import matplotlib' 2>/dev/null || "$ROOT/.venv/bin/pip" install -q -r "$BENCH/requirements.txt"
-install_extension
+[ "${BENCH_SKIP_INSTALL:-}" = 1 ] || install_extension
 
 start_bench_cluster
 rm -rf "$WORK"; mkdir -p "$WORK" "$RESULTS"; chmod 777 "$WORK"
 
-log "loading: TPC-B scale 10, and $CARDS members with cards and live QR codes"
+log "loading: TPC-B scale $TPCB_SCALE; $CARDS + $HISTORY_MEMBERS members with cards, $MERCHANTS merchants"
 psql -qX -d postgres -c "CREATE DATABASE tpcb" -c "CREATE DATABASE mps"
-"$PGBIN/pgbench" -q -i -s 10 tpcb >/dev/null 2>&1
-create_database_objects() {
-    psql -qX -v ON_ERROR_STOP=1 -d mps -c "CREATE EXTENSION mps_ext" -c "SELECT create_transaction_partitions()" -c "CREATE EXTENSION pg_stat_statements" \
-        -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticator') THEN CREATE ROLE authenticator LOGIN NOINHERIT; END IF; END \$\$" \
-        -c "GRANT anon, authenticated, service_role TO authenticator" >/dev/null
-    psql -qX -v ON_ERROR_STOP=1 -d mps -v cards="$CARDS" -v logins="$LOGINS" -f "$BENCH/load.sql" >/dev/null
-}
-create_database_objects
-SESSION=$(psql -qAtX -d mps -c "SELECT merchant_login('BENCH-SHOP', 'bench-shop-password') ->> 'session_id'")
+"$PGBIN/pgbench" -q -i -s "$TPCB_SCALE" tpcb >/dev/null 2>&1
+psql -qX -v ON_ERROR_STOP=1 -d mps -c "CREATE EXTENSION mps_ext" -c "SELECT create_transaction_partitions()" \
+    -c "CREATE EXTENSION pg_stat_statements" \
+    -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticator') THEN CREATE ROLE authenticator LOGIN NOINHERIT; END IF; END \$\$" \
+    -c "GRANT anon, authenticated, service_role TO authenticator" >/dev/null
+psql -qX -v ON_ERROR_STOP=1 -d mps -v cards="$CARDS" -v history="$HISTORY_MEMBERS" -v history_txs="$HISTORY_TXS" \
+    -v logins="$LOGINS" -v merchants="$MERCHANTS" -f "$BENCH/load.sql" >/dev/null
+# the select-only reference reads as history.sql's role (the roles are the cluster's, made with mps_ext)
+psql -qX -v ON_ERROR_STOP=1 -d tpcb -c "GRANT SELECT ON pgbench_accounts TO service_role"
+# hold and refund: merchant 1
+IFS='|' read -r SHOP SESSION < <(psql -qAtX -d mps -c "SELECT code, session_id FROM mps_bench.merchants WHERE n = 1")
 
-# live_codes N: exactly N live QR codes (cards 1..N), in a freshly built index, vacuumed,
-# analyzed and checkpointed so that the reload costs the next run nothing.
+# settle TABLES: vacuums and analyzes TABLES (a list) after a reload, analyzes the transactions
+# and checkpoints, so that none of it happens during the next run. The transactions' statistics
+# decide the RPCs' plans (stale ones cost get_member_transactions a JIT compilation per call,
+# and refunds a slow lookup of the original); autovacuum would refresh them at any moment.
+settle() {
+    psql -qX -v ON_ERROR_STOP=1 -d mps -c "VACUUM (ANALYZE) $1" -c "ANALYZE public.transactions" -c "CHECKPOINT" \
+        >/dev/null
+}
+
+# live_codes N: exactly N live QR codes (cards 1..N), in a freshly built index, settled.
 live_codes() {
     psql -qX -v ON_ERROR_STOP=1 -d mps -v n="$1" <<'SQL' >/dev/null
 TRUNCATE public.card_qr_state, mps_internal.card_qr_tokens;
@@ -44,21 +77,45 @@ SELECT card_id, encode(sha256(convert_to(encode(sha256(convert_to('bench-qr-' ||
   FROM mps_bench.cards WHERE n <= :n;
 INSERT INTO public.card_qr_state (card_id, expires_at) SELECT card_id, expires_at FROM mps_internal.card_qr_tokens;
 SQL
-    # settle the reload before measuring: no vacuum, analyze or checkpoint during the run
-    psql -qX -v ON_ERROR_STOP=1 -d mps -c "VACUUM (ANALYZE) public.card_qr_state, mps_internal.card_qr_tokens" \
-        -c "CHECKPOINT" >/dev/null
+    settle "public.card_qr_state, mps_internal.card_qr_tokens"
 }
 
-# run NAME DB CLIENTS [pgbench args…]: one timed pgbench run, per-transaction latencies logged.
-run() {
-    local name=$1 db=$2 clients=$3; shift 3
-    local threads=$(( clients < 2 ? 1 : 2 ))
-    log "$name: $clients client(s), ${SECONDS_PER_RUN}s"
-    (cd "$WORK" && "$PGBIN/pgbench" -n -M prepared -c "$clients" -j "$threads" -T "$SECONDS_PER_RUN" \
-        -l --log-prefix="$name.c$clients" "$@" "$db" > "$WORK/$name.c$clients.out" 2>&1) \
-        || { cat "$WORK/$name.c$clients.out"; exit 1; }
-    grep -E "^(tps|number of failed)" "$WORK/$name.c$clients.out" | sed 's/^/    /'
+# refund_payments: lists in mps_bench.payments, numbered from 1, the payments refund.sql picks
+# from: all of merchant 1's so far but those on the 10 hot cards (refunds then spread over the
+# cards as charges do), settled; prints how many. Every payment is at least 1.00 less its
+# discount, and a run makes a few refunds of 0.01 per payment, so none is refunded past its amount.
+refund_payments() {
+    psql -qX -v ON_ERROR_STOP=1 -d mps -v shop="$SHOP" <<'SQL' >/dev/null
+TRUNCATE mps_bench.payments RESTART IDENTITY;
+INSERT INTO mps_bench.payments (tx_no)
+SELECT t.tx_no FROM public.transactions t JOIN public.merchants m ON m.id = t.merchant_id
+ WHERE t.tx_type = 'payment' AND m.code = :'shop'
+   AND t.card_id NOT IN (SELECT card_id FROM mps_bench.cards WHERE n <= 10);
+SQL
+    settle mps_bench.payments
+    psql -qAtX -d mps -c "SELECT count(*) FROM mps_bench.payments"
 }
+
+# run WORKLOAD MODE DB CLIENTS [pgbench args…]: one timed pgbench run in MODE, per-transaction
+# latencies logged; meanwhile the waits of DB's active backends are sampled, and its top
+# statements (pg_stat_statements, reset just before) are kept.
+run() {
+    local workload=$1 mode=$2 db=$3 clients=$4; shift 4
+    local id="$workload.$mode.c$clients" threads=$(( clients < 2 ? 1 : 2 ))
+    log "$id: $clients client(s), ${SECONDS_PER_RUN}s"
+    psql -qX -d mps -c "SELECT pg_stat_statements_reset()" >/dev/null
+    (cd "$WORK" && PGOPTIONS="-c synchronous_commit=${COMMIT[$mode]}" "$PYTHON" "$BENCH/sample_waits.py" --db "$db" \
+        --out "$id.waits" -- "$PGBIN/pgbench" -n -M prepared -c "$clients" -j "$threads" -T "$SECONDS_PER_RUN" \
+        -l --log-prefix="$id.log" "$@" "$db" > "$id.out" 2>&1) || { cat "$WORK/$id.out"; exit 1; }
+    psql -qAtX -F ' | ' -d mps -c "SELECT calls, round(mean_exec_time::numeric, 3),
+                                          left(regexp_replace(query, '\s+', ' ', 'g'), 100)
+                                     FROM pg_stat_statements
+                                    WHERE dbid = (SELECT oid FROM pg_database WHERE datname = '$db')
+                                      AND query <> 'SELECT pg_stat_statements_reset()'
+                                    ORDER BY total_exec_time DESC LIMIT 8" > "$WORK/$id.statements"
+    grep -E "^(tps|number of failed)" "$WORK/$id.out" | sed 's/^/    /'
+}
+run_charge() { run "$1" "$2" mps "$3" -U authenticator -f "$BENCH/scripts/charge.sql" "${@:4}"; }
 
 # stored: bytes of every table of the extension's schemas with its indexes and TOAST
 # (partitions included), but the live QR codes (card_qr_state, card_qr_tokens), whose size is the
@@ -70,58 +127,46 @@ stored() {
                              AND c.oid NOT IN ('public.card_qr_state'::regclass, 'mps_internal.card_qr_tokens'::regclass)"
 }
 payments() { psql -qAtX -d mps -c "SELECT count(*) FROM public.transactions WHERE tx_type = 'payment'"; }
-STORED_BEFORE=$(stored)
-PAYMENTS_BEFORE=$(payments)
+# what the charge runs stored and how many charges they made (other runs come between them)
+STORED=0
+CHARGES=0
 
-for clients in 1 4 16; do
-    run tpcb tpcb "$clients"
-    live_codes "$CARDS"
-    run charge mps "$clients" -U authenticator -f "$BENCH/scripts/charge.sql" -D cards="$CARDS" -D session="$SESSION"
-    live_codes 10
-    run charge_10_codes mps "$clients" -U authenticator -f "$BENCH/scripts/charge.sql" -D cards=10 -D session="$SESSION"
-    live_codes "$CARDS"
-    run charge_100k_codes mps "$clients" -U authenticator -f "$BENCH/scripts/charge.sql" -D cards=10 -D session="$SESSION"
-done
-STORED_AFTER=$(stored)
-CHARGES=$(( $(payments) - PAYMENTS_BEFORE ))
-
-# What the event feed costs a charge: the same charges without event rows (a bench-only
-# trigger drops them; the id is still drawn), alternating with the full charge, three rounds
-# at 4 and at 16 clients (the report takes the median round). The notifications come from the
-# notifier worker (bench/postgresql.conf).
-live_codes "$CARDS"
-for clients in 4 16; do
-    for round in 1 2 3; do
-        run "charge_feed$round" mps "$clients" -U authenticator -f "$BENCH/scripts/charge.sql" -D cards="$CARDS" \
-            -D session="$SESSION"
-        psql -qX -v ON_ERROR_STOP=1 -d mps \
-            -c "CREATE FUNCTION mps_bench.drop_row() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END'" \
-            -c "CREATE TRIGGER bench_drop_event BEFORE INSERT ON public.events FOR EACH ROW
-                    EXECUTE FUNCTION mps_bench.drop_row()" >/dev/null
-        run "charge_no_feed$round" mps "$clients" -U authenticator -f "$BENCH/scripts/charge.sql" -D cards="$CARDS" \
-            -D session="$SESSION"
-        psql -qX -v ON_ERROR_STOP=1 -d mps -c "DROP TRIGGER bench_drop_event ON public.events" \
-            -c "DROP FUNCTION mps_bench.drop_row()" >/dev/null
+# TPC-B and each workload it is compared with run in turn, so that drift hits both equally.
+for mode in durable cpu; do
+    for clients in "${CLIENTS[@]}"; do
+        run tpcb "$mode" tpcb "$clients"
+        live_codes "$CARDS"
+        stored_before=$(stored)
+        payments_before=$(payments)
+        run_charge charge "$mode" "$clients" -D cards="$CARDS" -D merchants=1
+        run_charge charge_merchants "$mode" "$clients" -D cards="$CARDS" -D merchants="$MERCHANTS"
+        run_charge charge_100k_codes "$mode" "$clients" -D cards=10 -D merchants=1
+        live_codes 10
+        run_charge charge_10_codes "$mode" "$clients" -D cards=10 -D merchants=1
+        STORED=$(( STORED + $(stored) - stored_before ))
+        CHARGES=$(( CHARGES + $(payments) - payments_before ))
+        [[ " ${RPC_CLIENTS[*]} " == *" $clients "* ]] || continue
+        refundable=$(refund_payments)   # before the reads too: it settles the charges
+        run select_only "$mode" tpcb "$clients" -U authenticator -f "$BENCH/scripts/select_only.sql" \
+            -D accounts=$(( TPCB_SCALE * 100000 ))
+        run history "$mode" mps "$clients" -U authenticator -f "$BENCH/scripts/history.sql" -D cards="$CARDS" \
+            -D history="$HISTORY_MEMBERS"
+        run refund "$mode" mps "$clients" -U authenticator -f "$BENCH/scripts/refund.sql" -D payments="$refundable" \
+            -D merchant="$SHOP" -D session="$SESSION"
+        run recharge "$mode" mps "$clients" -U authenticator -f "$BENCH/scripts/recharge.sql" -D cards="$CARDS"
     done
 done
-
-psql -qX -d mps -c "INSERT INTO mps_bench.payments (tx_no) SELECT tx_no FROM public.transactions WHERE tx_type = 'payment'"
-PAYMENTS=$(psql -qAtX -d mps -c "SELECT count(*) FROM mps_bench.payments")
-run refund mps 4 -U authenticator -f "$BENCH/scripts/refund.sql" -D payments="$PAYMENTS" -D session="$SESSION"
-run recharge mps 4 -U authenticator -f "$BENCH/scripts/recharge.sql" -D cards="$CARDS"
-run hold mps 4 -U authenticator -f "$BENCH/scripts/hold.sql" -D cards="$CARDS" -D session="$SESSION"
-run history mps 4 -U authenticator -f "$BENCH/scripts/history.sql" -D cards="$CARDS"
-run login mps 4 -U authenticator -f "$BENCH/scripts/login.sql" -D logins="$LOGINS"
+live_codes "$CARDS"
+run hold durable mps 4 -U authenticator -f "$BENCH/scripts/hold.sql" -D cards="$CARDS" -D merchant="$SHOP" \
+    -D session="$SESSION"
+run login durable mps 4 -U authenticator -f "$BENCH/scripts/login.sql" -D logins="$LOGINS"
 
 log "verify_ledger() after the run"
 VIOLATIONS=$(psql -qAtX -d mps -c "SELECT count(*) FROM verify_ledger()")
-psql -qAtX -d mps -c "SELECT calls, round(mean_exec_time::numeric, 3) AS ms, left(regexp_replace(query, '\s+', ' ', 'g'), 90)
-                        FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'mps')
-                        ORDER BY total_exec_time DESC LIMIT 25" > "$WORK/statements.txt"
 SETTINGS=$(psql -qAtX -d mps -c "SELECT string_agg(name || ' = ' || setting || COALESCE(unit, ''), E'\n' ORDER BY name)
                                    FROM pg_settings WHERE source = 'configuration file'")
 BCRYPT=$(psql -qAtX -d mps -c "SELECT public.compute_level(0)" -c "SHOW mps.bcrypt_cost" | tail -1)
 
-"$PYTHON" "$BENCH/report.py" --work "$WORK" --out "$RESULTS/$STAMP" --seconds "$SECONDS_PER_RUN" --cards "$CARDS" \
-    --violations "$VIOLATIONS" --bcrypt "$BCRYPT" --settings "$SETTINGS" \
-    --stored-before "$STORED_BEFORE" --stored-after "$STORED_AFTER" --charges "$CHARGES"
+"$PYTHON" "$BENCH/report.py" --work "$WORK" --out "$RESULTS/$STAMP" --seconds "$SECONDS_PER_RUN" --scale "$TPCB_SCALE" \
+    --cards "$CARDS" --merchants "$MERCHANTS" --history "$HISTORY_MEMBERS" --history-txs "$HISTORY_TXS" \
+    --violations "$VIOLATIONS" --bcrypt "$BCRYPT" --settings "$SETTINGS" --stored "$STORED" --charges "$CHARGES"
