@@ -52,7 +52,10 @@ SELECT golden.outcome('SELECT toggle_card_status_by_card_no(''NO-SUCH-CARD'', ''
 SELECT golden.outcome(format('SELECT delete_test_member(%L)', :'hal'));
 SELECT golden.outcome(format('SELECT delete_test_merchant(%L)', :'inn'));
 SELECT golden.outcome('SELECT * FROM schedule_maintenance()');
-SELECT golden.outcome('SELECT generate_daily_settlements(current_date)');
+-- Days are UTC days whatever the session's time zone: today has not ended; the day before
+-- yesterday has, and no movement of this suite falls into it.
+SELECT golden.outcome('SELECT generate_daily_settlements((now() AT TIME ZONE ''UTC'')::date)');
+SELECT golden.outcome('SELECT generate_daily_settlements((now() AT TIME ZONE ''UTC'')::date - 2)');
 SELECT golden.outcome('SELECT create_transaction_partitions(0)');
 SELECT golden.outcome('SELECT table_name, rows_removed, done FROM apply_retention()');
 ROLLBACK;
