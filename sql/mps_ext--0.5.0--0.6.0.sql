@@ -159,6 +159,68 @@ REVOKE ALL ON FUNCTION mps_internal.add_events_to_publication() FROM PUBLIC, ano
 
 SELECT mps_internal.add_events_to_publication();
 
+-- The two histories become PL/pgSQL (34_api_queries.sql says why); CREATE OR REPLACE keeps
+-- their grants.
+CREATE OR REPLACE FUNCTION public.get_member_transactions(
+    p_member_id uuid,
+    p_limit integer DEFAULT 50,
+    p_offset integer DEFAULT 0,
+    p_start_date timestamptz DEFAULT NULL,
+    p_end_date timestamptz DEFAULT NULL,
+    p_session_id text DEFAULT NULL)
+RETURNS TABLE (id uuid, tx_no text, tx_type public.tx_type, card_id uuid, merchant_id uuid, final_amount numeric,
+               status public.tx_status, created_at timestamptz, total_count bigint)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+    SELECT r.* FROM mps_internal.member_scope(p_member_id => p_member_id,
+                                              p_limit => p_limit,
+                                              p_offset => p_offset,
+                                              p_session_id => p_session_id) s
+     CROSS JOIN LATERAL (
+           SELECT t.id, t.tx_no, t.tx_type, t.card_id, t.merchant_id, t.final_amount, t.status, t.created_at,
+                  count(*) OVER ()
+             FROM public.member_cards c
+             JOIN public.transactions t ON t.card_id = c.id
+            WHERE c.owner_member_id = s.member_id
+              AND (p_start_date IS NULL OR t.created_at >= p_start_date)
+              AND (p_end_date IS NULL OR t.created_at < p_end_date)
+            ORDER BY t.created_at DESC, t.id
+            LIMIT s.page_limit OFFSET s.page_offset) r;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION public.get_merchant_transactions(
+    p_merchant_id uuid,
+    p_limit integer DEFAULT 50,
+    p_offset integer DEFAULT 0,
+    p_start_date timestamptz DEFAULT NULL,
+    p_end_date timestamptz DEFAULT NULL,
+    p_session_id text DEFAULT NULL)
+RETURNS TABLE (id uuid, tx_no text, tx_type public.tx_type, card_id uuid, final_amount numeric,
+               status public.tx_status, created_at timestamptz, total_count bigint)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+    SELECT r.* FROM mps_internal.merchant_scope(p_merchant_id => p_merchant_id,
+                                                p_limit => p_limit,
+                                                p_offset => p_offset,
+                                                p_session_id => p_session_id) s
+     CROSS JOIN LATERAL (
+           SELECT t.id, t.tx_no, t.tx_type, t.card_id, t.final_amount, t.status, t.created_at, count(*) OVER ()
+             FROM public.transactions t
+            WHERE t.merchant_id = s.merchant_id
+              AND (p_start_date IS NULL OR t.created_at >= p_start_date)
+              AND (p_end_date IS NULL OR t.created_at < p_end_date)
+            ORDER BY t.created_at DESC, t.id
+            LIMIT s.page_limit OFFSET s.page_offset) r;
+END
+$$;
+
 -- The RPCs: exactly the grants of the manifest (src/rpc/manifest.tsv, read by
 -- mps_internal.rpc_manifest()). `anon`: the logins, role helpers and the calls a member or
 -- merchant makes with the anon key plus p_session_id (each function authorizes its caller
