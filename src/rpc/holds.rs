@@ -5,7 +5,7 @@
 use super::optional_text;
 use super::payments::{
     actor, authorize_merchant, card_change, check_card_can_move_money, check_covers, check_same_request,
-    earlier_request, hold_off_settlements, presented_card, record, serialize_requests, tag_of,
+    earlier_request, presented_card, record, serialize_requests, tag_of,
 };
 use crate::auth;
 use crate::datum::{numeric, numeric_arg};
@@ -146,7 +146,6 @@ fn rpc_merchant_capture_hold(
             .map(|raw| money::amount(Some(numeric_arg(raw)), ErrorCode::InvalidPrice, "p_raw_amount", false))
             .transpose()?;
         let merchant_id = authorize_merchant(&caller, p_merchant_code)?;
-        hold_off_settlements(merchant_id);
         let hold_no = p_hold_no.unwrap_or_default();
         let key = optional_text(p_idempotency_key);
         let asked = requested.map_or_else(|| "all".to_string(), |raw| raw.to_string());
@@ -154,7 +153,7 @@ fn rpc_merchant_capture_hold(
         let row = |tx_id, tx_no, card_id, final_amount, discount| {
             TableIterator::once((tx_id, tx_no, card_id, numeric(final_amount), numeric(discount)))
         };
-        if let Some(earlier) = earlier_request("capture", merchant_id, key, None, &fingerprint)? {
+        if let Some(earlier) = earlier_request("capture", merchant_id, key, None, &fingerprint, Some(merchant_id))? {
             return Ok(row(earlier.tx_id, earlier.tx_no, earlier.card_id, earlier.final_amount, earlier.discount));
         }
 

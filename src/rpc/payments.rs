@@ -3,7 +3,11 @@
 //! cancel_recharge). Each is one transaction that locks (original transaction →) card,
 //! checks, writes the transaction row, the balance, the points ledger and the audit row.
 
-use super::{optional_text, qr::live_card, required, required_text};
+use super::{
+    optional_text,
+    qr::{no_live_code, presentable},
+    required, required_text,
+};
 use crate::auth::{self, Caller};
 use crate::datum::{numeric, numeric_arg, Enum};
 use crate::domain::enums::{CardStatus, CardType, PayMethod, TxStatus, TxType};
@@ -37,17 +41,9 @@ pub(super) fn authorize_merchant(caller: &Caller, code: Option<&str>) -> MpsResu
     }
 }
 
-/// Holds off the merchant's settlement runs until this transaction ends (a shared lock:
-/// movements do not wait for each other). Taken before anything is stamped, so a settlement
-/// either sees this movement or ended its period before the movement's stamp
-/// (settlements.rs, `start_settlement_run`).
-pub(super) fn hold_off_settlements(merchant_id: Uuid) {
-    store::lock_name_shared(&settlements::lock_name(&merchant_id.to_string()));
-}
-
 /// Records a movement (store::transactions::record) and refuses it if its stamp falls
 /// inside a period the merchant has already settled. That cannot happen while the database
-/// clock runs forward (see hold_off_settlements); the check keeps the books right if it
+/// clock runs forward (see earlier_request); the check keeps the books right if it
 /// does not. The error rolls back everything the call wrote.
 pub(super) fn record(tx: &NewTx, outcome: Outcome) -> MpsResult<(Uuid, String)> {
     let stamped = store::transactions::record(tx, outcome);
@@ -82,21 +78,34 @@ pub(super) fn check_same_request(
 }
 
 /// An earlier movement with the same idempotency key or external order id in the same
-/// scope: the same request again (replayed), or a different one (refused). Concurrent
-/// duplicates are serialized, key first, then order id.
+/// scope: the same request again (replayed), or a different one (refused).
+///
+/// First, in one statement, the locks a movement needs before anything is stamped: the
+/// settlement runs of `settling` (the movement's merchant) are held off until this
+/// transaction ends, by a shared lock (movements do not wait for each other), so a
+/// settlement either sees this movement or ended its period before the movement's stamp
+/// (settlements.rs, `start_settlement_run`); and concurrent duplicates are serialized, key
+/// first, then order id: the second waits for the first and then finds what it did.
 pub(super) fn earlier_request(
     operation: &str,
     scope: Uuid,
     key: Option<&str>,
     order: Option<&str>,
     fingerprint: &str,
+    settling: Option<Uuid>,
 ) -> MpsResult<Option<Recorded>> {
     let requests = [("key", key, ErrorCode::IdempotencyKeyReused), ("order", order, ErrorCode::ExternalOrderIdReused)];
-    for (kind, value, _) in requests {
-        if let Some(value) = value {
-            serialize_requests(operation, scope, kind, value);
-        }
-    }
+    let settlements = settling.map(|merchant| settlements::lock_name(&merchant.to_string()));
+    let serialized: Vec<String> = requests
+        .iter()
+        .filter_map(|&(kind, value, _)| {
+            value.map(|value| idempotency::lock_name(operation, &scope.to_string(), kind, value))
+        })
+        .collect();
+    store::lock_names(
+        &settlements.iter().map(String::as_str).collect::<Vec<_>>(),
+        &serialized.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
     for (kind, value, reused) in requests {
         let Some(value) = value else { continue };
         if let Some(earlier) = store::transactions::find_earlier(operation, scope, kind, value) {
@@ -167,15 +176,13 @@ pub(super) fn presented_card(
     qr_digest: &str,
     raw: Decimal,
 ) -> MpsResult<(MoneyCard, pricing::Charge)> {
-    let card_id = live_card(qr_plain)?;
-    let no_longer_live = || MpsError::new(ErrorCode::QrExpiredOrInvalid, "the QR code was rotated or revoked");
-    let card = store::cards::lock_for_money(card_id).ok_or_else(no_longer_live)?;
-    if !store::qr::is_live_for(card_id, qr_digest) {
-        return Err(no_longer_live());
-    }
+    presentable(qr_plain)?;
+    let card = store::cards::lock_for_money_by_code(qr_digest).ok_or_else(no_live_code)?;
+    let held = store::cards::held_on_while_live(card.card.id, qr_digest)
+        .ok_or_else(|| MpsError::new(ErrorCode::QrExpiredOrInvalid, "the QR code was rotated or revoked"))?;
     check_card_can_move_money(&card)?;
     let charge = pricing::charge(card.card.card_type, raw, card.discount, card.corporate_discount, card.points)?;
-    check_covers(card.balance - store::cards::held_on(card_id), charge.final_amount)?;
+    check_covers(card.balance - held, charge.final_amount)?;
     Ok((card, charge))
 }
 
@@ -206,7 +213,6 @@ fn rpc_merchant_charge_by_qr(
         let caller = auth::resolve(p_session_id)?;
         let raw = money::amount(p_raw_amount.map(numeric_arg), ErrorCode::InvalidPrice, "p_raw_amount", false)?;
         let merchant_id = authorize_merchant(&caller, p_merchant_code)?;
-        hold_off_settlements(merchant_id);
         let key = optional_text(p_idempotency_key);
         let order = optional_text(p_external_order_id);
         let qr_digest = tokens::digest(p_qr_plain.unwrap_or_default());
@@ -214,7 +220,7 @@ fn rpc_merchant_charge_by_qr(
         let row = |r: Recorded| {
             TableIterator::once((r.tx_id, r.tx_no, r.card_id, numeric(r.final_amount), numeric(r.discount)))
         };
-        let earlier = earlier_request("payment", merchant_id, key, order, &fingerprint)?;
+        let earlier = earlier_request("payment", merchant_id, key, order, &fingerprint, Some(merchant_id))?;
         if let Some(earlier) = earlier {
             return Ok(row(earlier));
         }
@@ -283,11 +289,10 @@ fn rpc_merchant_refund_tx(
         let amount =
             money::amount(p_refund_amount.map(numeric_arg), ErrorCode::InvalidRefundAmount, "p_refund_amount", false)?;
         let merchant_id = authorize_merchant(&caller, p_merchant_code)?;
-        hold_off_settlements(merchant_id);
         let tx_no = p_original_tx_no.unwrap_or_default();
         let key = optional_text(p_idempotency_key);
         let fingerprint = idempotency::fingerprint(&["refund", tx_no, &amount.to_string()]);
-        if let Some(earlier) = earlier_request("refund", merchant_id, key, None, &fingerprint)? {
+        if let Some(earlier) = earlier_request("refund", merchant_id, key, None, &fingerprint, Some(merchant_id))? {
             return Ok(TableIterator::once((earlier.tx_id, earlier.tx_no, numeric(earlier.final_amount))));
         }
         let original = store::transactions::lock_original(tx_no, merchant_id).ok_or_else(|| {
@@ -429,7 +434,7 @@ fn rpc_user_recharge_card(
         let order = optional_text(p_external_order_id);
         let fingerprint =
             idempotency::fingerprint(&["recharge", &amount.to_string(), method.label(), order.unwrap_or("")]);
-        let earlier = earlier_request("recharge", card_id, key, order, &fingerprint)?;
+        let earlier = earlier_request("recharge", card_id, key, order, &fingerprint, None)?;
         if let Some(earlier) = earlier {
             return Ok(recharge_row(earlier.tx_id, earlier.tx_no, earlier.card_id, earlier.final_amount));
         }

@@ -87,14 +87,24 @@ fn rpc_validate_qr_plain(p_qr_plain: Option<&str>, p_session_id: default!(Option
     })
 }
 
-/// Resolves a presented QR token to its card (shared with merchant_charge_by_qr).
-pub(super) fn live_card(plain: Option<&str>) -> MpsResult<Uuid> {
+/// Resolves a presented QR token to its card.
+fn live_card(plain: Option<&str>) -> MpsResult<Uuid> {
+    let plain = presentable(plain)?;
+    store::qr::live_card(&tokens::digest(plain)).ok_or_else(no_live_code)
+}
+
+/// What a presented token that is not a live code gets.
+pub(super) fn no_live_code() -> MpsError {
+    MpsError::new(ErrorCode::QrExpiredOrInvalid, "no live QR code matches the token")
+}
+
+/// A presented QR token that could be a live code (shared with the payments by QR code).
+pub(super) fn presentable(plain: Option<&str>) -> MpsResult<&str> {
     let plain = qr::check_candidate(plain)?;
-    let expired = || MpsError::new(ErrorCode::QrExpiredOrInvalid, "no live QR code matches the token");
     if !tokens::is_well_formed(plain) {
-        return Err(expired());
+        return Err(no_live_code());
     }
-    store::qr::live_card(&tokens::digest(plain)).ok_or_else(expired)
+    Ok(plain)
 }
 
 /// Maintenance, safe to run every minute: deletes lapsed codes, QR history past

@@ -19,7 +19,7 @@ use serde_json::json;
 /// fresh snapshot per statement; a run at a stricter level is refused, its snapshot may
 /// predate the wait); every later movement is stamped after now(), so after the end of any
 /// period this run may settle (`check_period_ended` wants it past). So no movement ever lands in a
-/// settled period. Movements take the lock shared (payments.rs, `hold_off_settlements`).
+/// settled period. Movements take the lock shared (payments.rs, `earlier_request`).
 pub(super) fn start_settlement_run(merchant_id: Uuid) -> MpsResult<()> {
     if !store::settlements::read_committed() {
         return Err(MpsError::new(

@@ -184,43 +184,73 @@ pub struct MoneyCard {
     pub corporate_discount: Option<Decimal>,
 }
 
-/// What the card's active, unexpired holds reserve; asked only by what pays from the card
-/// (charges, authorizations, captures), after `lock_for_money`. A statement of its own,
-/// after the lock is held: its snapshot sees every hold committed by whoever held the card's
-/// lock before (a subquery of the locking statement would read with the snapshot taken
-/// before the wait), so concurrent authorizations and charges never overdraw a card.
+/// What the card's active, unexpired holds reserve (a scalar subquery on the card `$1`).
+const HELD: &str = "SELECT COALESCE(sum(amount), 0) FROM public.card_holds
+                     WHERE card_id = $1 AND status = 'active' AND expires_at > pg_catalog.now()";
+
+/// What the card's holds reserve; asked only by what pays from the card (charges,
+/// authorizations, captures), after `lock_for_money`. A statement of its own, after the
+/// lock is held: its snapshot sees every hold committed by whoever held the card's lock
+/// before (a subquery of the locking statement would read with the snapshot taken before
+/// the wait), so concurrent authorizations and charges never overdraw a card.
 pub fn held_on(card_id: Uuid) -> Decimal {
-    let held = query_one(
-        "SELECT COALESCE(sum(amount), 0) FROM public.card_holds
-          WHERE card_id = $1 AND status = 'active' AND expires_at > pg_catalog.now()",
-        &[card_id.into()],
-        |r| Ok(decimal(r.get::<AnyNumeric>(1)?, "held")),
-    );
+    let held =
+        query_one(&format!("SELECT ({HELD})"), &[card_id.into()], |r| Ok(decimal(r.get::<AnyNumeric>(1)?, "held")));
     required(held, "held")
 }
 
-pub fn lock_for_money(card_id: Uuid) -> Option<MoneyCard> {
+/// `held_on` for a card paying with a QR code, if the code with this digest is still the
+/// card's live code: read in one statement after `lock_for_money_by_code`, which may have
+/// waited for a rotation or revocation that has committed since.
+pub fn held_on_while_live(card_id: Uuid, digest: &str) -> Option<Decimal> {
     query_one(
-        "SELECT c.id, c.card_type::text, c.status::text, c.owner_member_id,
+        &format!(
+            "SELECT ({HELD}) FROM mps_internal.card_qr_tokens
+              WHERE card_id = $1 AND token_hash = $2 AND expires_at > pg_catalog.now()"
+        ),
+        &[card_id.into(), digest.into()],
+        |r| Ok(decimal(r.get::<AnyNumeric>(1)?, "held")),
+    )
+}
+
+/// What `lock_for_money` reads: the card, its owner's standing, its money and discounts.
+const MONEY_CARD: &str = "SELECT c.id, c.card_type::text, c.status::text, c.owner_member_id,
                 COALESCE(c.expires_at <= pg_catalog.now(), false),
                 COALESCE(p.status = 'active', true), c.balance, c.points, c.discount,
                 c.corporate_discount
            FROM public.member_cards c
-           LEFT JOIN public.member_profiles p ON p.id = c.owner_member_id
-          WHERE c.id = $1
-            FOR UPDATE OF c",
-        &[card_id.into()],
-        |r| {
-            let corporate = r.get::<AnyNumeric>(10)?;
-            Ok(MoneyCard {
-                card: read_card(r)?,
-                owner_active: r.get::<bool>(6)?.unwrap_or(false),
-                balance: decimal(r.get::<AnyNumeric>(7)?, "member_cards.balance"),
-                points: required(r.get::<i32>(8)?, "member_cards.points"),
-                discount: decimal(r.get::<AnyNumeric>(9)?, "member_cards.discount"),
-                corporate_discount: corporate.is_some().then(|| decimal(corporate, "member_cards.corporate_discount")),
-            })
-        },
+           LEFT JOIN public.member_profiles p ON p.id = c.owner_member_id";
+
+fn read_money_card(r: &pgrx::spi::SpiHeapTupleData<'_>) -> pgrx::spi::SpiResult<MoneyCard> {
+    let corporate = r.get::<AnyNumeric>(10)?;
+    Ok(MoneyCard {
+        card: read_card(r)?,
+        owner_active: r.get::<bool>(6)?.unwrap_or(false),
+        balance: decimal(r.get::<AnyNumeric>(7)?, "member_cards.balance"),
+        points: required(r.get::<i32>(8)?, "member_cards.points"),
+        discount: decimal(r.get::<AnyNumeric>(9)?, "member_cards.discount"),
+        corporate_discount: corporate.is_some().then(|| decimal(corporate, "member_cards.corporate_discount")),
+    })
+}
+
+/// The card, row-locked for a money movement until the end of the transaction.
+pub fn lock_for_money(card_id: Uuid) -> Option<MoneyCard> {
+    query_one(&format!("{MONEY_CARD} WHERE c.id = $1 FOR UPDATE OF c"), &[card_id.into()], read_money_card)
+}
+
+/// The card whose live QR code has this digest, row-locked like `lock_for_money`: one
+/// unique-index lookup of the digest and the card's lock in one statement. Whether the
+/// code is still live once the lock is held is for `held_on_while_live` to say.
+pub fn lock_for_money_by_code(digest: &str) -> Option<MoneyCard> {
+    query_one(
+        &format!(
+            "{MONEY_CARD}
+               JOIN mps_internal.card_qr_tokens q ON q.card_id = c.id
+              WHERE q.token_hash = $1 AND q.expires_at > pg_catalog.now()
+                FOR UPDATE OF c"
+        ),
+        &[digest.into()],
+        read_money_card,
     )
 }
 

@@ -181,16 +181,28 @@ fn label<T: DbEnum>(v: Option<String>, column: &str) -> T {
     T::from_label(&text).unwrap_or_else(|| pgrx::error!("mps_ext: {column} holds unknown label {text:?}"))
 }
 
-/// Serializes transactions that take the same named lock, until they end (an advisory lock
-/// on a hash of the name: a collision only makes unrelated requests queue briefly).
+/// Serializes transactions that take the same named lock, until they end.
 pub fn lock_name(name: &str) {
-    execute("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended($1, 0))", &[name.into()]);
+    lock_names(&[], &[name]);
 }
 
-/// The shared form of `lock_name`: holders of the shared lock never wait for each other,
-/// only for a holder of the exclusive one, which in turn waits for all of them.
-pub fn lock_name_shared(name: &str) {
-    execute("SELECT pg_catalog.pg_advisory_xact_lock_shared(pg_catalog.hashtextextended($1, 0))", &[name.into()]);
+/// Takes named locks until the transaction ends, in one statement and in this order: the
+/// shared ones (their holders never wait for each other, only for a holder of the exclusive
+/// lock of that name), then the exclusive ones. Each is an advisory lock on a hash of the
+/// name: a collision only makes unrelated requests queue briefly.
+pub fn lock_names(shared: &[&str], exclusive: &[&str]) {
+    if shared.is_empty() && exclusive.is_empty() {
+        return;
+    }
+    let names: Vec<&str> = shared.iter().chain(exclusive).copied().collect();
+    let modes: Vec<bool> = shared.iter().map(|_| true).chain(exclusive.iter().map(|_| false)).collect();
+    execute(
+        "SELECT CASE WHEN l.shared
+                     THEN pg_catalog.pg_advisory_xact_lock_shared(pg_catalog.hashtextextended(l.name, 0))
+                     ELSE pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(l.name, 0)) END
+           FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::bool[])) AS l (name, shared)",
+        &[names.into(), modes.into()],
+    );
 }
 
 /// The version of mps_ext this database has installed.

@@ -51,13 +51,3 @@ pub fn delete_lapsed() -> i64 {
         &[],
     ) as i64
 }
-
-/// Whether the card's live code is still this one (checked again under the card lock,
-/// since a rotation may have happened since the lookup).
-pub fn is_live_for(card_id: Uuid, digest: &str) -> bool {
-    value::<bool>(
-        "SELECT EXISTS (SELECT 1 FROM mps_internal.card_qr_tokens
-                         WHERE card_id = $1 AND token_hash = $2 AND expires_at > pg_catalog.now())",
-        &[card_id.into(), digest.into()],
-    ) == Some(true)
-}

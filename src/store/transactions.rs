@@ -1,4 +1,4 @@
-use super::{decimal, execute, label, numeric, query_one, required};
+use super::{decimal, execute, label, numeric, query_one, required, value};
 use crate::domain::enums::{PayMethod, TxStatus, TxType};
 use crate::domain::DbEnum;
 use pgrx::datum::{AnyNumeric, JsonB, Uuid};
@@ -17,13 +17,20 @@ pub struct Recorded {
 /// The earlier movement recorded under this idempotency key or external order id
 /// (`key_kind` 'key' or 'order') in this scope, whatever happened to it since: a refunded
 /// payment still replays.
-pub fn find_earlier(operation: &str, scope: Uuid, key_kind: &str, value: &str) -> Option<Recorded> {
+///
+/// The registry is read on its own: nearly every request carries a new key, and a
+/// statement that reads the partitioned movements by id locks every partition (the plan
+/// is kept, so it is generic and cannot prune). The movement is read only for a replay.
+pub fn find_earlier(operation: &str, scope: Uuid, key_kind: &str, key: &str) -> Option<Recorded> {
+    let tx_id: Uuid = value(
+        "SELECT tx_id FROM public.idempotency_registry
+          WHERE operation = $1 AND scope_id = $2 AND key_kind = $3 AND idempotency_key = $4",
+        &[operation.into(), scope.into(), key_kind.into(), key.into()],
+    )?;
     query_one(
-        "SELECT t.id, t.tx_no, t.card_id, t.final_amount, t.discount_applied, t.request_fingerprint
-           FROM public.idempotency_registry r
-           JOIN public.transactions t ON t.id = r.tx_id
-          WHERE r.operation = $1 AND r.scope_id = $2 AND r.key_kind = $3 AND r.idempotency_key = $4",
-        &[operation.into(), scope.into(), key_kind.into(), value.into()],
+        "SELECT id, tx_no, card_id, final_amount, discount_applied, request_fingerprint
+           FROM public.transactions WHERE id = $1",
+        &[tx_id.into()],
         |r| {
             Ok(Recorded {
                 tx_id: required(r.get::<Uuid>(1)?, "transactions.id"),
@@ -99,7 +106,7 @@ pub struct Stamped {
 ///
 /// The movement is stamped with the time it really happens (clock_timestamp(), not the
 /// transaction's start): a movement of a merchant is recorded only while it holds off the
-/// merchant's settlement runs (`rpc::payments::hold_off_settlements`), so a settlement that did not see it
+/// merchant's settlement runs (`rpc::payments::earlier_request`), so a settlement that did not see it
 /// ended its period before this stamp. Its registries and ledger and audit rows carry the same
 /// stamp. `inside_settled_period` says whether a live settlement of the merchant nevertheless
 /// covers the stamp (a clock that went back); the caller refuses the movement then.
