@@ -69,14 +69,7 @@ settle() {
 
 # live_codes N: exactly N live QR codes (cards 1..N), in a freshly built index, settled.
 live_codes() {
-    psql -qX -v ON_ERROR_STOP=1 -d mps -v n="$1" <<'SQL' >/dev/null
-TRUNCATE public.card_qr_state, mps_internal.card_qr_tokens;
-INSERT INTO mps_internal.card_qr_tokens (card_id, token_hash, expires_at)
-SELECT card_id, encode(sha256(convert_to(encode(sha256(convert_to('bench-qr-' || n, 'UTF8')), 'base64'), 'UTF8')), 'hex'),
-       now() + interval '1 day'
-  FROM mps_bench.cards WHERE n <= :n;
-INSERT INTO public.card_qr_state (card_id, expires_at) SELECT card_id, expires_at FROM mps_internal.card_qr_tokens;
-SQL
+    psql -qX -v ON_ERROR_STOP=1 -d mps -v n="$1" -f "$BENCH/scripts/live_codes.sql" >/dev/null
     settle "public.card_qr_state, mps_internal.card_qr_tokens"
 }
 

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Paired comparison of two builds of the library: two copies of one loaded database, each
+# cluster loading its own mps_ext.so, the same pgbench run on both at the same time. On a
+# shared machine two successive runs of one build can differ by a third; runs made at the same
+# moment see the same machine, so their ratio keeps what the builds change. Compare a build
+# with itself first (OLD = NEW): the spread of that ratio is the rig's noise.
+#   bash bench/paired.sh OLD.so NEW.so [WORKLOAD:CLIENTS ...]   (default charge:1 charge:4
+#                                                                charge:16 charge100:16)
+# WORKLOAD: charge (one merchant) or charge100 (a random one of 100 merchants per call), as
+# in bench/run.sh. A library of another commit:
+#   git worktree add /tmp/old <commit> && (cd /tmp/old && cargo pgrx package --pg-config "$(command -v pg_config)")
+#   → /tmp/old/target/release/mps_ext-pg15/usr/lib/postgresql/15/lib/mps_ext.so
+# Only for changes of the library: both clusters run the installed extension's SQL.
+# Knobs: PAIRED_ROUNDS (4), PAIRED_SECONDS (8 per run), PAIRED_COMMIT (off: CPU-bound; on:
+# durable), PAIRED_MONTHS_BACK (0; 24 gives transactions the monthly partitions of a database
+# two years in service), PAIRED_CARDS (20000), MPS_PAIRED_PORTS ("5501 5502").
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+
+[ $# -ge 2 ] && [ -f "$1" ] && [ -f "$2" ] || { sed -n '2,16p' "${BASH_SOURCE[0]}" >&2; exit 2; }
+OLD_LIB=$(realpath "$1") NEW_LIB=$(realpath "$2"); shift 2
+WORKLOADS=("$@")
+[ $# -gt 0 ] || WORKLOADS=(charge:1 charge:4 charge:16 charge100:16)
+ROUNDS=${PAIRED_ROUNDS:-4}
+SECONDS_PER_RUN=${PAIRED_SECONDS:-8}
+COMMIT_MODE=${PAIRED_COMMIT:-off}
+CARDS=${PAIRED_CARDS:-20000}
+read -r OLD_PORT NEW_PORT <<< "${MPS_PAIRED_PORTS:-5501 5502}"
+LIBS="$ROOT/.cluster/paired-libs"
+WORK="$ROOT/.cluster/paired-work"
+
+# One cluster loaded with the installed build, then a copy of it; each then finds its own
+# build through dynamic_library_path (the functions name the library without $libdir).
+start_cluster paired-old "$OLD_PORT"
+trap 'stop_cluster_dir "$ROOT/.cluster/paired-old"; stop_cluster_dir "$ROOT/.cluster/paired-new"' EXIT
+as_root install -d -m 755 "$LIBS/old" "$LIBS/new"
+mkdir -p "$WORK"
+as_root install -m 755 "$OLD_LIB" "$LIBS/old/mps_ext.so"
+as_root install -m 755 "$NEW_LIB" "$LIBS/new/mps_ext.so"
+{ cat "$ROOT/bench/postgresql.conf"; echo "shared_buffers = 1GB"; } |
+    as_root tee -a "$CLUSTER_DIR/data/postgresql.conf" >/dev/null
+stop_cluster && launch_cluster
+
+log "loading $CARDS cards, 100 merchants, $(( ${PAIRED_MONTHS_BACK:-0} )) past monthly partitions"
+psql -qX -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE mps" >/dev/null
+psql -qX -v ON_ERROR_STOP=1 -d mps -c "CREATE EXTENSION mps_ext" -c "CREATE EXTENSION pg_stat_statements" \
+    -c "SELECT mps_internal.ensure_transaction_partitions(3, now() - make_interval(months => ${PAIRED_MONTHS_BACK:-0}))" \
+    -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticator') THEN CREATE ROLE authenticator LOGIN NOINHERIT; END IF; END \$\$" \
+    -c "GRANT anon, authenticated, service_role TO authenticator" \
+    -c "UPDATE pg_catalog.pg_proc SET probin = 'mps_ext' WHERE probin = '\$libdir/mps_ext'" >/dev/null
+psql -qX -v ON_ERROR_STOP=1 -d mps -v cards="$CARDS" -v history=1 -v history_txs=1 -v logins=1 -v merchants=100 \
+    -f "$ROOT/bench/load.sql" >/dev/null
+psql -qX -v ON_ERROR_STOP=1 -d mps -v n="$CARDS" -f "$ROOT/bench/scripts/live_codes.sql" >/dev/null
+psql -qX -v ON_ERROR_STOP=1 -d mps -c "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null
+stop_cluster
+stop_cluster_dir "$ROOT/.cluster/paired-new"
+as_root rm -rf "$ROOT/.cluster/paired-new"
+as_root cp -a "$ROOT/.cluster/paired-old" "$ROOT/.cluster/paired-new"
+for build in old new; do
+    echo "dynamic_library_path = '$LIBS/$build:\$libdir'" |
+        as_root tee -a "$ROOT/.cluster/paired-$build/data/postgresql.conf" >/dev/null
+done
+launch_cluster
+as_root env -u RUST_BACKTRACE runuser -u postgres -- "$PGBIN/pg_ctl" -D "$ROOT/.cluster/paired-new/data" \
+    -l "$ROOT/.cluster/paired-new/server.log" -w start \
+    -o "-p $NEW_PORT -k $ROOT/.cluster/paired-new/sock -c listen_addresses=127.0.0.1" >/dev/null
+
+# tps BUILD WORKLOAD CLIENTS SECONDS: one pgbench run against BUILD's cluster.
+tps() {
+    local build=$1 workload=$2 clients=$3 merchants=1 port=$OLD_PORT
+    [ "$workload" = charge100 ] && merchants=100
+    [ "$build" = new ] && port=$NEW_PORT
+    PGHOST="$ROOT/.cluster/paired-$build/sock" PGPORT=$port PGOPTIONS="-c synchronous_commit=$COMMIT_MODE" \
+        "$PGBIN/pgbench" -n -M prepared -c "$clients" -j $(( clients < 2 ? 1 : 2 )) -T "$4" -U authenticator \
+        -f "$ROOT/bench/scripts/charge.sql" -D cards="$CARDS" -D merchants=$merchants mps 2>&1 |
+        awk '/^tps/ { print $3 } /aborted|ERROR/ { print > "/dev/stderr"; exit 1 }'
+}
+
+# paired WORKLOAD:CLIENTS SECONDS: both builds at once; prints "old new".
+paired() {
+    local workload=${1%%:*} clients=${1##*:}
+    tps old "$workload" "$clients" "$2" > "$WORK/old" &
+    tps new "$workload" "$clients" "$2" > "$WORK/new"
+    wait
+    [ -s "$WORK/old" ] && [ -s "$WORK/new" ] || { echo "a run of $1 failed" >&2; exit 1; }
+    echo "$(cat "$WORK/old") $(cat "$WORK/new")"
+}
+
+log "warming up both clusters"
+for w in "${WORKLOADS[@]}"; do paired "$w" 3 >/dev/null; done
+declare -A RATIOS
+for round in $(seq "$ROUNDS"); do
+    for w in "${WORKLOADS[@]}"; do
+        pair=$(paired "$w" "$SECONDS_PER_RUN")
+        read -r old new <<< "$pair"
+        ratio=$(awk -v o="$old" -v n="$new" 'BEGIN { printf "%.3f", n / o }')
+        RATIOS[$w]+="$ratio "
+        printf '  round %d %-13s old %9.1f  new %9.1f  new/old %s\n' "$round" "$w" "$old" "$new" "$ratio"
+    done
+done
+echo "new/old, median (range) over $ROUNDS paired runs of ${SECONDS_PER_RUN}s, synchronous_commit = $COMMIT_MODE:"
+for w in "${WORKLOADS[@]}"; do
+    printf '  %-13s %s\n' "$w" "$(tr ' ' '\n' <<< "${RATIOS[$w]}" | sort -n | grep . |
+        awk '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+                                  printf "%.2f (%.2f–%.2f)", m, v[1], v[NR] }')"
+done
