@@ -4,7 +4,7 @@
 -- The two histories are PL/pgSQL, not SQL: a SQL function plans its body again on every call
 -- (here a join over the partitioned transactions table), PL/pgSQL once per session. Measured:
 -- a call cost 0.91 ms of which its query ran 0.26 ms; as PL/pgSQL, 2.6–3.7 x the calls per
--- second (bench/results/2026-12-02.md).
+-- second (bench/results/2026-12-02-partition-locks.md, the run after this change).
 -- `use_column` resolves a name the way a SQL function does: a column wins over a parameter.
 CREATE FUNCTION public.get_member_transactions(
     p_member_id uuid,
