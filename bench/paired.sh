@@ -6,17 +6,19 @@
 # with itself first (OLD = NEW): the spread of that ratio is the rig's noise.
 #   bash bench/paired.sh OLD.so NEW.so [WORKLOAD:CLIENTS ...]   (default charge:1 charge:4
 #                                                                charge:16 charge100:16)
-# WORKLOAD: charge (one merchant) or charge100 (a random one of 100 merchants per call), as
-# in bench/run.sh. A library of another commit:
+# WORKLOAD: charge (one merchant), charge100 (a random one of 100 merchants per call) or
+# refund (0.01 of a random one of about 4,000 payments of merchant 1, made before the copy), as in
+# bench/run.sh. A library of another commit:
 #   git worktree add /tmp/old <commit> && (cd /tmp/old && cargo pgrx package --pg-config "$(command -v pg_config)")
 #   → /tmp/old/target/release/mps_ext-pg15/usr/lib/postgresql/15/lib/mps_ext.so
-# Only for changes of the library: both clusters run the installed extension's SQL.
+# Both clusters run the installed extension's SQL; PAIRED_NEW_SQL=FILE runs FILE (psql, as
+# superuser) on the new one's copy first, to try a change of the schema.
 # Knobs: PAIRED_ROUNDS (4), PAIRED_SECONDS (8 per run), PAIRED_COMMIT (off: CPU-bound; on:
 # durable), PAIRED_MONTHS_BACK (0; 24 gives transactions the monthly partitions of a database
 # two years in service), PAIRED_CARDS (20000), MPS_PAIRED_PORTS ("5501 5502").
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 
-[ $# -ge 2 ] && [ -f "$1" ] && [ -f "$2" ] || { sed -n '2,16p' "${BASH_SOURCE[0]}" >&2; exit 2; }
+[ $# -ge 2 ] && [ -f "$1" ] && [ -f "$2" ] || { sed -n '2,19p' "${BASH_SOURCE[0]}" >&2; exit 2; }
 OLD_LIB=$(realpath "$1") NEW_LIB=$(realpath "$2"); shift 2
 WORKLOADS=("$@")
 [ $# -gt 0 ] || WORKLOADS=(charge:1 charge:4 charge:16 charge100:16)
@@ -50,6 +52,13 @@ psql -qX -v ON_ERROR_STOP=1 -d mps -c "CREATE EXTENSION mps_ext" -c "CREATE EXTE
 psql -qX -v ON_ERROR_STOP=1 -d mps -v cards="$CARDS" -v history=1 -v history_txs=1 -v logins=1 -v merchants=100 \
     -f "$ROOT/bench/load.sql" >/dev/null
 psql -qX -v ON_ERROR_STOP=1 -d mps -v n="$CARDS" -f "$ROOT/bench/scripts/live_codes.sql" >/dev/null
+IFS='|' read -r SHOP SESSION < <(psql -qAtX -d mps -c "SELECT code, session_id FROM mps_bench.merchants WHERE n = 1")
+if [[ " ${WORKLOADS[*]} " == *" refund:"* ]]; then
+    PGOPTIONS="-c synchronous_commit=off" "$PGBIN/pgbench" -n -M prepared -c 4 -j 2 -t 1000 -U authenticator \
+        -f "$ROOT/bench/scripts/charge.sql" -D cards="$CARDS" -D merchants=1 mps >/dev/null
+fi
+psql -qX -v ON_ERROR_STOP=1 -d mps -v shop="$SHOP" -f "$ROOT/bench/scripts/refund_payments.sql" >/dev/null
+PAYMENTS=$(psql -qAtX -d mps -c "SELECT count(*) FROM mps_bench.payments")
 psql -qX -v ON_ERROR_STOP=1 -d mps -c "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null
 stop_cluster
 stop_cluster_dir "$ROOT/.cluster/paired-new"
@@ -63,15 +72,24 @@ launch_cluster
 as_root env -u RUST_BACKTRACE runuser -u postgres -- "$PGBIN/pg_ctl" -D "$ROOT/.cluster/paired-new/data" \
     -l "$ROOT/.cluster/paired-new/server.log" -w start \
     -o "-p $NEW_PORT -k $ROOT/.cluster/paired-new/sock -c listen_addresses=127.0.0.1" >/dev/null
+if [ -n "${PAIRED_NEW_SQL:-}" ]; then
+    log "the new cluster runs $PAIRED_NEW_SQL"
+    psql -qX -v ON_ERROR_STOP=1 -h "$ROOT/.cluster/paired-new/sock" -p "$NEW_PORT" -d mps -f "$PAIRED_NEW_SQL" \
+        -c "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null
+fi
 
 # tps BUILD WORKLOAD CLIENTS SECONDS: one pgbench run against BUILD's cluster.
 tps() {
-    local build=$1 workload=$2 clients=$3 merchants=1 port=$OLD_PORT
-    [ "$workload" = charge100 ] && merchants=100
+    local build=$1 workload=$2 clients=$3 port=$OLD_PORT script
+    local -a vars=(-D cards="$CARDS" -D merchants=1)
+    [ "$workload" = charge100 ] && vars=(-D cards="$CARDS" -D merchants=100)
+    [ "$workload" = refund ] && vars=(-D payments="$PAYMENTS" -D merchant="$SHOP" -D session="$SESSION")
+    script=charge.sql
+    [ "$workload" = refund ] && script=refund.sql
     [ "$build" = new ] && port=$NEW_PORT
     PGHOST="$ROOT/.cluster/paired-$build/sock" PGPORT=$port PGOPTIONS="-c synchronous_commit=$COMMIT_MODE" \
         "$PGBIN/pgbench" -n -M prepared -c "$clients" -j $(( clients < 2 ? 1 : 2 )) -T "$4" -U authenticator \
-        -f "$ROOT/bench/scripts/charge.sql" -D cards="$CARDS" -D merchants=$merchants mps 2>&1 |
+        -f "$ROOT/bench/scripts/$script" "${vars[@]}" mps 2>&1 |
         awk '/^tps/ { print $3 } /aborted|ERROR/ { print > "/dev/stderr"; exit 1 }'
 }
 

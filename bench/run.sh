@@ -73,18 +73,10 @@ live_codes() {
     settle "public.card_qr_state, mps_internal.card_qr_tokens"
 }
 
-# refund_payments: lists in mps_bench.payments, numbered from 1, the payments refund.sql picks
-# from: all of merchant 1's so far but those on the 10 hot cards (refunds then spread over the
-# cards as charges do), settled; prints how many. Every payment is at least 1.00 less its
-# discount, and a run makes a few refunds of 0.01 per payment, so none is refunded past its amount.
+# refund_payments: the payments refund.sql picks from (bench/scripts/refund_payments.sql),
+# settled; prints how many.
 refund_payments() {
-    psql -qX -v ON_ERROR_STOP=1 -d mps -v shop="$SHOP" <<'SQL' >/dev/null
-TRUNCATE mps_bench.payments RESTART IDENTITY;
-INSERT INTO mps_bench.payments (tx_no)
-SELECT t.tx_no FROM public.transactions t JOIN public.merchants m ON m.id = t.merchant_id
- WHERE t.tx_type = 'payment' AND m.code = :'shop'
-   AND t.card_id NOT IN (SELECT card_id FROM mps_bench.cards WHERE n <= 10);
-SQL
+    psql -qX -v ON_ERROR_STOP=1 -d mps -v shop="$SHOP" -f "$BENCH/scripts/refund_payments.sql" >/dev/null
     settle mps_bench.payments
     psql -qAtX -d mps -c "SELECT count(*) FROM mps_bench.payments"
 }
