@@ -1,4 +1,5 @@
--- updated_at maintenance on the nine tables that have the column, and card numbers.
+-- updated_at maintenance on the nine tables that have the column, card numbers, and the
+-- registry's copy of a movement's stamp.
 
 CREATE FUNCTION mps_internal.set_updated_at() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -26,6 +27,21 @@ CREATE TRIGGER trg_card_holds_updated_at BEFORE UPDATE ON public.card_holds
     FOR EACH ROW EXECUTE FUNCTION mps_internal.set_updated_at();
 CREATE TRIGGER trg_admin_users_updated_at BEFORE UPDATE ON public.admin_users
     FOR EACH ROW EXECUTE FUNCTION mps_internal.set_updated_at();
+
+-- Follow-ups find a movement's month through tx_registry (src/store/transactions.rs), which
+-- carries the movement's stamp: a movement re-stamped by hand (back-dated by an operator, or
+-- by a test) takes its registry row along. Fires only when an UPDATE sets created_at.
+CREATE FUNCTION mps_internal.restamp_registry() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    UPDATE public.tx_registry SET created_at = NEW.created_at WHERE tx_id = NEW.id;
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER trg_transactions_restamp_registry BEFORE UPDATE OF created_at ON public.transactions
+    FOR EACH ROW WHEN (OLD.created_at IS DISTINCT FROM NEW.created_at)
+    EXECUTE FUNCTION mps_internal.restamp_registry();
 
 -- A card inserted without a number gets the next one for its type (format in Rust).
 CREATE FUNCTION mps_internal.fill_card_no() RETURNS trigger

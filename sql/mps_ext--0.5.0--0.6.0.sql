@@ -221,6 +221,26 @@ BEGIN
 END
 $$;
 
+-- Follow-ups find a movement's month through tx_registry (src/store/transactions.rs), which
+-- carries the movement's stamp: a movement re-stamped by hand (back-dated by an operator, or
+-- by a test) takes its registry row along. Fires only when an UPDATE sets created_at.
+CREATE FUNCTION mps_internal.restamp_registry() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    UPDATE public.tx_registry SET created_at = NEW.created_at WHERE tx_id = NEW.id;
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER trg_transactions_restamp_registry BEFORE UPDATE OF created_at ON public.transactions
+    FOR EACH ROW WHEN (OLD.created_at IS DISTINCT FROM NEW.created_at)
+    EXECUTE FUNCTION mps_internal.restamp_registry();
+REVOKE ALL ON FUNCTION mps_internal.restamp_registry() FROM PUBLIC, anon, authenticated, service_role;
+-- Registry rows that a hand edit left behind before this version: in step once.
+UPDATE public.tx_registry r SET created_at = t.created_at
+  FROM public.transactions t
+ WHERE t.id = r.tx_id AND t.created_at IS DISTINCT FROM r.created_at;
+
 -- The RPCs: exactly the grants of the manifest (src/rpc/manifest.tsv, read by
 -- mps_internal.rpc_manifest()). `anon`: the logins, role helpers and the calls a member or
 -- merchant makes with the anon key plus p_session_id (each function authorizes its caller

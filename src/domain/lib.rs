@@ -16,6 +16,7 @@ pub mod manifest;
 pub mod money;
 pub mod numbering;
 pub mod paging;
+pub mod partitions;
 pub mod password;
 pub mod policy;
 pub mod pricing;

@@ -356,7 +356,7 @@ fn rpc_merchant_refund_tx(
             Outcome::Completed(&card_change(&card, amount, points, ledger), &actor(&caller, "REFUND", audit)),
         )?;
         if refunded_before + amount == original.final_amount {
-            store::transactions::set_status(original.id, TxStatus::Refunded);
+            store::transactions::set_status(&original, TxStatus::Refunded);
         }
         Ok(TableIterator::once((refund_id, refund_no, numeric(amount))))
     })
@@ -518,7 +518,7 @@ fn rpc_confirm_recharge(
             change.level,
             change.level_discount,
         );
-        store::transactions::set_status(recharge.id, TxStatus::Completed);
+        store::transactions::set_status(&recharge, TxStatus::Completed);
         store::events::recharge_credited(recharge.id);
         caller.audit(
             "RECHARGE",
@@ -564,7 +564,7 @@ fn rpc_cancel_recharge(
                 ))
             }
         }
-        store::transactions::set_status(recharge.id, TxStatus::Cancelled);
+        store::transactions::set_status(&recharge, TxStatus::Cancelled);
         caller.audit(
             "RECHARGE_CANCEL",
             "transactions",

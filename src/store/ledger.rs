@@ -29,7 +29,9 @@ pub struct Violation {
 ///   exactly when its refunds reach it (except payments imported with refunds the original
 ///   let race past them, which the import recorded as accepted anomalies);
 /// * a captured hold has its one payment, of at most the hold's amount; a hold with a
-///   payment is captured; a card's balance covers its active holds.
+///   payment is captured; a card's balance covers its active holds;
+/// * every movement has its tx_registry row, with its number and stamp (follow-ups find
+///   the movement's month through it: src/store/transactions.rs, `filed`).
 pub fn violations() -> Vec<Violation> {
     query(
         "WITH movement AS (
@@ -88,7 +90,12 @@ pub fn violations() -> Vec<Violation> {
            FROM public.member_cards c
            JOIN (SELECT card_id, sum(amount) AS held FROM public.card_holds
                   WHERE status = 'active' AND expires_at > pg_catalog.now() GROUP BY card_id) h ON h.card_id = c.id
-          WHERE c.balance < h.held",
+          WHERE c.balance < h.held
+         UNION ALL
+         SELECT t.card_id, t.tx_no, 'registry', t.tx_no || ' at ' || t.created_at::text,
+                COALESCE(r.tx_no || ' at ' || r.created_at::text, 'missing')
+           FROM public.transactions t LEFT JOIN public.tx_registry r ON r.tx_id = t.id
+          WHERE r.tx_no IS DISTINCT FROM t.tx_no OR r.created_at IS DISTINCT FROM t.created_at",
         &[CARRIED_FORWARD.into(), legacy::REFUNDS_DISAGREE.into()],
         |r| {
             Ok(Violation {

@@ -1,8 +1,11 @@
-use super::{decimal, execute, label, numeric, query_one, required, value};
+use super::{decimal, execute, label, numeric, query_one, required};
 use crate::domain::enums::{PayMethod, TxStatus, TxType};
+use crate::domain::partitions;
 use crate::domain::DbEnum;
-use pgrx::datum::{AnyNumeric, JsonB, Uuid};
+use pgrx::datum::{AnyNumeric, JsonB, TimestampWithTimeZone, Uuid};
+use pgrx::pg_sys;
 use rust_decimal::Decimal;
+use std::ffi::CString;
 
 /// A movement as the contract's RPCs return it.
 pub struct Recorded {
@@ -18,20 +21,20 @@ pub struct Recorded {
 /// (`key_kind` 'key' or 'order') in this scope, whatever happened to it since: a refunded
 /// payment still replays.
 ///
-/// The registry is read on its own: nearly every request carries a new key, and a
-/// statement that reads the partitioned movements by id locks every partition (the plan
-/// is kept, so it is generic and cannot prune). The movement is read only for a replay.
+/// The registries are read on their own: nearly every request carries a new key, and the
+/// movement is read only for a replay, in its partition (see `Filed`).
 pub fn find_earlier(operation: &str, scope: Uuid, key_kind: &str, key: &str) -> Option<Recorded> {
-    let tx_id: Uuid = value(
-        "SELECT tx_id FROM public.idempotency_registry
-          WHERE operation = $1 AND scope_id = $2 AND key_kind = $3 AND idempotency_key = $4",
+    let filed = query_one(
+        "SELECT k.tx_id, r.created_at
+           FROM public.idempotency_registry k JOIN public.tx_registry r ON r.tx_id = k.tx_id
+          WHERE k.operation = $1 AND k.scope_id = $2 AND k.key_kind = $3 AND k.idempotency_key = $4",
         &[operation.into(), scope.into(), key_kind.into(), key.into()],
+        read_filed,
     )?;
-    query_one(
-        "SELECT id, tx_no, card_id, final_amount, discount_applied, request_fingerprint
-           FROM public.transactions WHERE id = $1",
-        &[tx_id.into()],
-        |r| {
+    let sql = "SELECT t.id, t.tx_no, t.card_id, t.final_amount, t.discount_applied, t.request_fingerprint
+                 FROM {transactions} t WHERE t.id = $1";
+    in_partition(&filed.partition, sql, |sql| {
+        query_one(sql, &[filed.id.into()], |r| {
             Ok(Recorded {
                 tx_id: required(r.get::<Uuid>(1)?, "transactions.id"),
                 tx_no: required(r.get::<String>(2)?, "transactions.tx_no"),
@@ -40,8 +43,8 @@ pub fn find_earlier(operation: &str, scope: Uuid, key_kind: &str, key: &str) -> 
                 discount: decimal(r.get::<AnyNumeric>(5)?, "transactions.discount_applied"),
                 fingerprint: r.get::<String>(6)?,
             })
-        },
-    )
+        })
+    })
 }
 
 pub struct NewTx<'a> {
@@ -202,6 +205,8 @@ pub fn record(tx: &NewTx, outcome: Outcome) -> Stamped {
 /// confirmed or cancelled.
 pub struct Original {
     pub id: Uuid,
+    /// The partition of transactions that holds it (see `Filed`).
+    partition: String,
     pub tx_no: String,
     pub tx_type: TxType,
     pub status: TxStatus,
@@ -211,54 +216,90 @@ pub struct Original {
     pub payment_method: Option<PayMethod>,
 }
 
-const ORIGINAL_COLUMNS: &str = "t.id, t.tx_no, t.tx_type::text, t.status::text, t.card_id, t.final_amount,
-        t.points_earned, t.payment_method::text";
+const ORIGINAL_COLUMNS: &str = "t.id, t.tableoid::regclass::text, t.tx_no, t.tx_type::text, t.status::text,
+        t.card_id, t.final_amount, t.points_earned, t.payment_method::text";
 
 fn read_original(r: &pgrx::spi::SpiHeapTupleData<'_>) -> pgrx::spi::SpiResult<Original> {
     Ok(Original {
         id: required(r.get::<Uuid>(1)?, "transactions.id"),
-        tx_no: required(r.get::<String>(2)?, "transactions.tx_no"),
-        tx_type: label(r.get::<String>(3)?, "transactions.tx_type"),
-        status: label(r.get::<String>(4)?, "transactions.status"),
-        card_id: required(r.get::<Uuid>(5)?, "transactions.card_id"),
-        final_amount: decimal(r.get::<AnyNumeric>(6)?, "transactions.final_amount"),
-        points_earned: required(r.get::<i32>(7)?, "transactions.points_earned"),
-        payment_method: r.get::<String>(8)?.map(|method| label(Some(method), "transactions.payment_method")),
+        partition: required(r.get::<String>(2)?, "transactions.tableoid"),
+        tx_no: required(r.get::<String>(3)?, "transactions.tx_no"),
+        tx_type: label(r.get::<String>(4)?, "transactions.tx_type"),
+        status: label(r.get::<String>(5)?, "transactions.status"),
+        card_id: required(r.get::<Uuid>(6)?, "transactions.card_id"),
+        final_amount: decimal(r.get::<AnyNumeric>(7)?, "transactions.final_amount"),
+        points_earned: required(r.get::<i32>(8)?, "transactions.points_earned"),
+        payment_method: r.get::<String>(9)?.map(|method| label(Some(method), "transactions.payment_method")),
     })
+}
+
+/// Where the movement with that number is filed: its id and the partition of transactions
+/// that holds it, its month's by its stamp (tx_registry keeps the movement's created_at;
+/// verify_ledger() checks that they agree), else the default partition. A follow-up reads
+/// and writes that partition by key through a kept plan (`in_partition`): a kept plan on
+/// the partitioned table turns generic and, in PostgreSQL 15, locks every partition at
+/// each run (one more every month); planning each call to prune costs more than that.
+struct Filed {
+    id: Uuid,
+    partition: String,
+}
+
+fn filed(tx_no: &str) -> Option<Filed> {
+    query_one("SELECT tx_id, created_at FROM public.tx_registry WHERE tx_no = $1", &[tx_no.into()], read_filed)
+}
+
+/// A movement's id and stamp, as a `Filed`.
+fn read_filed(r: &pgrx::spi::SpiHeapTupleData<'_>) -> pgrx::spi::SpiResult<Filed> {
+    let stamp = required(r.get::<TimestampWithTimeZone>(2)?, "tx_registry.created_at");
+    Ok(Filed { id: required(r.get::<Uuid>(1)?, "tx_registry.tx_id"), partition: partition_for(stamp) })
+}
+
+/// The partition of transactions for a stamp: its month's if that is a partition, else
+/// the default one. Two catalog-cache look-ups, no statement.
+fn partition_for(stamp: TimestampWithTimeZone) -> String {
+    let month = partitions::month_partition(stamp.into_inner());
+    let name = CString::new(month.as_str()).expect("a partition name has no NUL");
+    // SAFETY: both look-ups read the catalog caches and return InvalidOid / false for a
+    // name or relation that does not exist.
+    let is_partition = unsafe {
+        let schema = pg_sys::get_namespace_oid(c"mps_internal".as_ptr(), true);
+        let relation = pg_sys::get_relname_relid(name.as_ptr(), schema);
+        relation != pg_sys::InvalidOid && pg_sys::get_rel_relispartition(relation)
+    };
+    if is_partition {
+        format!("mps_internal.{month}")
+    } else {
+        "mps_internal.transactions_default".to_owned()
+    }
+}
+
+/// Runs `sql`, whose `{transactions}` names the table, on the movement's partition; if
+/// that finds no row (a partition made since, into which the default partition's rows of
+/// its month moved), on the partitioned table itself.
+fn in_partition<T>(partition: &str, sql: &str, run: impl Fn(&str) -> Option<T>) -> Option<T> {
+    run(&sql.replace("{transactions}", partition))
+        .or_else(|| run(&sql.replace("{transactions}", "public.transactions")))
 }
 
 /// The merchant's transaction with that number, row-locked: concurrent refunds of one
 /// payment queue here, so none can see a stale remaining amount (docs/contract.md,
 /// "Concurrency").
 pub fn lock_original(tx_no: &str, merchant_id: Uuid) -> Option<Original> {
-    query_one(
-        &format!(
-            "SELECT {ORIGINAL_COLUMNS}
-               FROM public.tx_registry r
-               JOIN public.transactions t ON t.id = r.tx_id
-              WHERE r.tx_no = $1 AND t.merchant_id = $2
-                FOR UPDATE OF t"
-        ),
-        &[tx_no.into(), merchant_id.into()],
-        read_original,
-    )
+    let filed = filed(tx_no)?;
+    let sql =
+        format!("SELECT {ORIGINAL_COLUMNS} FROM {{transactions}} t WHERE t.id = $1 AND t.merchant_id = $2 FOR UPDATE");
+    in_partition(&filed.partition, &sql, |sql| query_one(sql, &[filed.id.into(), merchant_id.into()], read_original))
 }
 
 /// The recharge with that number, row-locked: a confirmation and a cancellation of one
 /// pending recharge queue here, and the second sees what the first did. Lock order: this
 /// row, then the card.
 pub fn lock_recharge(tx_no: &str) -> Option<Original> {
-    query_one(
-        &format!(
-            "SELECT {ORIGINAL_COLUMNS}
-               FROM public.tx_registry r
-               JOIN public.transactions t ON t.id = r.tx_id
-              WHERE r.tx_no = $1 AND t.tx_type = 'recharge'
-                FOR UPDATE OF t"
-        ),
-        &[tx_no.into()],
-        read_original,
-    )
+    let filed = filed(tx_no)?;
+    let sql = format!(
+        "SELECT {ORIGINAL_COLUMNS} FROM {{transactions}} t WHERE t.id = $1 AND t.tx_type = 'recharge' FOR UPDATE"
+    );
+    in_partition(&filed.partition, &sql, |sql| query_one(sql, &[filed.id.into()], read_original))
 }
 
 /// What earlier refunds of a payment returned, and the points they took back. Only refunds
@@ -276,26 +317,20 @@ pub fn refunds_of(original_id: Uuid) -> (Decimal, i32) {
     required(row, "refund totals")
 }
 
-pub fn set_status(tx_id: Uuid, status: TxStatus) {
+/// Sets the status of a movement locked by `lock_original` or `lock_recharge`.
+pub fn set_status(movement: &Original, status: TxStatus) {
     execute(
-        "UPDATE public.transactions SET status = $2::public.tx_status WHERE id = $1",
-        &[tx_id.into(), status.label().into()],
+        &format!("UPDATE {} SET status = $2::public.tx_status WHERE id = $1", movement.partition),
+        &[movement.id.into(), status.label().into()],
     );
 }
 
 /// The transaction with that number: its id, card and merchant.
 pub fn find_by_no(tx_no: &str) -> Option<(Uuid, Uuid, Option<Uuid>)> {
-    query_one(
-        "SELECT t.id, t.card_id, t.merchant_id
-           FROM public.tx_registry r JOIN public.transactions t ON t.id = r.tx_id
-          WHERE r.tx_no = $1",
-        &[tx_no.into()],
-        |r| {
-            Ok((
-                required(r.get::<Uuid>(1)?, "transactions.id"),
-                required(r.get::<Uuid>(2)?, "transactions.card_id"),
-                r.get::<Uuid>(3)?,
-            ))
-        },
-    )
+    let filed = filed(tx_no)?;
+    in_partition(&filed.partition, "SELECT t.card_id, t.merchant_id FROM {transactions} t WHERE t.id = $1", |sql| {
+        query_one(sql, &[filed.id.into()], |r| {
+            Ok((filed.id, required(r.get::<Uuid>(1)?, "transactions.card_id"), r.get::<Uuid>(2)?))
+        })
+    })
 }

@@ -9,7 +9,8 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from conftest import Shop
+from conftest import Shop, login_member
+from test_money import balance_points
 from mps import Api, admin_connect, drop_database, recreate_database
 
 OLD, NEW = "0.1.0", "0.6.0"
@@ -212,6 +213,70 @@ def test_transactions_are_partitioned_by_month_and_indexed(api, admin_sql, membe
             scans = [l for l in lines if f"on {this_month} " in l]
             assert scans and not any("Seq Scan" in l for l in scans) and f"{this_month}_{index}" in plan, plan
         conn.rollback()
+
+
+def test_follow_ups_lock_only_the_month_of_their_movement(api, admin_sql, member, merchant):
+    """Issue 14: a refund finds its payment's month through tx_registry and locks that partition
+    alone, also once the connection's plans are generic (after five runs of a statement); so do
+    a recharge's confirmation and cancellation and a look-up by number. A movement back-dated
+    by hand takes its registry row along; verify_ledger() reports a registry row out of step."""
+    admin_sql.execute("select mps_internal.ensure_transaction_partitions(3, now() - interval '3 months')")
+    shop, svc = Shop(api, member, merchant), api.as_service()
+    paid = shop.charge(Decimal("50"))
+
+    def back_date(tx_id, months):
+        moved = admin_sql.execute(
+            "update transactions set created_at = created_at - make_interval(months => %s) where id = %s"
+            " returning created_at", (months, tx_id)).fetchone()["created_at"]
+        row = admin_sql.execute("select t.tableoid::regclass::text as part, r.created_at as registered"
+                                "  from transactions t join tx_registry r on r.tx_id = t.id where t.id = %s",
+                                (tx_id,)).fetchone()
+        assert row["registered"] == moved
+        return row["part"]
+
+    paid_in = back_date(paid["tx_id"], 1)
+    this_month = admin_sql.execute("select 'mps_internal.transactions_p'"
+                                   " || to_char(now() at time zone 'UTC', 'YYYYMM') as p").fetchone()["p"]
+    assert paid_in.startswith("mps_internal.transactions_p") and paid_in != this_month
+    pkeys = {r["name"] for r in admin_sql.execute(
+        "select i.indexrelid::regclass::text as name from pg_inherits h join pg_index i on i.indrelid = h.inhrelid"
+        " where h.inhparent = 'public.transactions'::regclass and i.indisprimary").fetchall()}
+    assert len(pkeys) >= 7  # 3 months back, this one, 3 ahead, the default
+    for _ in range(7):  # past the plan cache's five custom plans
+        shop.refund(paid["tx_no"], Decimal("0.01"))
+    rest = paid["final_amount"] - Decimal("0.07")
+    with api.conn.transaction():  # the last refund, its locks read before it commits
+        refund = shop.refund(paid["tx_no"], rest)
+        locked = {r["name"] for r in api.conn.execute(
+            "select l.relation::regclass::text as name from pg_locks l"
+            " where l.pid = pg_backend_pid() and l.locktype = 'relation'").fetchall()}
+    assert refund["refunded_amount"] == rest
+    # the payment is read and updated by its key in its month alone (the refund's own insert
+    # locks the table of this month, none of its indexes)
+    assert locked & pkeys == {paid_in + "_pkey"}, " ".join(sorted(locked))
+    assert admin_sql.execute("select status::text from transactions where id = %s",
+                             (paid["tx_id"],)).fetchone()["status"] == "refunded"
+    assert balance_points(api, shop.card)[:2] == (Decimal("1000.00"), 0)
+    assert svc.rows("get_transaction_detail", p_tx_no=paid["tx_no"])[0]["status"] == "refunded"
+
+    # pending recharges of two months ago: one confirmed, one cancelled
+    session = login_member(api, member)
+    asked = [api.as_anon().rows("user_recharge_card", p_card_id=shop.card, p_amount=Decimal(amount),
+                                p_payment_method="wechat", p_session_id=session)[0] for amount in ("30", "40")]
+    for recharge in asked:
+        assert back_date(recharge["tx_id"], 2) != paid_in
+    assert svc.rows("confirm_recharge", p_tx_no=asked[0]["tx_no"])[0]["amount"] == Decimal("30.00")
+    assert svc.scalar("cancel_recharge", p_tx_no=asked[1]["tx_no"]) is True
+    assert [admin_sql.execute("select status::text from transactions where id = %s", (r["tx_id"],))
+            .fetchone()["status"] for r in asked] == ["completed", "cancelled"]
+    assert balance_points(api, shop.card)[:2] == (Decimal("1030.00"), 0)
+
+    # a registry row out of step with its movement is a broken invariant
+    with admin_sql.transaction(force_rollback=True):
+        admin_sql.execute("update tx_registry set created_at = created_at + interval '1 second' where tx_id = %s",
+                          (paid["tx_id"],))
+        found = [(r["check_name"], r["card_no"]) for r in admin_sql.execute("select * from verify_ledger()")]
+    assert found == [("registry", paid["tx_no"])]
 
 
 @pytest.mark.parametrize("old", [OLD, *RELEASED])
