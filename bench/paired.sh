@@ -69,9 +69,8 @@ for build in old new; do
         as_root tee -a "$ROOT/.cluster/paired-$build/data/postgresql.conf" >/dev/null
 done
 launch_cluster
-as_root env -u RUST_BACKTRACE runuser -u postgres -- "$PGBIN/pg_ctl" -D "$ROOT/.cluster/paired-new/data" \
-    -l "$ROOT/.cluster/paired-new/server.log" -w start \
-    -o "-p $NEW_PORT -k $ROOT/.cluster/paired-new/sock -c listen_addresses=127.0.0.1" >/dev/null
+(CLUSTER_DIR="$ROOT/.cluster/paired-new" CLUSTER_PORT=$NEW_PORT CLUSTER_SOCK="$ROOT/.cluster/paired-new/sock"
+ launch_cluster)
 if [ -n "${PAIRED_NEW_SQL:-}" ]; then
     log "the new cluster runs $PAIRED_NEW_SQL"
     psql -qX -v ON_ERROR_STOP=1 -h "$ROOT/.cluster/paired-new/sock" -p "$NEW_PORT" -d mps -f "$PAIRED_NEW_SQL" \
@@ -80,12 +79,14 @@ fi
 
 # tps BUILD WORKLOAD CLIENTS SECONDS: one pgbench run against BUILD's cluster.
 tps() {
-    local build=$1 workload=$2 clients=$3 port=$OLD_PORT script
-    local -a vars=(-D cards="$CARDS" -D merchants=1)
-    [ "$workload" = charge100 ] && vars=(-D cards="$CARDS" -D merchants=100)
-    [ "$workload" = refund ] && vars=(-D payments="$PAYMENTS" -D merchant="$SHOP" -D session="$SESSION")
-    script=charge.sql
-    [ "$workload" = refund ] && script=refund.sql
+    local build=$1 workload=$2 clients=$3 port=$OLD_PORT script=charge.sql
+    local -a vars
+    case $workload in
+        charge) vars=(-D cards="$CARDS" -D merchants=1) ;;
+        charge100) vars=(-D cards="$CARDS" -D merchants=100) ;;
+        refund) script=refund.sql vars=(-D payments="$PAYMENTS" -D merchant="$SHOP" -D session="$SESSION") ;;
+        *) echo "unknown workload $workload" >&2; return 1 ;;
+    esac
     [ "$build" = new ] && port=$NEW_PORT
     PGHOST="$ROOT/.cluster/paired-$build/sock" PGPORT=$port PGOPTIONS="-c synchronous_commit=$COMMIT_MODE" \
         "$PGBIN/pgbench" -n -M prepared -c "$clients" -j $(( clients < 2 ? 1 : 2 )) -T "$4" -U authenticator \
