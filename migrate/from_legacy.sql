@@ -493,14 +493,15 @@ SELECT t.id, t.tx_no, t.tx_type::text::public.tx_type, t.card_id, t.merchant_id,
   FROM mps_legacy.transactions t LEFT JOIN legacy_refund_link l ON l.refund_id = t.id;
 
 INSERT INTO public.idempotency_registry (operation, scope_id, key_kind, idempotency_key, tx_id, created_at)
-SELECT t.tx_type::text, CASE WHEN t.tx_type = 'recharge' THEN t.card_id ELSE t.merchant_id END, 'key',
+SELECT t.tx_type::text::public.request_operation, CASE WHEN t.tx_type = 'recharge' THEN t.card_id ELSE t.merchant_id END,
+       'key'::public.request_key_kind,
        k.idempotency_key, k.tx_id, k.created_at
   FROM mps_legacy.idempotency_registry k JOIN mps_legacy.transactions t ON t.id = k.tx_id;
 -- external order ids: per merchant for payments, per card for recharges (the first one of a
 -- reused recharge order id)
 INSERT INTO public.idempotency_registry (operation, scope_id, key_kind, idempotency_key, tx_id, created_at)
 SELECT DISTINCT ON (t.tx_type, scope, o.external_order_id)
-       t.tx_type::text, scope, 'order', o.external_order_id, o.tx_id, o.created_at
+       t.tx_type::text::public.request_operation, scope, 'order'::public.request_key_kind, o.external_order_id, o.tx_id, o.created_at
   FROM mps_legacy.merchant_order_registry o JOIN mps_legacy.transactions t ON t.id = o.tx_id
  CROSS JOIN LATERAL (SELECT CASE WHEN t.tx_type = 'recharge' THEN t.card_id ELSE t.merchant_id END AS scope) s
  ORDER BY t.tx_type, scope, o.external_order_id, t.created_at, t.tx_no;

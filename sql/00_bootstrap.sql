@@ -44,6 +44,15 @@ CREATE TYPE public.member_status AS ENUM ('active', 'inactive', 'suspended', 'de
 CREATE TYPE public.settlement_status AS ENUM ('pending', 'settled', 'failed', 'paid');
 CREATE TYPE public.settlement_mode AS ENUM ('realtime', 't_plus_1', 'monthly');
 CREATE TYPE public.hold_status AS ENUM ('active', 'captured', 'voided', 'expired');
+-- Beyond the contract: the words of the event feed and of the idempotency registry. Enum
+-- types rather than CHECK (... IN (...)) lists: PostgreSQL reads and plans a table's CHECK
+-- expressions anew in every statement that writes the table, and these are written by
+-- every money movement (CHANGELOG 0.6.0: charges 2-8 % faster).
+CREATE TYPE public.event_type AS ENUM (
+    'payment', 'refund', 'recharge', 'points_adjusted', 'card_frozen', 'card_unfrozen',
+    'settlement_generated', 'hold_authorized', 'hold_captured', 'hold_voided', 'hold_expired');
+CREATE TYPE public.request_operation AS ENUM ('payment', 'recharge', 'refund', 'capture');
+CREATE TYPE public.request_key_kind AS ENUM ('key', 'order');
 
 -- One counter per kind of number, shared across prefixes as in the contract. bigint and
 -- NO CYCLE: numbers never wrap or repeat (formatting is mps_internal.*_no, in Rust).

@@ -157,9 +157,9 @@ CREATE TABLE public.tx_registry (
 -- Idempotency keys and external order ids, unique within their scope: per merchant for
 -- payments, per card for recharges (the original's key space was global: docs/contract.md B7).
 CREATE TABLE public.idempotency_registry (
-    operation       text NOT NULL CHECK (operation IN ('payment', 'recharge', 'refund', 'capture')),
+    operation       public.request_operation NOT NULL,
     scope_id        uuid NOT NULL,
-    key_kind        text NOT NULL CHECK (key_kind IN ('key', 'order')),
+    key_kind        public.request_key_kind NOT NULL,
     idempotency_key text NOT NULL,
     tx_id           uuid NOT NULL REFERENCES public.tx_registry (tx_id),
     created_at      timestamptz NOT NULL DEFAULT now(),
@@ -346,9 +346,7 @@ CREATE INDEX idx_legacy_anomalies_tx ON mps_internal.legacy_anomalies (tx_id) WH
 CREATE TABLE public.events (
     id            bigint PRIMARY KEY DEFAULT mps_internal.next_event_id(),
     occurred_at   timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
-    event_type    text NOT NULL CHECK (event_type IN (
-                      'payment', 'refund', 'recharge', 'points_adjusted', 'card_frozen', 'card_unfrozen',
-                      'settlement_generated', 'hold_authorized', 'hold_captured', 'hold_voided', 'hold_expired')),
+    event_type    public.event_type NOT NULL,
     card_id       uuid,
     member_id     uuid,   -- the card's owner
     merchant_id   uuid,

@@ -13,7 +13,7 @@ RETURNS TABLE (id bigint, occurred_at timestamptz, event_type text, card_id uuid
                tx_no text, amount numeric, balance_after numeric, payload jsonb)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT e.id, e.occurred_at, e.event_type, e.card_id, e.member_id, e.merchant_id, e.tx_no, e.amount,
+    SELECT e.id, e.occurred_at, e.event_type::text, e.card_id, e.member_id, e.merchant_id, e.tx_no, e.amount,
            e.balance_after, e.payload
       FROM mps_internal.event_scope(p_limit => p_limit, p_session_id => p_session_id) s,
            LATERAL (SELECT mps_internal.event_horizon(p_xmin => pg_snapshot_xmin(pg_current_snapshot())::text::bigint) AS before) h,

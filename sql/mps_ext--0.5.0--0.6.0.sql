@@ -35,6 +35,22 @@ REVOKE ALL ON TABLE mps_internal.legacy_import, mps_internal.legacy_anomalies FR
 REVOKE ALL ON SEQUENCE mps_internal.legacy_anomalies_id_seq FROM PUBLIC, anon, authenticated, service_role;
 
 -- ---------------------------------------------------------------------------------------
+-- Enum types instead of CHECK (... IN (...)) lists for the words of the event feed and of
+-- the idempotency registry: PostgreSQL reads and plans a table's CHECK expressions anew in
+-- every statement that writes the table, and these are written by every money movement.
+-- ---------------------------------------------------------------------------------------
+CREATE TYPE public.event_type AS ENUM (
+    'payment', 'refund', 'recharge', 'points_adjusted', 'card_frozen', 'card_unfrozen',
+    'settlement_generated', 'hold_authorized', 'hold_captured', 'hold_voided', 'hold_expired');
+CREATE TYPE public.request_operation AS ENUM ('payment', 'recharge', 'refund', 'capture');
+CREATE TYPE public.request_key_kind AS ENUM ('key', 'order');
+ALTER TABLE public.idempotency_registry
+    DROP CONSTRAINT idempotency_registry_operation_check,
+    DROP CONSTRAINT idempotency_registry_key_kind_check,
+    ALTER COLUMN operation TYPE public.request_operation USING operation::public.request_operation,
+    ALTER COLUMN key_kind TYPE public.request_key_kind USING key_kind::public.request_key_kind;
+
+-- ---------------------------------------------------------------------------------------
 -- The event feed (issue 16): public.events, get_events, NOTIFY mps_events, Realtime.
 -- ---------------------------------------------------------------------------------------
 CREATE  FUNCTION mps_internal."next_event_id"() RETURNS bigint /* i64 */
@@ -51,9 +67,7 @@ REVOKE ALL ON FUNCTION mps_internal.next_event_id() FROM PUBLIC, anon, authentic
 CREATE TABLE public.events (
     id            bigint PRIMARY KEY DEFAULT mps_internal.next_event_id(),
     occurred_at   timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
-    event_type    text NOT NULL CHECK (event_type IN (
-                      'payment', 'refund', 'recharge', 'points_adjusted', 'card_frozen', 'card_unfrozen',
-                      'settlement_generated', 'hold_authorized', 'hold_captured', 'hold_voided', 'hold_expired')),
+    event_type    public.event_type NOT NULL,
     card_id       uuid,
     member_id     uuid,   -- the card's owner
     merchant_id   uuid,
@@ -119,7 +133,7 @@ RETURNS TABLE (id bigint, occurred_at timestamptz, event_type text, card_id uuid
                tx_no text, amount numeric, balance_after numeric, payload jsonb)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT e.id, e.occurred_at, e.event_type, e.card_id, e.member_id, e.merchant_id, e.tx_no, e.amount,
+    SELECT e.id, e.occurred_at, e.event_type::text, e.card_id, e.member_id, e.merchant_id, e.tx_no, e.amount,
            e.balance_after, e.payload
       FROM mps_internal.event_scope(p_limit => p_limit, p_session_id => p_session_id) s,
            LATERAL (SELECT mps_internal.event_horizon(p_xmin => pg_snapshot_xmin(pg_current_snapshot())::text::bigint) AS before) h,

@@ -25,7 +25,7 @@ pub struct NewEvent<'a> {
 /// change the card themselves (they would see its balance from before the change).
 pub(super) const FROM_EV: &str = "INSERT INTO public.events (event_type, card_id, member_id, merchant_id, tx_no,
                                                             amount, balance_after, payload)
-                                  SELECT ev.event_type, ev.card_id, c.owner_member_id, ev.merchant_id, ev.tx_no,
+                                  SELECT ev.event_type::public.event_type, ev.card_id, c.owner_member_id, ev.merchant_id, ev.tx_no,
                                          ev.amount, c.balance, ev.payload
                                     FROM ev LEFT JOIN public.member_cards c ON c.id = ev.card_id";
 

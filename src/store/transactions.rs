@@ -27,7 +27,8 @@ pub fn find_earlier(operation: &str, scope: Uuid, key_kind: &str, key: &str) -> 
     let filed = query_one(
         "SELECT k.tx_id, r.created_at
            FROM public.idempotency_registry k JOIN public.tx_registry r ON r.tx_id = k.tx_id
-          WHERE k.operation = $1 AND k.scope_id = $2 AND k.key_kind = $3 AND k.idempotency_key = $4",
+          WHERE k.operation = $1::public.request_operation AND k.scope_id = $2
+            AND k.key_kind = $3::public.request_key_kind AND k.idempotency_key = $4",
         &[operation.into(), scope.into(), key_kind.into(), key.into()],
         read_filed,
     )?;
@@ -138,7 +139,7 @@ pub fn record(tx: &NewTx, outcome: Outcome) -> Stamped {
          event AS (
              INSERT INTO public.events (occurred_at, event_type, card_id, member_id, merchant_id, tx_no, amount,
                                         balance_after, payload)
-             SELECT tx.created_at, $1, $2, card.owner_member_id, $3, tx.tx_no, $6, card.balance,
+             SELECT tx.created_at, $1::public.event_type, $2, card.owner_member_id, $3, tx.tx_no, $6, card.balance,
                     CASE WHEN $12::uuid IS NULL THEN pg_catalog.jsonb_build_object('tag', $14::jsonb)
                          ELSE pg_catalog.jsonb_build_object('tag', $14::jsonb, 'original_tx_no',
                                   (SELECT r.tx_no FROM public.tx_registry r WHERE r.tx_id = $12)) END
@@ -153,8 +154,8 @@ pub fn record(tx: &NewTx, outcome: Outcome) -> Stamped {
              INSERT INTO public.tx_registry (tx_no, tx_id, created_at) SELECT tx_no, id, created_at FROM tx),
          requests AS (
              INSERT INTO public.idempotency_registry (operation, scope_id, key_kind, idempotency_key, tx_id, created_at)
-             SELECT $26, $27, request.kind, request.id, tx.id, tx.created_at
-               FROM tx, (VALUES ('key', $11), ('order', $10)) AS request (kind, id)
+             SELECT $26::public.request_operation, $27, request.kind, request.id, tx.id, tx.created_at
+               FROM tx, (VALUES ('key'::public.request_key_kind, $11), ('order', $10)) AS request (kind, id)
               WHERE request.id IS NOT NULL AND $26 IS NOT NULL)
          SELECT id, tx_no,
                 EXISTS (SELECT 1 FROM public.settlements s
