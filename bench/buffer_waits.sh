@@ -20,13 +20,13 @@ MERCHANTS=${WAITS_MERCHANTS:-1}
 CARDS=${WAITS_CARDS:-20000}
 TRACED=${WAITS_SECONDS:-10}
 export MPS_BENCH_PORT=${MPS_BENCH_PORT:-5503}
-OUT="$ROOT/.cluster/buffer-waits"
 
 ensure_toolchain
 command -v bpftrace >/dev/null || as_root apt-get install -y -qq --no-install-recommends bpftrace >/dev/null
 [ -e /sys/kernel/tracing/uprobe_events ] || as_root mount -t tracefs nodev /sys/kernel/tracing
 install_extension
-start_bench_cluster
+start_bench_cluster buffer-waits
+OUT="$CLUSTER_DIR/trace"
 mkdir -p "$OUT"
 
 log "loading $CARDS cards, 100 merchants"

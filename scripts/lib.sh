@@ -104,10 +104,11 @@ stop_cluster_dir() {
 
 stop_cluster() { stop_cluster_dir "$CLUSTER_DIR"; }
 
-# start_bench_cluster: the benchmark's own cluster, with bench/postgresql.conf added (stopped
-# when the script exits).
+# start_bench_cluster [NAME]: a benchmark's own cluster under .cluster/NAME (bench), with
+# bench/postgresql.conf added (stopped when the script exits). A script that may run beside
+# bench/run.sh names its own: start_cluster stops and wipes the cluster of its name.
 start_bench_cluster() {
-    start_cluster bench "${MPS_BENCH_PORT:-5491}"
+    start_cluster "${1:-bench}" "${MPS_BENCH_PORT:-5491}"
     trap stop_cluster EXIT
     cat "$ROOT/bench/postgresql.conf" | as_root tee -a "$CLUSTER_DIR/data/postgresql.conf" >/dev/null
     as_root env -u RUST_BACKTRACE runuser -u postgres -- "$PGBIN/pg_ctl" -D "$CLUSTER_DIR/data" -m fast -w restart \
