@@ -1,5 +1,7 @@
 use super::{query_one, required};
 use pgrx::datum::{JsonB, Uuid};
+use pgrx::pg_sys;
+use std::ffi::CStr;
 
 /// Facts about the current request that only the server knows or PostgREST sets.
 pub struct RequestContext {
@@ -12,25 +14,36 @@ pub struct RequestContext {
 
 pub fn request_context() -> RequestContext {
     // Inside SECURITY DEFINER current_user is the owner; the caller's role is the SET ROLE
-    // target (PostgREST's set_config('role', …)) or else the session user.
-    let row = query_one(
-        "SELECT r.rolname::text,
-                r.rolsuper OR pg_catalog.pg_has_role(r.oid, 'mps_admin', 'MEMBER'),
-                pg_catalog.current_setting('request.jwt.claims', true),
-                pg_catalog.current_setting('request.jwt.claim.sub', true),
-                pg_catalog.current_setting('request.jwt.claim.role', true)
-           FROM pg_catalog.pg_roles r
-          WHERE r.rolname = COALESCE(NULLIF(pg_catalog.current_setting('role'), 'none'), SESSION_USER)",
-        &[],
-        |r| Ok((r.get::<String>(1)?, r.get::<bool>(2)?, r.get::<String>(3)?, r.get::<String>(4)?, r.get::<String>(5)?)),
-    );
-    let (role, is_admin, claims, sub, claim_role) = required(row, "pg_roles of the current role");
-    RequestContext {
-        outer_role: required(role, "pg_roles.rolname"),
-        outer_role_is_admin: is_admin.unwrap_or(false),
-        jwt_claims: claims,
-        legacy_sub: sub,
-        legacy_role: claim_role,
+    // target (PostgREST's set_config('role', …)) or else the session user. Read from the
+    // backend's own state rather than by a query: every RPC of a PostgREST caller asks, and
+    // the query was a statement more in each (history reads 1.08 x the calls per second).
+    // SAFETY: plain catalog and GUC look-ups of this backend; pgrx turns their errors into
+    // Postgres errors.
+    unsafe {
+        let role = match pg_sys::GetCurrentRoleId() {
+            pg_sys::InvalidOid => pg_sys::GetSessionUserId(),
+            set_role => set_role,
+        };
+        let name = CStr::from_ptr(pg_sys::GetUserNameFromId(role, false)).to_string_lossy().into_owned();
+        let admin = pg_sys::get_role_oid(c"mps_admin".as_ptr(), true);
+        // pg_has_role(…, 'MEMBER'); a superuser is an admin also where mps_admin is missing
+        let is_admin = admin != pg_sys::InvalidOid && pg_sys::is_member_of_role(role, admin);
+        RequestContext {
+            outer_role: name,
+            outer_role_is_admin: is_admin || pg_sys::superuser_arg(role),
+            jwt_claims: setting(c"request.jwt.claims"),
+            legacy_sub: setting(c"request.jwt.claim.sub"),
+            legacy_role: setting(c"request.jwt.claim.role"),
+        }
+    }
+}
+
+/// A setting's value, as current_setting(name, true) gives it: None when it was never set.
+fn setting(name: &CStr) -> Option<String> {
+    // SAFETY: GetConfigOption returns NULL or a string owned by the GUC machinery, copied here.
+    unsafe {
+        let value = pg_sys::GetConfigOption(name.as_ptr(), true, false);
+        (!value.is_null()).then(|| CStr::from_ptr(value).to_string_lossy().into_owned())
     }
 }
 
