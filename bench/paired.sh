@@ -6,9 +6,10 @@
 # with itself first (OLD = NEW): the spread of that ratio is the rig's noise.
 #   bash bench/paired.sh OLD.so NEW.so [WORKLOAD:CLIENTS ...]   (default charge:1 charge:4
 #                                                                charge:16 charge100:16)
-# WORKLOAD: charge (one merchant), charge100 (a random one of 100 merchants per call) or
-# refund (0.01 of a random one of about 4,000 payments of merchant 1, made before the copy), as in
-# bench/run.sh. A library of another commit:
+# WORKLOAD: charge (one merchant), charge100 (a random one of 100 merchants per call),
+# refund (0.01 of a random one of about 4,000 payments of merchant 1, made before the copy) or
+# history (get_member_transactions, first page, of one of 200 members with 50 movements each),
+# as in bench/run.sh. A library of another commit:
 #   git worktree add /tmp/old <commit> && (cd /tmp/old && cargo pgrx package --pg-config "$(command -v pg_config)")
 #   → /tmp/old/target/release/mps_ext-pg15/usr/lib/postgresql/15/lib/mps_ext.so
 # Both clusters run the installed extension's SQL; PAIRED_NEW_SQL=FILE runs FILE (psql, as
@@ -49,7 +50,7 @@ psql -qX -v ON_ERROR_STOP=1 -d mps -c "CREATE EXTENSION mps_ext" -c "CREATE EXTE
     -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticator') THEN CREATE ROLE authenticator LOGIN NOINHERIT; END IF; END \$\$" \
     -c "GRANT anon, authenticated, service_role TO authenticator" \
     -c "UPDATE pg_catalog.pg_proc SET probin = 'mps_ext' WHERE probin = '\$libdir/mps_ext'" >/dev/null
-psql -qX -v ON_ERROR_STOP=1 -d mps -v cards="$CARDS" -v history=1 -v history_txs=1 -v logins=1 -v merchants=100 \
+psql -qX -v ON_ERROR_STOP=1 -d mps -v cards="$CARDS" -v history=200 -v history_txs=50 -v logins=1 -v merchants=100 \
     -f "$ROOT/bench/load.sql" >/dev/null
 psql -qX -v ON_ERROR_STOP=1 -d mps -v n="$CARDS" -f "$ROOT/bench/scripts/live_codes.sql" >/dev/null
 IFS='|' read -r SHOP SESSION < <(psql -qAtX -d mps -c "SELECT code, session_id FROM mps_bench.merchants WHERE n = 1")
@@ -85,6 +86,7 @@ tps() {
         charge) vars=(-D cards="$CARDS" -D merchants=1) ;;
         charge100) vars=(-D cards="$CARDS" -D merchants=100) ;;
         refund) script=refund.sql vars=(-D payments="$PAYMENTS" -D merchant="$SHOP" -D session="$SESSION") ;;
+        history) script=history.sql vars=(-D cards="$CARDS" -D history=200) ;;
         *) echo "unknown workload $workload" >&2; return 1 ;;
     esac
     [ "$build" = new ] && port=$NEW_PORT

@@ -255,6 +255,54 @@ UPDATE public.tx_registry r SET created_at = t.created_at
   FROM public.transactions t
  WHERE t.id = r.tx_id AND t.created_at IS DISTINCT FROM r.created_at;
 
+-- The histories' indexes of each partition carry the columns the histories list, so a page
+-- and its count are read by an index-only scan (sql/14_partitions.sql): new partitions get
+-- them from index_transaction_partition, the existing ones are re-indexed here under the
+-- same names.
+CREATE OR REPLACE FUNCTION mps_internal.index_transaction_partition(p_partition regclass)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    name text := (SELECT relname FROM pg_class WHERE oid = p_partition);
+BEGIN
+    EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY (id)', p_partition, name || '_pkey');
+    -- The histories' indexes carry every column the history lists (get_member_transactions,
+    -- get_merchant_transactions): a page and its total count are read from the index alone
+    -- (an index-only scan), not from a heap page per movement.
+    EXECUTE format('CREATE INDEX %I ON %s (card_id, created_at DESC) INCLUDE (id, tx_no, tx_type, merchant_id, '
+                   'final_amount, status)', name || '_card_id_created_at_idx', p_partition);
+    EXECUTE format('CREATE INDEX %I ON %s (merchant_id, created_at DESC) INCLUDE (id, tx_no, tx_type, card_id, '
+                   'final_amount, status)', name || '_merchant_id_created_at_idx', p_partition);
+    -- Partial: nearly every row is 'completed'; the index serves the look-ups of the others
+    -- and costs nothing on the hot insert path.
+    EXECUTE format('CREATE INDEX %I ON %s (status) WHERE status <> ''completed''', name || '_status_idx', p_partition);
+    EXECUTE format('CREATE INDEX %I ON %s (tx_type, created_at DESC)', name || '_tx_type_created_at_idx', p_partition);
+    EXECUTE format('CREATE INDEX %I ON %s (created_at)', name || '_created_at_idx', p_partition);
+    -- Partial: most movements carry an empty tag.
+    EXECUTE format('CREATE INDEX %I ON %s USING gin (tag) WHERE tag <> ''{}''::jsonb', name || '_tag_idx', p_partition);
+    -- Partial: only refunds have an original.
+    EXECUTE format('CREATE INDEX %I ON %s (original_tx_id) WHERE original_tx_id IS NOT NULL',
+                   name || '_original_tx_id_idx', p_partition);
+END
+$$;
+
+DO $$
+DECLARE
+    part regclass;
+    name text;
+BEGIN
+    FOR part, name IN SELECT i.inhrelid::regclass, c.relname
+                        FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
+                       WHERE i.inhparent = 'public.transactions'::regclass LOOP
+        EXECUTE format('DROP INDEX mps_internal.%I', name || '_card_id_created_at_idx');
+        EXECUTE format('CREATE INDEX %I ON %s (card_id, created_at DESC) INCLUDE (id, tx_no, tx_type, merchant_id, '
+                       'final_amount, status)', name || '_card_id_created_at_idx', part);
+        EXECUTE format('DROP INDEX mps_internal.%I', name || '_merchant_id_created_at_idx');
+        EXECUTE format('CREATE INDEX %I ON %s (merchant_id, created_at DESC) INCLUDE (id, tx_no, tx_type, card_id, '
+                       'final_amount, status)', name || '_merchant_id_created_at_idx', part);
+    END LOOP;
+END
+$$;
+
 -- The RPCs: exactly the grants of the manifest (src/rpc/manifest.tsv, read by
 -- mps_internal.rpc_manifest()). `anon`: the logins, role helpers and the calls a member or
 -- merchant makes with the anon key plus p_session_id (each function authorizes its caller

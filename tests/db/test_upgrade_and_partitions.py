@@ -212,6 +212,14 @@ def test_transactions_are_partitioned_by_month_and_indexed(api, admin_sql, membe
             # (merchant_id, created_at) (empty partitions may be scanned sequentially: they are empty)
             scans = [l for l in lines if f"on {this_month} " in l]
             assert scans and not any("Seq Scan" in l for l in scans) and f"{this_month}_{index}" in plan, plan
+        # a member's history (get_member_transactions' query: the page and the total count) is
+        # read from the card index alone, with no heap page per movement
+        history = ("explain select t.id, t.tx_no, t.tx_type, t.card_id, t.merchant_id, t.final_amount, t.status,"
+                   "               t.created_at, count(*) over ()"
+                   "  from member_cards c join transactions t on t.card_id = c.id"
+                   " where c.id = %s order by t.created_at desc, t.id limit 20")
+        lines = [r["QUERY PLAN"] for r in conn.execute(history, (card,)).fetchall()]
+        assert any(f"Index Only Scan using {this_month}_card_id_created_at_idx" in l for l in lines), "\n".join(lines)
         conn.rollback()
 
 
