@@ -27,8 +27,10 @@ SELECT gen_random_uuid(), 'Bench ' || g FROM generate_series(1, :cards + :histor
 INSERT INTO mps_bench.cards (n, member_id, card_id, member_no)
 SELECT row_number() OVER (ORDER BY created_at, id), id, gen_random_uuid(), member_no
   FROM public.member_profiles WHERE name LIKE 'Bench %' AND name <> 'Bench Template';
+-- A billion each: the 10 hot cards take every charge of their 16 runs (up to 50.00 each), and
+-- with a million they ran dry on a fast day (about 40,000 charges a card).
 INSERT INTO public.member_cards (id, card_no, card_type, owner_member_id, balance, issued_balance, level, discount)
-SELECT card_id, '', 'standard', member_id, 1000000, 1000000, 0, 1.000 FROM mps_bench.cards;
+SELECT card_id, '', 'standard', member_id, 1000000000, 1000000000, 0, 1.000 FROM mps_bench.cards;
 INSERT INTO public.card_bindings (card_id, member_id, role)
 SELECT card_id, member_id, 'owner' FROM mps_bench.cards;
 INSERT INTO mps_internal.member_passwords (member_id, password_hash)
