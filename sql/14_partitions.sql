@@ -9,6 +9,21 @@
 -- pg_cron job of schedule_maintenance(). Until then every movement lands in the default
 -- partition, and moves into its month's partition when that is made.
 
+-- The histories' indexes of one partition, named after it. They carry every column the
+-- histories list (get_member_transactions, get_merchant_transactions): a page and its total
+-- count are read from the index alone (an index-only scan), not from a heap page per movement.
+CREATE FUNCTION mps_internal.index_transaction_histories(p_partition regclass)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    name text := (SELECT relname FROM pg_class WHERE oid = p_partition);
+BEGIN
+    EXECUTE format('CREATE INDEX %I ON %s (card_id, created_at DESC) INCLUDE (id, tx_no, tx_type, merchant_id, '
+                   'final_amount, status)', name || '_card_id_created_at_idx', p_partition);
+    EXECUTE format('CREATE INDEX %I ON %s (merchant_id, created_at DESC) INCLUDE (id, tx_no, tx_type, card_id, '
+                   'final_amount, status)', name || '_merchant_id_created_at_idx', p_partition);
+END
+$$;
+
 -- The key and indexes of one partition, named after it.
 CREATE FUNCTION mps_internal.index_transaction_partition(p_partition regclass)
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -16,13 +31,7 @@ DECLARE
     name text := (SELECT relname FROM pg_class WHERE oid = p_partition);
 BEGIN
     EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY (id)', p_partition, name || '_pkey');
-    -- The histories' indexes carry every column the history lists (get_member_transactions,
-    -- get_merchant_transactions): a page and its total count are read from the index alone
-    -- (an index-only scan), not from a heap page per movement.
-    EXECUTE format('CREATE INDEX %I ON %s (card_id, created_at DESC) INCLUDE (id, tx_no, tx_type, merchant_id, '
-                   'final_amount, status)', name || '_card_id_created_at_idx', p_partition);
-    EXECUTE format('CREATE INDEX %I ON %s (merchant_id, created_at DESC) INCLUDE (id, tx_no, tx_type, card_id, '
-                   'final_amount, status)', name || '_merchant_id_created_at_idx', p_partition);
+    PERFORM mps_internal.index_transaction_histories(p_partition);
     -- Partial: nearly every row is 'completed'; the index serves the look-ups of the others
     -- and costs nothing on the hot insert path.
     EXECUTE format('CREATE INDEX %I ON %s (status) WHERE status <> ''completed''', name || '_status_idx', p_partition);

@@ -259,19 +259,26 @@ UPDATE public.tx_registry r SET created_at = t.created_at
 -- and its count are read by an index-only scan (sql/14_partitions.sql): new partitions get
 -- them from index_transaction_partition, the existing ones are re-indexed here under the
 -- same names.
+CREATE FUNCTION mps_internal.index_transaction_histories(p_partition regclass)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    name text := (SELECT relname FROM pg_class WHERE oid = p_partition);
+BEGIN
+    EXECUTE format('CREATE INDEX %I ON %s (card_id, created_at DESC) INCLUDE (id, tx_no, tx_type, merchant_id, '
+                   'final_amount, status)', name || '_card_id_created_at_idx', p_partition);
+    EXECUTE format('CREATE INDEX %I ON %s (merchant_id, created_at DESC) INCLUDE (id, tx_no, tx_type, card_id, '
+                   'final_amount, status)', name || '_merchant_id_created_at_idx', p_partition);
+END
+$$;
+REVOKE ALL ON FUNCTION mps_internal.index_transaction_histories(regclass) FROM PUBLIC, anon, authenticated, service_role;
+
 CREATE OR REPLACE FUNCTION mps_internal.index_transaction_partition(p_partition regclass)
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     name text := (SELECT relname FROM pg_class WHERE oid = p_partition);
 BEGIN
     EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY (id)', p_partition, name || '_pkey');
-    -- The histories' indexes carry every column the history lists (get_member_transactions,
-    -- get_merchant_transactions): a page and its total count are read from the index alone
-    -- (an index-only scan), not from a heap page per movement.
-    EXECUTE format('CREATE INDEX %I ON %s (card_id, created_at DESC) INCLUDE (id, tx_no, tx_type, merchant_id, '
-                   'final_amount, status)', name || '_card_id_created_at_idx', p_partition);
-    EXECUTE format('CREATE INDEX %I ON %s (merchant_id, created_at DESC) INCLUDE (id, tx_no, tx_type, card_id, '
-                   'final_amount, status)', name || '_merchant_id_created_at_idx', p_partition);
+    PERFORM mps_internal.index_transaction_histories(p_partition);
     -- Partial: nearly every row is 'completed'; the index serves the look-ups of the others
     -- and costs nothing on the hot insert path.
     EXECUTE format('CREATE INDEX %I ON %s (status) WHERE status <> ''completed''', name || '_status_idx', p_partition);
@@ -293,12 +300,9 @@ BEGIN
     FOR part, name IN SELECT i.inhrelid::regclass, c.relname
                         FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
                        WHERE i.inhparent = 'public.transactions'::regclass LOOP
-        EXECUTE format('DROP INDEX mps_internal.%I', name || '_card_id_created_at_idx');
-        EXECUTE format('CREATE INDEX %I ON %s (card_id, created_at DESC) INCLUDE (id, tx_no, tx_type, merchant_id, '
-                       'final_amount, status)', name || '_card_id_created_at_idx', part);
-        EXECUTE format('DROP INDEX mps_internal.%I', name || '_merchant_id_created_at_idx');
-        EXECUTE format('CREATE INDEX %I ON %s (merchant_id, created_at DESC) INCLUDE (id, tx_no, tx_type, card_id, '
-                       'final_amount, status)', name || '_merchant_id_created_at_idx', part);
+        EXECUTE format('DROP INDEX mps_internal.%I, mps_internal.%I',
+                       name || '_card_id_created_at_idx', name || '_merchant_id_created_at_idx');
+        PERFORM mps_internal.index_transaction_histories(part);
     END LOOP;
 END
 $$;
