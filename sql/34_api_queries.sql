@@ -20,10 +20,10 @@ AS $$
 #variable_conflict use_column
 BEGIN
     RETURN QUERY
-    SELECT r.* FROM mps_internal.member_scope(p_member_id => p_member_id,
-                                              p_limit => p_limit,
-                                              p_offset => p_offset,
-                                              p_session_id => p_session_id) s
+    SELECT r.* FROM mps_internal.member_history_scope(p_member_id => p_member_id,
+                                                      p_limit => p_limit,
+                                                      p_offset => p_offset,
+                                                      p_session_id => p_session_id) s
      CROSS JOIN LATERAL (
            SELECT t.id, t.tx_no, t.tx_type, t.card_id, t.merchant_id, t.final_amount, t.status, t.created_at,
                   count(*) OVER ()
@@ -34,6 +34,13 @@ BEGIN
               AND (p_end_date IS NULL OR t.created_at < p_end_date)
             ORDER BY t.created_at DESC, t.id
             LIMIT s.page_limit OFFSET s.page_offset) r;
+    -- An empty page: MEMBER_NOT_FOUND if there is no such member.
+    IF NOT FOUND THEN
+        PERFORM FROM mps_internal.member_scope(p_member_id => p_member_id,
+                                               p_limit => p_limit,
+                                               p_offset => p_offset,
+                                               p_session_id => p_session_id);
+    END IF;
 END
 $$;
 

@@ -173,6 +173,22 @@ REVOKE ALL ON FUNCTION mps_internal.add_events_to_publication() FROM PUBLIC, ano
 
 SELECT mps_internal.add_events_to_publication();
 
+-- member_scope without the look-up of the member, for get_member_transactions.
+CREATE  FUNCTION mps_internal."member_history_scope"(
+	"p_member_id" uuid, /* Option < Uuid > */
+	"p_limit" INT, /* Option < i32 > */
+	"p_offset" INT, /* Option < i32 > */
+	"p_session_id" TEXT /* Option < & str > */
+) RETURNS TABLE (
+	"member_id" uuid,  /* Uuid */
+	"page_limit" INT,  /* i32 */
+	"page_offset" INT  /* i32 */
+)
+STABLE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'member_history_scope_wrapper';
+REVOKE ALL ON FUNCTION mps_internal.member_history_scope(uuid, integer, integer, text) FROM PUBLIC, anon, authenticated, service_role;
+
 -- The two histories become PL/pgSQL (34_api_queries.sql says why); CREATE OR REPLACE keeps
 -- their grants.
 CREATE OR REPLACE FUNCTION public.get_member_transactions(
@@ -189,10 +205,10 @@ AS $$
 #variable_conflict use_column
 BEGIN
     RETURN QUERY
-    SELECT r.* FROM mps_internal.member_scope(p_member_id => p_member_id,
-                                              p_limit => p_limit,
-                                              p_offset => p_offset,
-                                              p_session_id => p_session_id) s
+    SELECT r.* FROM mps_internal.member_history_scope(p_member_id => p_member_id,
+                                                      p_limit => p_limit,
+                                                      p_offset => p_offset,
+                                                      p_session_id => p_session_id) s
      CROSS JOIN LATERAL (
            SELECT t.id, t.tx_no, t.tx_type, t.card_id, t.merchant_id, t.final_amount, t.status, t.created_at,
                   count(*) OVER ()
@@ -203,6 +219,13 @@ BEGIN
               AND (p_end_date IS NULL OR t.created_at < p_end_date)
             ORDER BY t.created_at DESC, t.id
             LIMIT s.page_limit OFFSET s.page_offset) r;
+    -- An empty page: MEMBER_NOT_FOUND if there is no such member.
+    IF NOT FOUND THEN
+        PERFORM FROM mps_internal.member_scope(p_member_id => p_member_id,
+                                               p_limit => p_limit,
+                                               p_offset => p_offset,
+                                               p_session_id => p_session_id);
+    END IF;
 END
 $$;
 

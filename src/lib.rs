@@ -105,6 +105,7 @@ extension_sql_file!(
         rpc::scopes::admin_page,
         rpc::scopes::contains_pattern,
         rpc::scopes::member_scope,
+        rpc::scopes::member_history_scope,
         rpc::scopes::merchant_scope,
         rpc::scopes::transaction_scope,
         rpc::scopes::caller_member,

@@ -159,6 +159,13 @@ def test_member_history_pagination_and_privacy(api, shop, unique):
     now = datetime.now(timezone.utc)
     assert anon.rows("get_member_transactions", p_member_id=shop.member["id"], p_start_date=now + timedelta(hours=1),
                      p_session_id=sid) == []
+    assert anon.rows("get_member_transactions", p_member_id=shop.member["id"], p_offset=6, p_session_id=sid) == []
+    # an empty page of an existing member is empty; of no member, MEMBER_NOT_FOUND (the member is
+    # looked up only when the page is empty); a stranger is refused before either
+    svc = api.as_service()
+    assert svc.rows("get_member_transactions", p_member_id=make_member(api, unique[1:] + "f")["id"]) == []
+    assert fails(svc.rows, "get_member_transactions", p_member_id=uuid.uuid4()) == (BUSINESS, "MEMBER_NOT_FOUND")
+    assert fails(anon.rows, "get_member_transactions", p_member_id=uuid.uuid4(), p_session_id=sid)[0] == PERMISSION
 
 
 def test_admin_lists_and_searches(api, admin_sql, unique):
