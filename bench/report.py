@@ -21,6 +21,16 @@ WORKLOADS = ["tpcb", "charge", "charge_merchants", "charge_100k_codes", "charge_
 CLIENTS = [1, 4, 16, 64]
 
 
+def cpu_model():
+    """The processor's model name: machines of one kind differ from day to day, and with them
+    how a run scales from 4 to 16 clients."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "unknown CPU")
+    except OSError:
+        return "unknown CPU"
+
+
 def latencies_ms(work, run_id):
     """Per-transaction latencies (ms) from pgbench's -l logs: column 3 is microseconds."""
     values = []
@@ -97,7 +107,7 @@ def main():
               "hold": "merchant_authorize_by_qr + merchant_capture_hold (a pair)",
               "login": f"member_login (bcrypt cost {a.bcrypt})"}
     lines = [f"# mps_ext benchmark, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC", "",
-             f"Machine: {os.cpu_count()} cores, {platform.machine()}, {platform.platform()}. "
+             f"Machine: {os.cpu_count()} cores ({cpu_model()}), {platform.machine()}, {platform.platform()}. "
              f"Each run {a.seconds} s, pgbench `-M prepared`, calls made the way PostgREST makes them "
              "(transaction, `set_config` prologue, named arguments).", "",
              "## How to read", "",
