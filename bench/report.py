@@ -50,14 +50,19 @@ def pct(values, p):
 
 
 def top_waits(path, n=5):
-    """The n most sampled wait events with their shares of all samples, as one line."""
+    """The n most sampled wait events with their shares of all samples, and what autovacuum did
+    meanwhile (share of the polls that saw it), as one line."""
     with open(path) as f:
-        counts = json.load(f)
-    total = sum(counts.values())
+        sampled = json.load(f)
+    counts, total = sampled["waits"], sum(sampled["waits"].values())
     if not total:
         return "no active backend sampled"
     top = sorted(counts.items(), key=lambda kv: -kv[1])[:n]
-    return ", ".join(f"{event} {count / total:.0%}" for event, count in top) + f" ({total:,} samples)"
+    line = ", ".join(f"{event} {count / total:.0%}" for event, count in top) + f" ({total:,} samples)"
+    vacuums = sorted(sampled["autovacuum"].items(), key=lambda kv: -kv[1])
+    if vacuums:
+        line += "; autovacuum " + ", ".join(f"`{what}` {polls / sampled['polls']:.0%}" for what, polls in vacuums)
+    return line
 
 
 def measured(work, run_id):
@@ -124,7 +129,8 @@ def main():
              "like a PostgREST read (the same READ ONLY transaction and `set_config` prologue, one primary-key "
              "SELECT).",
              "- Wait events: shares of the samples (`pg_stat_activity` every 20 ms) of the benchmarked database's "
-             "active backends; CPU: waiting on no event, so running or, with 2 cores, waiting for one.", "",
+             "active backends; CPU: waiting on no event, so running or, with 2 cores, waiting for one. After them, "
+             "what autovacuum was doing in that database during the run, as the share of the polls that saw it.", "",
              "## Runs", "",
              "| workload | mode | clients | TPS | p50 ms | p99 ms | ratio to TPC-B |",
              "|---|---|---:|---:|---:|---:|---:|"]

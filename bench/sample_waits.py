@@ -1,6 +1,8 @@
 """Runs a command (a pgbench run) and meanwhile samples, every --interval seconds, what the
-active client backends of database --db wait on ("CPU": on nothing); then writes {event:
-samples} as JSON to --out and exits with the command's status. It connects to the postgres
+active client backends of database --db wait on ("CPU": on nothing) and what autovacuum does
+there (on two cores a worker vacuuming a large table takes CPU from the run); then writes
+{"waits": {event: samples}, "autovacuum": {what: polls}, "polls": n} as JSON to --out and
+exits with the command's status. It connects to the postgres
 database (libpq's PG* environment), before the command starts, so that its own polls stay out
 of the benchmarked database's statistics.
     sample_waits.py --db mps --out run.waits -- pgbench ..."""
@@ -14,9 +16,12 @@ from collections import Counter
 
 import psycopg
 
-QUERY = """SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') FROM pg_stat_activity
-            WHERE state = 'active' AND backend_type = 'client backend' AND datname = %s
-              AND pid <> pg_backend_pid()"""
+QUERY = """SELECT backend_type = 'autovacuum worker',
+                   CASE WHEN backend_type = 'autovacuum worker' THEN regexp_replace(query, '^autovacuum: ', '')
+                        ELSE coalesce(wait_event_type || ':' || wait_event, 'CPU') END
+              FROM pg_stat_activity
+             WHERE datname = %s AND pid <> pg_backend_pid()
+               AND (backend_type = 'client backend' AND state = 'active' OR backend_type = 'autovacuum worker')"""
 
 
 def main():
@@ -28,15 +33,17 @@ def main():
     a = ap.parse_args()
     command = a.command[1:] if a.command[:1] == ["--"] else a.command
 
-    counts = Counter()
+    waits, autovacuum, polls = Counter(), Counter(), 0
     # autocommit: pg_stat_activity is read once per transaction, so each poll needs its own
     with psycopg.connect(dbname="postgres", autocommit=True) as conn:
         proc = subprocess.Popen(command)
         while proc.poll() is None:
-            counts.update(event for (event,) in conn.execute(QUERY, (a.db,)))
+            for is_autovacuum, what in conn.execute(QUERY, (a.db,)):
+                (autovacuum if is_autovacuum else waits)[what] += 1
+            polls += 1
             time.sleep(a.interval)
     with open(a.out, "w") as f:
-        json.dump(counts, f)
+        json.dump({"waits": waits, "autovacuum": autovacuum, "polls": polls}, f)
     sys.exit(proc.returncode)
 
 
