@@ -161,7 +161,7 @@ CREATE TABLE public.idempotency_registry (
     scope_id        uuid NOT NULL,
     key_kind        public.request_key_kind NOT NULL,
     idempotency_key text NOT NULL,
-    tx_id           uuid NOT NULL REFERENCES public.tx_registry (tx_id),
+    tx_id           uuid NOT NULL,  -- a tx_registry row: sql/18_references.sql
     created_at      timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (operation, scope_id, key_kind, idempotency_key)
 );
@@ -183,8 +183,8 @@ CREATE TABLE public.transactions (
     id                   uuid NOT NULL DEFAULT gen_random_uuid(),
     tx_no                text NOT NULL,
     tx_type              public.tx_type NOT NULL,
-    card_id              uuid NOT NULL REFERENCES public.member_cards (id),
-    merchant_id          uuid REFERENCES public.merchants (id),
+    card_id              uuid NOT NULL,  -- a card and a merchant: sql/18_references.sql
+    merchant_id          uuid,
     raw_amount           numeric(12,2) NOT NULL,
     discount_applied     numeric(4,3) NOT NULL DEFAULT 1.000,
     final_amount         numeric(12,2) NOT NULL,
@@ -209,8 +209,8 @@ CREATE TABLE mps_internal.transactions_default PARTITION OF public.transactions 
 
 CREATE TABLE public.point_ledger (
     id             uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-    card_id        uuid NOT NULL REFERENCES public.member_cards (id) ON DELETE CASCADE,
-    tx_id          uuid REFERENCES public.tx_registry (tx_id),
+    card_id        uuid NOT NULL,  -- a card and a tx_registry row: sql/18_references.sql
+    tx_id          uuid,
     change         int NOT NULL,
     balance_before int NOT NULL,
     balance_after  int NOT NULL,

@@ -69,6 +69,7 @@ extension_sql_file!(
 extension_sql_file!("../sql/15_drop_guard.sql", name = "drop_guard", requires = ["tables", "partitions"]);
 extension_sql_file!("../sql/16_backups.sql", name = "backups", requires = ["tables", "seed", "partitions"]);
 extension_sql_file!("../sql/17_retention.sql", name = "retention", requires = ["tables", "indexes"]);
+extension_sql_file!("../sql/18_references.sql", name = "references", requires = ["tables", "partitions"]);
 extension_sql_file!(
     "../sql/20_rls.sql",
     name = "rls",

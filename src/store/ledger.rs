@@ -32,6 +32,8 @@ pub struct Violation {
 ///   payment is captured; a card's balance covers its active holds;
 /// * every movement has its tx_registry row, with its number and stamp (follow-ups find
 ///   the movement's month through it: src/store/transactions.rs, `filed`).
+/// * every movement's card and merchant, every points row's card and movement and every
+///   request's movement exist (references the referenced side keeps: sql/18_references.sql).
 pub fn violations() -> Vec<Violation> {
     query(
         "WITH movement AS (
@@ -95,7 +97,27 @@ pub fn violations() -> Vec<Violation> {
          SELECT t.card_id, t.tx_no, 'registry', t.tx_no || ' at ' || t.created_at::text,
                 COALESCE(r.tx_no || ' at ' || r.created_at::text, 'missing')
            FROM public.transactions t LEFT JOIN public.tx_registry r ON r.tx_id = t.id
-          WHERE r.tx_no IS DISTINCT FROM t.tx_no OR r.created_at IS DISTINCT FROM t.created_at",
+          WHERE r.tx_no IS DISTINCT FROM t.tx_no OR r.created_at IS DISTINCT FROM t.created_at
+         UNION ALL
+         SELECT t.card_id, t.tx_no, 'movement_card', t.card_id::text, 'missing'
+           FROM public.transactions t
+          WHERE NOT EXISTS (SELECT FROM public.member_cards c WHERE c.id = t.card_id)
+         UNION ALL
+         SELECT t.card_id, t.tx_no, 'movement_merchant', t.merchant_id::text, 'missing'
+           FROM public.transactions t
+          WHERE t.merchant_id IS NOT NULL AND NOT EXISTS (SELECT FROM public.merchants m WHERE m.id = t.merchant_id)
+         UNION ALL
+         SELECT l.card_id, NULL, 'points_card', l.card_id::text, 'missing'
+           FROM public.point_ledger l
+          WHERE NOT EXISTS (SELECT FROM public.member_cards c WHERE c.id = l.card_id)
+         UNION ALL
+         SELECT l.card_id, NULL, 'points_movement', l.tx_id::text, 'missing'
+           FROM public.point_ledger l
+          WHERE l.tx_id IS NOT NULL AND NOT EXISTS (SELECT FROM public.tx_registry r WHERE r.tx_id = l.tx_id)
+         UNION ALL
+         SELECT NULL, NULL, 'request_movement', i.tx_id::text, 'missing'
+           FROM public.idempotency_registry i
+          WHERE NOT EXISTS (SELECT FROM public.tx_registry r WHERE r.tx_id = i.tx_id)",
         &[CARRIED_FORWARD.into(), legacy::REFUNDS_DISAGREE.into()],
         |r| {
             Ok(Violation {
