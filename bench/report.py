@@ -65,14 +65,27 @@ def top_waits(path, n=5):
     return line
 
 
+def cpu_us_per_transaction(path, transactions):
+    """The server's and pgbench's CPU per transaction (µs), as sample_waits.py measured them
+    (the server's: None when it could not)."""
+    with open(path) as f:
+        cpu = json.load(f).get("cpu") or {}
+    per = {k: (v / transactions * 1e6 if v is not None and transactions else None) for k, v in cpu.items()}
+    return per.get("server_s"), per.get("client_s")
+
+
 def measured(work, run_id):
     with open(os.path.join(work, f"{run_id}.out")) as f:
-        m = re.search(r"tps = ([0-9.]+)", f.read())
+        out = f.read()
+    tps = re.search(r"tps = ([0-9.]+)", out)
+    done = re.search(r"number of transactions actually processed: (\d+)", out)
     lat = latencies_ms(work, run_id)
     with open(os.path.join(work, f"{run_id}.statements")) as f:
         statements = f.read().strip()
-    return {"tps": float(m.group(1)) if m else 0.0, "p50": pct(lat, 50), "p99": pct(lat, 99),
-            "waits": top_waits(os.path.join(work, f"{run_id}.waits")), "statements": statements}
+    waits = os.path.join(work, f"{run_id}.waits")
+    server_us, client_us = cpu_us_per_transaction(waits, int(done.group(1)) if done else 0)
+    return {"tps": float(tps.group(1)) if tps else 0.0, "p50": pct(lat, 50), "p99": pct(lat, 99),
+            "server_us": server_us, "client_us": client_us, "waits": top_waits(waits), "statements": statements}
 
 
 def load_runs(work):
@@ -130,14 +143,26 @@ def main():
              "SELECT).",
              "- Wait events: shares of the samples (`pg_stat_activity` every 20 ms) of the benchmarked database's "
              "active backends; CPU: waiting on no event, so running or, with 2 cores, waiting for one. After them, "
-             "what autovacuum was doing in that database during the run, as the share of the polls that saw it.", "",
+             "what autovacuum was doing in that database during the run, as the share of the polls that saw it.",
+             "- CPU per transaction: the CPU time of the server processes that ended during the run (its client "
+             "backends, which end when pgbench disconnects, and any autovacuum worker; the WAL writer and the "
+             "other long-lived processes aside) over the transactions it made, and pgbench's own. × TPC-B: the "
+             "server's CPU per transaction over TPC-B's in the same mode at the same clients, how many TPC-B "
+             "transactions of CPU one transaction costs.", "",
              "## Runs", "",
-             "| workload | mode | clients | TPS | p50 ms | p99 ms | ratio to TPC-B |",
-             "|---|---|---:|---:|---:|---:|---:|"]
+             "| workload | mode | clients | TPS | p50 ms | p99 ms | ratio to TPC-B | server CPU µs/tx | × TPC-B | "
+             "pgbench CPU µs/tx |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+
+    def figure(value, spec):
+        return "–" if value is None else format(value, spec)
+
     for (workload, mode, clients), r in runs.items():
-        base = runs.get(("tpcb", mode, clients), run("tpcb", "durable", 4))["tps"]
+        base = runs.get(("tpcb", mode, clients), run("tpcb", "durable", 4))
+        cpu_ratio = (r["server_us"] / base["server_us"]) if r["server_us"] and base["server_us"] else None
         lines.append(f"| {labels[workload]} | {MODES[mode]} | {clients} | {r['tps']:.0f} | {r['p50']:.2f} | "
-                     f"{r['p99']:.2f} | {r['tps'] / base:.2f} |")
+                     f"{r['p99']:.2f} | {r['tps'] / base['tps']:.2f} | {figure(r['server_us'], ',.0f')} | "
+                     f"{figure(cpu_ratio, '.2f')} | {figure(r['client_us'], ',.0f')} |")
 
     short = {"tpcb": "TPC-B", "charge": "charge (1 merchant)", "charge_merchants": f"charge ({a.merchants} merchants)",
              "select_only": "the select-only reference", "history": "get_member_transactions", "refund": "refund",

@@ -1,14 +1,21 @@
 """Runs a command (a pgbench run) and meanwhile samples, every --interval seconds, what the
 active client backends of database --db wait on ("CPU": on nothing) and what autovacuum does
-there (on two cores a worker vacuuming a large table takes CPU from the run); then writes
-{"waits": {event: samples}, "autovacuum": {what: polls}, "polls": n} as JSON to --out and
-exits with the command's status. It connects to the postgres
-database (libpq's PG* environment), before the command starts, so that its own polls stay out
-of the benchmarked database's statistics.
+there (on two cores a worker vacuuming a large table takes CPU from the run). It also measures
+the CPU the run cost: the command's own (pgbench's), and the server's, as the CPU time of the
+server processes that ended during the run (its client backends, which end when pgbench
+disconnects, and any autovacuum worker), which the postmaster collects when it reaps them;
+that needs the server on this machine, else "server_s" is null. Then it writes
+{"waits": {event: samples}, "autovacuum": {what: polls}, "polls": n,
+ "cpu": {"server_s": s, "client_s": s}} as JSON to --out and exits with the command's status.
+It connects to the postgres database (libpq's PG* environment), before the command starts, so
+that its own polls stay out of the benchmarked database's statistics, and its own backend,
+alive until the end, out of the server's CPU.
     sample_waits.py --db mps --out run.waits -- pgbench ..."""
 
 import argparse
 import json
+import os
+import resource
 import subprocess
 import sys
 import time
@@ -24,6 +31,40 @@ QUERY = """SELECT backend_type = 'autovacuum worker',
                AND (backend_type = 'client backend' AND state = 'active' OR backend_type = 'autovacuum worker')"""
 
 
+def proc_stat(pid):
+    """Fields of /proc/PID/stat after the command name (field 3 onwards), or None."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def reaped_cpu_s(postmaster):
+    """CPU seconds of the postmaster's children that have ended (cutime + cstime), or None."""
+    fields = proc_stat(postmaster) if postmaster else None
+    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK") if fields else None
+
+
+def children(parent):
+    """PIDs of the processes whose parent is PARENT, ended but not yet reaped ones included."""
+    pids = set()
+    for entry in os.listdir("/proc"):
+        fields = proc_stat(entry) if entry.isdigit() else None
+        if fields and int(fields[1]) == parent:
+            pids.add(int(entry))
+    return pids
+
+
+def wait_reaped(postmaster, lasting, timeout=60.0):
+    """Waits until the postmaster has reaped every child but LASTING (those that were there
+    before the run), so that their CPU is in its cutime: after a run with many clients the
+    backends take a while to end, and an autovacuum worker may be busy."""
+    deadline = time.monotonic() + timeout
+    while children(postmaster) - lasting and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--db", required=True)
@@ -36,14 +77,24 @@ def main():
     waits, autovacuum, polls = Counter(), Counter(), 0
     # autocommit: pg_stat_activity is read once per transaction, so each poll needs its own
     with psycopg.connect(dbname="postgres", autocommit=True) as conn:
+        own = proc_stat(conn.info.backend_pid)  # our backend's parent is the postmaster
+        postmaster = int(own[1]) if own else None
+        lasting = children(postmaster) if postmaster else set()
+        server_before = reaped_cpu_s(postmaster)
         proc = subprocess.Popen(command)
         while proc.poll() is None:
             for is_autovacuum, what in conn.execute(QUERY, (a.db,)):
                 (autovacuum if is_autovacuum else waits)[what] += 1
             polls += 1
             time.sleep(a.interval)
+        if postmaster:
+            wait_reaped(postmaster, lasting)
+        server_after = reaped_cpu_s(postmaster)
+    client = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = {"server_s": None if server_before is None or server_after is None else server_after - server_before,
+           "client_s": client.ru_utime + client.ru_stime}
     with open(a.out, "w") as f:
-        json.dump({"waits": waits, "autovacuum": autovacuum, "polls": polls}, f)
+        json.dump({"waits": waits, "autovacuum": autovacuum, "polls": polls, "cpu": cpu}, f)
     sys.exit(proc.returncode)
 
 
