@@ -4,7 +4,8 @@ there (on two cores a worker vacuuming a large table takes CPU from the run). It
 the CPU the run cost: the command's own (pgbench's), and the server's, as the CPU time of the
 server processes that ended during the run (its client backends, which end when pgbench
 disconnects, and any autovacuum worker), which the postmaster collects when it reaps them;
-that needs the server on this machine, else "server_s" is null. Then it writes
+that needs the server on this machine and every such process reaped within a minute, else
+"server_s" is null. Then it writes
 {"waits": {event: samples}, "autovacuum": {what: polls}, "polls": n,
  "cpu": {"server_s": s, "client_s": s}} as JSON to --out and exits with the command's status.
 It connects to the postgres database (libpq's PG* environment), before the command starts, so
@@ -59,10 +60,13 @@ def children(parent):
 def wait_reaped(postmaster, lasting, timeout=60.0):
     """Waits until the postmaster has reaped every child but LASTING (those that were there
     before the run), so that their CPU is in its cutime: after a run with many clients the
-    backends take a while to end, and an autovacuum worker may be busy."""
+    backends take a while to end, and an autovacuum worker may be busy. Whether it has."""
     deadline = time.monotonic() + timeout
-    while children(postmaster) - lasting and time.monotonic() < deadline:
+    while children(postmaster) - lasting:
+        if time.monotonic() >= deadline:
+            return False
         time.sleep(0.05)
+    return True
 
 
 def main():
@@ -87,9 +91,8 @@ def main():
                 (autovacuum if is_autovacuum else waits)[what] += 1
             polls += 1
             time.sleep(a.interval)
-        if postmaster:
-            wait_reaped(postmaster, lasting)
-        server_after = reaped_cpu_s(postmaster)
+        # a child still running would be missing from the figure: none then, not a wrong one
+        server_after = reaped_cpu_s(postmaster) if postmaster and wait_reaped(postmaster, lasting) else None
     client = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = {"server_s": None if server_before is None or server_after is None else server_after - server_before,
            "client_s": client.ru_utime + client.ru_stime}
