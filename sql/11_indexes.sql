@@ -26,8 +26,9 @@ CREATE INDEX idx_qr_hist_card_time ON public.card_qr_history (card_id, issued_at
 CREATE INDEX idx_qr_hist_issued_at ON public.card_qr_history (issued_at);
 
 -- transactions: each partition's own indexes, in sql/14_partitions.sql. tx_no and the
--- movement id are unique across partitions through tx_registry.
-CREATE INDEX idx_tx_registry_created_at ON public.tx_registry (created_at);
+-- movement id are unique across partitions through tx_registry, which is read only by those
+-- keys (its created_at says which partition holds the movement): no index on its stamp,
+-- which every movement would pay for.
 
 CREATE INDEX idx_point_ledger_card_time ON public.point_ledger (card_id, created_at DESC);
 CREATE INDEX idx_point_ledger_tx ON public.point_ledger (tx_id);

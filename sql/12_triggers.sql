@@ -1,10 +1,13 @@
 -- updated_at maintenance on the nine tables that have the column, card numbers, and the
 -- registry's copy of a movement's stamp.
 
+-- No SET search_path: a function with SET clauses saves and restores its settings around
+-- every call, and this one runs once per updated row (each money movement updates its card).
+-- It names pg_catalog's now() itself and is not SECURITY DEFINER.
 CREATE FUNCTION mps_internal.set_updated_at() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql AS $$
 BEGIN
-    NEW.updated_at := now();
+    NEW.updated_at := pg_catalog.now();
     RETURN NEW;
 END
 $$;

@@ -258,6 +258,20 @@ BEGIN
 END
 $$;
 
+-- tx_registry is read only by tx_no and tx_id (sql/11_indexes.sql): its stamp's index went
+-- unused and cost every movement an index entry.
+DROP INDEX public.idx_tx_registry_created_at;
+
+-- updated_at maintenance without SET search_path (sql/12_triggers.sql): a SET clause saves
+-- and restores the settings around every call, once per updated row.
+CREATE OR REPLACE FUNCTION mps_internal.set_updated_at() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.updated_at := pg_catalog.now();
+    RETURN NEW;
+END
+$$;
+
 -- Follow-ups find a movement's month through tx_registry (src/store/transactions.rs), which
 -- carries the movement's stamp: a movement re-stamped by hand (back-dated by an operator, or
 -- by a test) takes its registry row along. Fires only when an UPDATE sets created_at.

@@ -13,7 +13,7 @@ pub fn fingerprint(parts: &[&str]) -> String {
         hasher.update((part.len() as u64).to_be_bytes());
         hasher.update(part.as_bytes());
     }
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::tokens::hex(&hasher.finalize())
 }
 
 /// Whether a retry with `fingerprint` is the request recorded with `earlier` (a movement

@@ -22,12 +22,13 @@ pub fn generate() -> String {
 
 /// Lower-case hex SHA-256 of the token's text: what the database stores and indexes.
 pub fn digest(token: &str) -> String {
-    let hash = Sha256::digest(token.as_bytes());
-    let mut hex = String::with_capacity(64);
-    for b in hash {
-        hex.push_str(&format!("{b:02x}"));
-    }
-    hex
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// Lower-case hex of bytes (digests, fingerprints).
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    bytes.iter().flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]]).map(char::from).collect()
 }
 
 /// Whether `s` has the shape of a token this system issues. Lets callers reject junk
@@ -54,6 +55,7 @@ mod tests {
         // sha256("abc")
         assert_eq!(digest("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         assert_eq!(digest(&generate()).len(), 64);
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
     }
 
     #[test]

@@ -149,7 +149,7 @@ pub(super) fn card_change(
     points: i32,
     ledger_reason: Option<&'static str>,
 ) -> CardChange {
-    let standing = levels::standing(i64::from(points), &store::levels::active());
+    let standing = levels::standing(i64::from(points), &card.levels);
     CardChange {
         balance_delta,
         points_before: card.points,

@@ -42,7 +42,7 @@ fn rpc_update_points_and_level(
             ));
         }
         let points = pricing::add_points(card.points, i64::from(delta));
-        let standing = levels::standing(i64::from(points), &store::levels::active());
+        let standing = levels::standing(i64::from(points), &card.levels);
         store::cards::apply_movement(card_id, rust_decimal::Decimal::ZERO, points, standing.level, standing.discount);
         store::ledger::record_points(card_id, None, points - card.points, card.points, points, reason);
         store::events::record(&NewEvent {

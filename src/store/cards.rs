@@ -1,7 +1,8 @@
 use super::{decimal, execute, label, numeric, query, query_one, required, value};
 use crate::domain::enums::{CardRole, CardStatus, CardType};
+use crate::domain::levels::Level;
 use crate::domain::DbEnum;
-use pgrx::datum::{AnyNumeric, TimestampWithTimeZone, Uuid};
+use pgrx::datum::{AnyNumeric, JsonB, TimestampWithTimeZone, Uuid};
 use rust_decimal::Decimal;
 
 /// What the rules need to know about a card.
@@ -182,6 +183,9 @@ pub struct MoneyCard {
     pub points: i32,
     pub discount: Decimal,
     pub corporate_discount: Option<Decimal>,
+    /// The active membership levels, read by the same statement: what the card's new
+    /// points are worth.
+    pub levels: Vec<Level>,
 }
 
 /// What the card's active, unexpired holds reserve (a scalar subquery on the card `$1`).
@@ -213,13 +217,19 @@ pub fn held_on_while_live(card_id: Uuid, digest: &str) -> Option<Decimal> {
     )
 }
 
-/// What `lock_for_money` reads: the card, its owner's standing, its money and discounts.
+/// What `lock_for_money` reads: the card, its owner's standing, its money and discounts,
+/// and the active levels (`{levels}`: `levels::ACTIVE_LEVELS`).
 const MONEY_CARD: &str = "SELECT c.id, c.card_type::text, c.status::text, c.owner_member_id,
                 COALESCE(c.expires_at <= pg_catalog.now(), false),
                 COALESCE(p.status = 'active', true), c.balance, c.points, c.discount,
-                c.corporate_discount
+                c.corporate_discount, ({levels})
            FROM public.member_cards c
            LEFT JOIN public.member_profiles p ON p.id = c.owner_member_id";
+
+/// `MONEY_CARD` followed by `rest` (its joins, conditions and lock).
+fn money_card(rest: &str) -> String {
+    format!("{} {rest}", MONEY_CARD.replace("{levels}", super::levels::ACTIVE_LEVELS))
+}
 
 fn read_money_card(r: &pgrx::spi::SpiHeapTupleData<'_>) -> pgrx::spi::SpiResult<MoneyCard> {
     let corporate = r.get::<AnyNumeric>(10)?;
@@ -230,12 +240,13 @@ fn read_money_card(r: &pgrx::spi::SpiHeapTupleData<'_>) -> pgrx::spi::SpiResult<
         points: required(r.get::<i32>(8)?, "member_cards.points"),
         discount: decimal(r.get::<AnyNumeric>(9)?, "member_cards.discount"),
         corporate_discount: corporate.is_some().then(|| decimal(corporate, "member_cards.corporate_discount")),
+        levels: super::levels::read(r.get::<JsonB>(11)?),
     })
 }
 
 /// The card, row-locked for a money movement until the end of the transaction.
 pub fn lock_for_money(card_id: Uuid) -> Option<MoneyCard> {
-    query_one(&format!("{MONEY_CARD} WHERE c.id = $1 FOR UPDATE OF c"), &[card_id.into()], read_money_card)
+    query_one(&money_card("WHERE c.id = $1 FOR UPDATE OF c"), &[card_id.into()], read_money_card)
 }
 
 /// The card whose live QR code has this digest, row-locked like `lock_for_money`: one
@@ -243,11 +254,10 @@ pub fn lock_for_money(card_id: Uuid) -> Option<MoneyCard> {
 /// code is still live once the lock is held is for `held_on_while_live` to say.
 pub fn lock_for_money_by_code(digest: &str) -> Option<MoneyCard> {
     query_one(
-        &format!(
-            "{MONEY_CARD}
-               JOIN mps_internal.card_qr_tokens q ON q.card_id = c.id
+        &money_card(
+            "JOIN mps_internal.card_qr_tokens q ON q.card_id = c.id
               WHERE q.token_hash = $1 AND q.expires_at > pg_catalog.now()
-                FOR UPDATE OF c"
+                FOR UPDATE OF c",
         ),
         &[digest.into()],
         read_money_card,
