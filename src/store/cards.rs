@@ -1,3 +1,4 @@
+use super::levels::ACTIVE_LEVELS;
 use super::{decimal, execute, label, numeric, query, query_one, required, value};
 use crate::domain::enums::{CardRole, CardStatus, CardType};
 use crate::domain::levels::Level;
@@ -217,18 +218,18 @@ pub fn held_on_while_live(card_id: Uuid, digest: &str) -> Option<Decimal> {
     )
 }
 
-/// What `lock_for_money` reads: the card, its owner's standing, its money and discounts,
-/// and the active levels (`{levels}`: `levels::ACTIVE_LEVELS`).
-const MONEY_CARD: &str = "SELECT c.id, c.card_type::text, c.status::text, c.owner_member_id,
+/// What the `lock_for_money` statements read: the card, its owner's standing, its money and
+/// discounts, and the active levels; `rest` adds their joins, conditions and lock.
+fn money_card(rest: &str) -> String {
+    format!(
+        "SELECT c.id, c.card_type::text, c.status::text, c.owner_member_id,
                 COALESCE(c.expires_at <= pg_catalog.now(), false),
                 COALESCE(p.status = 'active', true), c.balance, c.points, c.discount,
-                c.corporate_discount, ({levels})
+                c.corporate_discount, ({ACTIVE_LEVELS})
            FROM public.member_cards c
-           LEFT JOIN public.member_profiles p ON p.id = c.owner_member_id";
-
-/// `MONEY_CARD` followed by `rest` (its joins, conditions and lock).
-fn money_card(rest: &str) -> String {
-    format!("{} {rest}", MONEY_CARD.replace("{levels}", super::levels::ACTIVE_LEVELS))
+           LEFT JOIN public.member_profiles p ON p.id = c.owner_member_id
+         {rest}"
+    )
 }
 
 fn read_money_card(r: &pgrx::spi::SpiHeapTupleData<'_>) -> pgrx::spi::SpiResult<MoneyCard> {
