@@ -3,7 +3,9 @@
 # cluster loading its own mps_ext.so, the same pgbench run on both at the same time. On a
 # shared machine two successive runs of one build can differ by a third; runs made at the same
 # moment see the same machine, so their ratio keeps what the builds change. Compare a build
-# with itself first (OLD = NEW): the spread of that ratio is the rig's noise.
+# with itself first (OLD = NEW): the spread of that ratio is the rig's noise. Besides TPS it
+# reports each cluster's server CPU per transaction (bench/sample_waits.py), which does not
+# depend on how the two clusters share the cores, and it alternates which pgbench starts first.
 #   bash bench/paired.sh OLD.so NEW.so [WORKLOAD:CLIENTS ...]   (default charge:1 charge:4
 #                                                                charge:16 charge100:16)
 # WORKLOAD: charge (one merchant), charge100 (a random one of 100 merchants per call),
@@ -19,8 +21,9 @@
 # durable), PAIRED_MONTHS_BACK (0; 24 gives transactions the monthly partitions of a database
 # two years in service), PAIRED_CARDS (20000), MPS_PAIRED_PORTS ("5501 5502").
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+ensure_python
 
-[ $# -ge 2 ] && [ -f "$1" ] && [ -f "$2" ] || { sed -n '2,20p' "${BASH_SOURCE[0]}" >&2; exit 2; }
+[ $# -ge 2 ] && [ -f "$1" ] && [ -f "$2" ] || { sed -n '2,22p' "${BASH_SOURCE[0]}" >&2; exit 2; }
 OLD_LIB=$(realpath "$1") NEW_LIB=$(realpath "$2"); shift 2
 WORKLOADS=("$@")
 [ $# -gt 0 ] || WORKLOADS=(charge:1 charge:4 charge:16 charge100:16)
@@ -94,37 +97,55 @@ tps() {
         *) echo "unknown workload $workload" >&2; return 1 ;;
     esac
     [ "$build" = new ] && port=$NEW_PORT
-    PGHOST="$ROOT/.cluster/paired-$build/sock" PGPORT=$port PGOPTIONS="-c synchronous_commit=$COMMIT_MODE" \
-        "$PGBIN/pgbench" -n -M prepared -c "$clients" -j $(( clients < 2 ? 1 : 2 )) -T "$4" -U authenticator \
-        -f "$ROOT/bench/scripts/$script" "${vars[@]}" mps 2>&1 |
-        awk '/^tps/ { print $3 } /aborted|ERROR/ { print > "/dev/stderr"; exit 1 }'
+    (cd "$WORK" && PGHOST="$ROOT/.cluster/paired-$build/sock" PGPORT=$port \
+        PGOPTIONS="-c synchronous_commit=$COMMIT_MODE" "$PYTHON" "$ROOT/bench/sample_waits.py" --db mps --interval 1 \
+        --out "$build.cpu" -- "$PGBIN/pgbench" -n -M prepared -c "$clients" -j $(( clients < 2 ? 1 : 2 )) -T "$4" \
+        -U authenticator -f "$ROOT/bench/scripts/$script" "${vars[@]}" mps 2>&1) |
+        awk '/^number of transactions actually processed/ { print $NF > "'"$WORK/$build.txs"'" }
+             /^tps/ { print $3 } /aborted|ERROR/ { print > "/dev/stderr"; exit 1 }'
+    # the server's CPU per transaction, in µs ("-" if not measured: see sample_waits.py)
+    "$PYTHON" -c 'import json, sys
+s = json.load(open(sys.argv[1]))["cpu"]["server_s"]
+print("-" if s is None else round(s * 1e6 / int(open(sys.argv[2]).read())))' "$WORK/$build.cpu" "$WORK/$build.txs"
 }
 
-# paired WORKLOAD:CLIENTS SECONDS: both builds at once; prints "old new".
+# paired WORKLOAD:CLIENTS SECONDS FIRST: both builds at once, FIRST's pgbench started first;
+# prints "old new". The rounds alternate which starts first: with one order throughout, one
+# cluster ran a few per cent ahead of the other running the same build.
 paired() {
-    local workload=${1%%:*} clients=${1##*:}
-    tps old "$workload" "$clients" "$2" > "$WORK/old" &
-    tps new "$workload" "$clients" "$2" > "$WORK/new"
+    local workload=${1%%:*} clients=${1##*:} first=$3 second=old
+    [ "$first" = old ] && second=new
+    tps "$first" "$workload" "$clients" "$2" > "$WORK/$first" &
+    tps "$second" "$workload" "$clients" "$2" > "$WORK/$second"
     wait
-    [ -s "$WORK/old" ] && [ -s "$WORK/new" ] || { echo "a run of $1 failed" >&2; exit 1; }
-    echo "$(cat "$WORK/old") $(cat "$WORK/new")"
+    [ "$(wc -l < "$WORK/old")" = 2 ] && [ "$(wc -l < "$WORK/new")" = 2 ] || { echo "a run of $1 failed" >&2; exit 1; }
+    paste -d ' ' "$WORK/old" "$WORK/new" | tr '\n' ' '
 }
 
 log "warming up both clusters"
-for w in "${WORKLOADS[@]}"; do paired "$w" 3 >/dev/null; done
-declare -A RATIOS
+for w in "${WORKLOADS[@]}"; do paired "$w" 3 old >/dev/null; paired "$w" 3 new >/dev/null; done
+# ratio A B: B / A to three places, "-" when either was not measured
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.3f", b / a; else printf "-" }'; }
+# summary RATIOS…: median (range) of those measured
+summary() {
+    tr ' ' '\n' <<< "$*" | grep -E '^[0-9.]+$' | sort -n |
+        awk '{ v[NR] = $1 } END { if (!NR) { printf "not measured"; exit }
+                                  m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+                                  printf "%.2f (%.2f–%.2f)", m, v[1], v[NR] }'
+}
+declare -A TPS_RATIOS CPU_RATIOS
 for round in $(seq "$ROUNDS"); do
+    first=old
+    (( round % 2 )) || first=new
     for w in "${WORKLOADS[@]}"; do
-        pair=$(paired "$w" "$SECONDS_PER_RUN")
-        read -r old new <<< "$pair"
-        ratio=$(awk -v o="$old" -v n="$new" 'BEGIN { printf "%.3f", n / o }')
-        RATIOS[$w]+="$ratio "
-        printf '  round %d %-13s old %9.1f  new %9.1f  new/old %s\n' "$round" "$w" "$old" "$new" "$ratio"
+        read -r old new old_cpu new_cpu <<< "$(paired "$w" "$SECONDS_PER_RUN" "$first")"
+        TPS_RATIOS[$w]+="$(ratio "$old" "$new") " CPU_RATIOS[$w]+="$(ratio "$old_cpu" "$new_cpu") "
+        printf '  round %d %-13s old %9.1f tps %6s µs  new %9.1f tps %6s µs  (%s first)\n' \
+            "$round" "$w" "$old" "$old_cpu" "$new" "$new_cpu" "$first"
     done
 done
 echo "new/old, median (range) over $ROUNDS paired runs of ${SECONDS_PER_RUN}s, synchronous_commit = $COMMIT_MODE:"
+echo "  (TPS: above 1 the new build is faster; server CPU per transaction: below 1 it is cheaper)"
 for w in "${WORKLOADS[@]}"; do
-    printf '  %-13s %s\n' "$w" "$(tr ' ' '\n' <<< "${RATIOS[$w]}" | sort -n | grep . |
-        awk '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-                                  printf "%.2f (%.2f–%.2f)", m, v[1], v[NR] }')"
+    printf '  %-13s TPS %s   CPU per transaction %s\n' "$w" "$(summary "${TPS_RATIOS[$w]}")" "$(summary "${CPU_RATIOS[$w]}")"
 done
