@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Where a charge's cost goes, against TPC-B: pgbench's TPC-B, the real charge
+# (merchant_charge_by_qr, bench/scripts/charge.sql) and the three reference charges of
+# bench/decompose.sql (the floor that keeps the invariants; + the rest of the movement's rows;
+# + the statements before the movement), one after another in each round, the order rotated
+# every round, all CPU-bound (synchronous_commit = off) with the same clients. Prints per
+# workload the median TPS, its ratio to the same round's TPC-B, and the server's CPU per
+# transaction (bench/sample_waits.py), and what each step adds to the one before; the last line,
+# the real charge, adds to charge_statements what the RPC does besides those statements.
+#   bash bench/decompose.sh
+# Knobs: DECOMPOSE_CLIENTS (4), DECOMPOSE_ROUNDS (5), DECOMPOSE_SECONDS (10 per run),
+# DECOMPOSE_CARDS (20000), BENCH_SKIP_INSTALL=1 (the installed build), MPS_BENCH_PORT (5504).
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+
+CLIENTS=${DECOMPOSE_CLIENTS:-4}
+ROUNDS=${DECOMPOSE_ROUNDS:-5}
+SECONDS_PER_RUN=${DECOMPOSE_SECONDS:-10}
+CARDS=${DECOMPOSE_CARDS:-20000}
+export MPS_BENCH_PORT=${MPS_BENCH_PORT:-5504}
+WORKLOADS=(tpcb floor rows statements charge)
+
+ensure_toolchain
+ensure_python
+[ "${BENCH_SKIP_INSTALL:-}" = 1 ] || install_extension
+start_bench_cluster decompose
+WORK="$CLUSTER_DIR/work"
+mkdir -p "$WORK"
+
+log "loading: TPC-B scale 10; $CARDS cards, 100 merchants"
+psql -qX -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE tpcb"
+"$PGBIN/pgbench" -q -i -s 10 tpcb >/dev/null 2>&1
+create_database mps
+psql -qX -v ON_ERROR_STOP=1 -d mps -v cards="$CARDS" -v history=1 -v history_txs=1 -v logins=1 -v merchants=100 \
+    -f "$ROOT/bench/load.sql" >/dev/null
+psql -qX -v ON_ERROR_STOP=1 -d mps -v n="$CARDS" -f "$ROOT/bench/scripts/live_codes.sql" >/dev/null
+psql -qX -v ON_ERROR_STOP=1 -d mps -f "$ROOT/bench/decompose.sql" >/dev/null
+for db in tpcb mps; do psql -qX -d "$db" -c "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null; done
+
+# measure WORKLOAD SECONDS: one pgbench run; prints "TPS CPU" (CPU: the server's µs per
+# transaction, "-" if not measured: see sample_waits.py).
+measure() {
+    local workload=$1 db=mps level=
+    local -a args=(-U authenticator -f "$ROOT/bench/scripts/charge_reference.sql" -D cards="$CARDS")
+    case $workload in
+        tpcb) db=tpcb args=() ;;
+        charge) args=(-U authenticator -f "$ROOT/bench/scripts/charge.sql" -D cards="$CARDS" -D merchants=1) ;;
+        floor) level=0 ;;
+        rows) level=1 ;;
+        statements) level=2 ;;
+    esac
+    [ -n "$level" ] && args+=(-D level="$level")
+    (cd "$WORK" && PGOPTIONS="-c synchronous_commit=off" "$PYTHON" "$ROOT/bench/sample_waits.py" --db "$db" \
+        --interval 1 --out "$workload.cpu" -- "$PGBIN/pgbench" -n -M prepared -c "$CLIENTS" -j 2 -T "$2" \
+        "${args[@]}" "$db" > "$workload.out" 2>&1) || { cat "$WORK/$workload.out" >&2; exit 1; }
+    "$PYTHON" - "$WORK/$workload.out" "$WORK/$workload.cpu" <<'PY'
+import json, re, sys
+out = open(sys.argv[1]).read()
+txs = int(re.search(r"actually processed: (\d+)", out).group(1))
+tps = float(re.search(r"^tps = ([\d.]+)", out, re.M).group(1))
+server_s = json.load(open(sys.argv[2]))["cpu"]["server_s"]
+print(tps, "-" if server_s is None else round(server_s * 1e6 / txs))
+PY
+}
+
+log "warming up"
+for w in "${WORKLOADS[@]}"; do measure "$w" 3 >/dev/null; done
+declare -A TPS CPU RATIO
+for round in $(seq "$ROUNDS"); do
+    shift_by=$(( (round - 1) % ${#WORKLOADS[@]} ))
+    order=("${WORKLOADS[@]:shift_by}" "${WORKLOADS[@]:0:shift_by}")
+    declare -A this=()
+    for w in "${order[@]}"; do
+        read -r tps cpu <<< "$(measure "$w" "$SECONDS_PER_RUN")"
+        this[$w]=$tps TPS[$w]+="$tps " CPU[$w]+="$cpu "
+        printf '  round %d %-10s %9.1f tps %6s µs\n' "$round" "$w" "$tps" "$cpu"
+    done
+    for w in "${WORKLOADS[@]}"; do
+        RATIO[$w]+="$(awk -v w="${this[$w]}" -v t="${this[tpcb]}" 'BEGIN { printf "%.3f", w / t }') "
+    done
+done
+
+median() { tr ' ' '\n' <<< "$*" | grep -E '^[0-9.]+$' | sort -n | awk '{ v[NR] = $1 } END {
+    if (!NR) { print "-"; exit } print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+echo "median over $ROUNDS rounds of ${SECONDS_PER_RUN}s, $CLIENTS clients, synchronous_commit = off:"
+printf '  %-10s %9s %9s %14s %s\n' workload TPS "× TPC-B" "server µs/tx" "more than the line before"
+previous=
+for w in "${WORKLOADS[@]}"; do
+    cpu=$(median "${CPU[$w]}")
+    adds=$(awk -v a="$cpu" -v b="$previous" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%+d µs", a - b }')
+    printf '  %-10s %9.0f %9.2f %14s %s\n' "$w" "$(median "${TPS[$w]}")" "$(median "${RATIO[$w]}")" "$cpu" "$adds"
+    previous=$cpu
+done
