@@ -3,7 +3,8 @@ active client backends of database --db wait on ("CPU": on nothing) and what aut
 there (on two cores a worker vacuuming a large table takes CPU from the run). It also measures
 the CPU the run cost: the command's own (pgbench's), and the server's, as the CPU time of the
 server processes that ended during the run (its client backends, which end when pgbench
-disconnects, and any autovacuum worker), which the postmaster collects when it reaps them;
+disconnects, and any autovacuum worker: one that was running already counts only the CPU it
+used after the run started), which the postmaster collects when it reaps them;
 that needs the server on this machine and every such process reaped within a minute, else
 "server_s" is null. Then it writes
 {"waits": {event: samples}, "autovacuum": {what: polls}, "polls": n,
@@ -47,6 +48,12 @@ def reaped_cpu_s(postmaster):
     return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK") if fields else None
 
 
+def own_cpu_s(pid):
+    """CPU seconds process PID has used so far (utime + stime), or 0 if it is gone."""
+    fields = proc_stat(pid)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") if fields else 0.0
+
+
 def children(parent):
     """PIDs of the processes whose parent is PARENT, ended but not yet reaped ones included."""
     pids = set()
@@ -84,6 +91,9 @@ def main():
         own = proc_stat(conn.info.backend_pid)  # our backend's parent is the postmaster
         postmaster = int(own[1]) if own else None
         lasting = children(postmaster) if postmaster else set()
+        # a process already running (an autovacuum worker) that ends during the run brings all
+        # its CPU into the postmaster's cutime: what it had used before the run is not the run's
+        used_before = {pid: own_cpu_s(pid) for pid in lasting}
         server_before = reaped_cpu_s(postmaster)
         proc = subprocess.Popen(command)
         while proc.poll() is None:
@@ -93,6 +103,8 @@ def main():
             time.sleep(a.interval)
         # a child still running would be missing from the figure: none then, not a wrong one
         server_after = reaped_cpu_s(postmaster) if postmaster and wait_reaped(postmaster, lasting) else None
+        if server_after is not None:
+            server_after -= sum(used for pid, used in used_before.items() if pid not in children(postmaster))
     client = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = {"server_s": None if server_before is None or server_after is None else server_after - server_before,
            "client_s": client.ru_utime + client.ru_stime}
