@@ -1,6 +1,8 @@
 -- Reference charges for bench/decompose.sh: merchant_charge_by_qr rebuilt in PL/pgSQL in three
 -- steps, each a superset of the one before, to see where a real charge's cost goes. None is
--- an implementation: they skip checks the RPC makes (they are benchmarks, in mps_bench).
+-- an implementation: they skip checks the RPC makes (they are benchmarks, in mps_bench), and
+-- the floor's movements lack rows verify_ledger() expects (tx_registry): load them only into a
+-- database made for bench/decompose.sh.
 --
 --   charge_floor       the least a charge can write and keep the invariants: one statement
 --                      debits the card found by its live code only if the balance covers the
