@@ -3,16 +3,19 @@
 # (merchant_charge_by_qr, bench/scripts/charge.sql) and the three reference charges of
 # bench/decompose.sql (the floor that keeps the invariants; + the rest of the movement's rows;
 # + the statements before the movement), one after another in each round, the order rotated
-# every round, all CPU-bound (synchronous_commit = off) with the same clients. Prints per
-# workload the median TPS, its ratio to the same round's TPC-B, and the server's CPU per
-# transaction (bench/sample_waits.py), and what each step adds to the one before; the last line,
-# the real charge, adds to charge_statements what the RPC does besides those statements.
+# every round, all CPU-bound (synchronous_commit = off) or all durable (DECOMPOSE_COMMIT=on),
+# with the same clients. Prints per workload the median TPS, its ratio to the same round's
+# TPC-B, the server's CPU per transaction (bench/sample_waits.py), and what each step adds to
+# the one before; the last line, the real charge, adds to charge_statements what the RPC does
+# besides those statements.
 #   bash bench/decompose.sh
-# Knobs: DECOMPOSE_CLIENTS (4), DECOMPOSE_ROUNDS (5), DECOMPOSE_SECONDS (10 per run),
-# DECOMPOSE_CARDS (20000), BENCH_SKIP_INSTALL=1 (the installed build), MPS_BENCH_PORT (5504).
+# Knobs: DECOMPOSE_CLIENTS (4), DECOMPOSE_COMMIT (off), DECOMPOSE_ROUNDS (5), DECOMPOSE_SECONDS
+# (10 per run), DECOMPOSE_CARDS (20000), BENCH_SKIP_INSTALL=1 (the installed build),
+# MPS_BENCH_PORT (5504).
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 
 CLIENTS=${DECOMPOSE_CLIENTS:-4}
+COMMIT_MODE=${DECOMPOSE_COMMIT:-off}
 ROUNDS=${DECOMPOSE_ROUNDS:-5}
 SECONDS_PER_RUN=${DECOMPOSE_SECONDS:-10}
 CARDS=${DECOMPOSE_CARDS:-20000}
@@ -49,7 +52,7 @@ measure() {
         statements) level=2 ;;
     esac
     [ -n "$level" ] && args+=(-D level="$level")
-    (cd "$WORK" && PGOPTIONS="-c synchronous_commit=off" "$PYTHON" "$ROOT/bench/sample_waits.py" --db "$db" \
+    (cd "$WORK" && PGOPTIONS="-c synchronous_commit=$COMMIT_MODE" "$PYTHON" "$ROOT/bench/sample_waits.py" --db "$db" \
         --interval 1 --out "$workload.cpu" -- "$PGBIN/pgbench" -n -M prepared -c "$CLIENTS" -j 2 -T "$2" \
         "${args[@]}" "$db" > "$workload.out" 2>&1) || { cat "$WORK/$workload.out" >&2; exit 1; }
     "$PYTHON" - "$WORK/$workload.out" "$WORK/$workload.cpu" <<'PY'
@@ -81,7 +84,7 @@ done
 
 median() { tr ' ' '\n' <<< "$*" | grep -E '^[0-9.]+$' | sort -n | awk '{ v[NR] = $1 } END {
     if (!NR) { print "-"; exit } print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-echo "median over $ROUNDS rounds of ${SECONDS_PER_RUN}s, $CLIENTS clients, synchronous_commit = off:"
+echo "median over $ROUNDS rounds of ${SECONDS_PER_RUN}s, $CLIENTS clients, synchronous_commit = $COMMIT_MODE:"
 printf '  %-10s %9s %9s %14s %s\n' workload TPS "× TPC-B" "server µs/tx" "more than the line before"
 previous=
 for w in "${WORKLOADS[@]}"; do
