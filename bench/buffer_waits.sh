@@ -31,9 +31,7 @@ mkdir -p "$OUT"
 
 log "loading $CARDS cards, 100 merchants"
 create_database mps >/dev/null
-psql -qX -v ON_ERROR_STOP=1 -d mps -v cards="$CARDS" -v history=1 -v history_txs=1 -v logins=1 -v merchants=100 \
-    -f "$ROOT/bench/load.sql" >/dev/null
-psql -qX -v ON_ERROR_STOP=1 -d mps -v n="$CARDS" -f "$ROOT/bench/scripts/live_codes.sql" >/dev/null
+load_bench_cards "$CARDS"
 
 charges() {  # charges SECONDS: pgbench charges, CPU-bound, new connections
     PGOPTIONS="-c synchronous_commit=off" "$PGBIN/pgbench" -n -M prepared -c "$CLIENTS" -j 2 -T "$1" \

@@ -33,9 +33,7 @@ log "loading: TPC-B scale 10; $CARDS cards, 100 merchants"
 psql -qX -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE tpcb"
 "$PGBIN/pgbench" -q -i -s 10 tpcb >/dev/null 2>&1
 create_database mps
-psql -qX -v ON_ERROR_STOP=1 -d mps -v cards="$CARDS" -v history=1 -v history_txs=1 -v logins=1 -v merchants=100 \
-    -f "$ROOT/bench/load.sql" >/dev/null
-psql -qX -v ON_ERROR_STOP=1 -d mps -v n="$CARDS" -f "$ROOT/bench/scripts/live_codes.sql" >/dev/null
+load_bench_cards "$CARDS"
 psql -qX -v ON_ERROR_STOP=1 -d mps -f "$ROOT/bench/decompose.sql" >/dev/null
 for db in tpcb mps; do psql -qX -d "$db" -c "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null; done
 

@@ -54,9 +54,7 @@ psql -qX -v ON_ERROR_STOP=1 -d mps -c "CREATE EXTENSION mps_ext" -c "CREATE EXTE
     -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticator') THEN CREATE ROLE authenticator LOGIN NOINHERIT; END IF; END \$\$" \
     -c "GRANT anon, authenticated, service_role TO authenticator" \
     -c "UPDATE pg_catalog.pg_proc SET probin = 'mps_ext' WHERE probin = '\$libdir/mps_ext'" >/dev/null
-psql -qX -v ON_ERROR_STOP=1 -d mps -v cards="$CARDS" -v history=200 -v history_txs=50 -v logins=1 -v merchants=100 \
-    -f "$ROOT/bench/load.sql" >/dev/null
-psql -qX -v ON_ERROR_STOP=1 -d mps -v n="$CARDS" -f "$ROOT/bench/scripts/live_codes.sql" >/dev/null
+load_bench_cards "$CARDS" 200
 IFS='|' read -r SHOP SESSION < <(psql -qAtX -d mps -c "SELECT code, session_id FROM mps_bench.merchants WHERE n = 1")
 if [[ " ${WORKLOADS[*]} " == *" refund:"* ]]; then
     PGOPTIONS="-c synchronous_commit=off" "$PGBIN/pgbench" -n -M prepared -c 4 -j 2 -t 1000 -U authenticator \

@@ -143,3 +143,12 @@ GRANT anon, authenticated, service_role TO authenticator;
 GRANT anon TO mps_pos;
 SQL
 }
+
+# load_bench_cards CARDS [HISTORY]: into the database mps (made by the caller), what
+# bench/paired.sh, decompose.sh and buffer_waits.sh charge: CARDS members with cards and live QR
+# codes, 100 merchants with sessions, HISTORY members (1) with 50 movements each (bench/load.sql).
+load_bench_cards() {
+    psql -qX -v ON_ERROR_STOP=1 -d mps -v cards="$1" -v history="${2:-1}" -v history_txs=50 -v logins=1 \
+        -v merchants=100 -f "$ROOT/bench/load.sql" >/dev/null
+    psql -qX -v ON_ERROR_STOP=1 -d mps -v n="$1" -f "$ROOT/bench/scripts/live_codes.sql" >/dev/null
+}
