@@ -83,7 +83,8 @@ for build in old new; do
         ${!sql_var:+-f "${!sql_var}"} -c "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null
 done
 
-# tps BUILD WORKLOAD CLIENTS SECONDS: one pgbench run against BUILD's cluster.
+# tps BUILD WORKLOAD CLIENTS SECONDS: one pgbench run against BUILD's cluster; prints its TPS,
+# then its server CPU per transaction.
 tps() {
     local build=$1 workload=$2 clients=$3 port=$OLD_PORT script=charge.sql
     local -a vars
@@ -108,7 +109,7 @@ print("-" if s is None else round(s * 1e6 / int(open(sys.argv[2]).read())))' "$W
 }
 
 # paired WORKLOAD:CLIENTS SECONDS FIRST: both builds at once, FIRST's pgbench started first;
-# prints "old new". The rounds alternate which starts first: with one order throughout, one
+# prints "OLD_TPS NEW_TPS OLD_CPU NEW_CPU". The rounds alternate which starts first: with one order throughout, one
 # cluster ran a few per cent ahead of the other running the same build.
 paired() {
     local workload=${1%%:*} clients=${1##*:} first=$3 second=old
