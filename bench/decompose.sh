@@ -53,14 +53,7 @@ measure() {
     (cd "$WORK" && PGOPTIONS="-c synchronous_commit=$COMMIT_MODE" "$PYTHON" "$ROOT/bench/sample_waits.py" --db "$db" \
         --interval 1 --out "$workload.cpu" -- "$PGBIN/pgbench" -n -M prepared -c "$CLIENTS" -j 2 -T "$2" \
         "${args[@]}" "$db" > "$workload.out" 2>&1) || { cat "$WORK/$workload.out" >&2; exit 1; }
-    "$PYTHON" - "$WORK/$workload.out" "$WORK/$workload.cpu" <<'PY'
-import json, re, sys
-out = open(sys.argv[1]).read()
-txs = int(re.search(r"actually processed: (\d+)", out).group(1))
-tps = float(re.search(r"^tps = ([\d.]+)", out, re.M).group(1))
-server_s = json.load(open(sys.argv[2]))["cpu"]["server_s"]
-print(tps, "-" if server_s is None else round(server_s * 1e6 / txs))
-PY
+    "$PYTHON" "$ROOT/bench/sample_waits.py" --figures "$WORK/$workload.out" "$WORK/$workload.cpu"
 }
 
 log "warming up"
@@ -80,8 +73,8 @@ for round in $(seq "$ROUNDS"); do
     done
 done
 
-median() { tr ' ' '\n' <<< "$*" | grep -E '^[0-9.]+$' | sort -n | awk '{ v[NR] = $1 } END {
-    if (!NR) { print "-"; exit } print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# median VALUES…: the median of the measured ones, "-" if none was
+median() { local m _; read -r m _ <<< "$(median_range "$@")"; echo "${m:--}"; }
 echo "median over $ROUNDS rounds of ${SECONDS_PER_RUN}s, $CLIENTS clients, synchronous_commit = $COMMIT_MODE:"
 printf '  %-10s %9s %9s %14s %s\n' workload TPS "× TPC-B" "server µs/tx" "more than the line before"
 previous=

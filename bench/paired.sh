@@ -83,8 +83,8 @@ for build in old new; do
         ${!sql_var:+-f "${!sql_var}"} -c "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null
 done
 
-# tps BUILD WORKLOAD CLIENTS SECONDS: one pgbench run against BUILD's cluster; prints its TPS,
-# then its server CPU per transaction.
+# tps BUILD WORKLOAD CLIENTS SECONDS: one pgbench run against BUILD's cluster; prints its TPS
+# and its server CPU per transaction.
 tps() {
     local build=$1 workload=$2 clients=$3 port=$OLD_PORT script=charge.sql
     local -a vars
@@ -99,13 +99,9 @@ tps() {
     (cd "$WORK" && PGHOST="$ROOT/.cluster/paired-$build/sock" PGPORT=$port \
         PGOPTIONS="-c synchronous_commit=$COMMIT_MODE" "$PYTHON" "$ROOT/bench/sample_waits.py" --db mps --interval 1 \
         --out "$build.cpu" -- "$PGBIN/pgbench" -n -M prepared -c "$clients" -j $(( clients < 2 ? 1 : 2 )) -T "$4" \
-        -U authenticator -f "$ROOT/bench/scripts/$script" "${vars[@]}" mps 2>&1) |
-        awk '/^number of transactions actually processed/ { print $NF > "'"$WORK/$build.txs"'" }
-             /^tps/ { print $3 } /aborted|ERROR/ { print > "/dev/stderr"; exit 1 }'
-    # the server's CPU per transaction, in µs ("-" if not measured: see sample_waits.py)
-    "$PYTHON" -c 'import json, sys
-s = json.load(open(sys.argv[1]))["cpu"]["server_s"]
-print("-" if s is None else round(s * 1e6 / int(open(sys.argv[2]).read())))' "$WORK/$build.cpu" "$WORK/$build.txs"
+        -U authenticator -f "$ROOT/bench/scripts/$script" "${vars[@]}" mps > "$build.out" 2>&1) ||
+        { cat "$WORK/$build.out" >&2; return 1; }
+    "$PYTHON" "$ROOT/bench/sample_waits.py" --figures "$WORK/$build.out" "$WORK/$build.cpu"
 }
 
 # paired WORKLOAD:CLIENTS SECONDS FIRST: both builds at once, FIRST's pgbench started first;
@@ -117,8 +113,11 @@ paired() {
     tps "$first" "$workload" "$clients" "$2" > "$WORK/$first" &
     tps "$second" "$workload" "$clients" "$2" > "$WORK/$second"
     wait
-    [ "$(wc -l < "$WORK/old")" = 2 ] && [ "$(wc -l < "$WORK/new")" = 2 ] || { echo "a run of $1 failed" >&2; exit 1; }
-    paste -d ' ' "$WORK/old" "$WORK/new" | tr '\n' ' '
+    [ -s "$WORK/old" ] && [ -s "$WORK/new" ] || { echo "a run of $1 failed" >&2; exit 1; }
+    local old_tps old_cpu new_tps new_cpu
+    read -r old_tps old_cpu < "$WORK/old"
+    read -r new_tps new_cpu < "$WORK/new"
+    echo "$old_tps $new_tps $old_cpu $new_cpu"
 }
 
 log "warming up both clusters"
@@ -127,10 +126,9 @@ for w in "${WORKLOADS[@]}"; do paired "$w" 3 old >/dev/null; paired "$w" 3 new >
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.3f", b / a; else printf "-" }'; }
 # summary RATIOS…: median (range) of those measured
 summary() {
-    tr ' ' '\n' <<< "$*" | grep -E '^[0-9.]+$' | sort -n |
-        awk '{ v[NR] = $1 } END { if (!NR) { printf "not measured"; exit }
-                                  m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-                                  printf "%.2f (%.2f–%.2f)", m, v[1], v[NR] }'
+    local median low high
+    read -r median low high <<< "$(median_range "$@")"
+    if [ -n "$median" ]; then printf '%.2f (%.2f–%.2f)' "$median" "$low" "$high"; else printf 'not measured'; fi
 }
 declare -A TPS_RATIOS CPU_RATIOS
 for round in $(seq "$ROUNDS"); do

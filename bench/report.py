@@ -7,13 +7,13 @@ import glob
 import json
 import os
 import platform
-import re
 from datetime import datetime, timezone
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from sample_waits import figures  # noqa: E402
 
 MODES = {"durable": "durable", "cpu": "CPU-bound"}
 WORKLOADS = ["tpcb", "charge", "charge_merchants", "charge_100k_codes", "charge_10_codes", "select_only", "history",
@@ -65,27 +65,14 @@ def top_waits(path, n=5):
     return line
 
 
-def cpu_us_per_transaction(path, transactions):
-    """The server's and pgbench's CPU per transaction (µs), as sample_waits.py measured them
-    (the server's: None when it could not)."""
-    with open(path) as f:
-        cpu = json.load(f).get("cpu") or {}
-    per = {k: (v / transactions * 1e6 if v is not None and transactions else None) for k, v in cpu.items()}
-    return per.get("server_s"), per.get("client_s")
-
-
 def measured(work, run_id):
-    with open(os.path.join(work, f"{run_id}.out")) as f:
-        out = f.read()
-    tps = re.search(r"tps = ([0-9.]+)", out)
-    done = re.search(r"number of transactions actually processed: (\d+)", out)
+    run = figures(os.path.join(work, f"{run_id}.out"), os.path.join(work, f"{run_id}.waits"))
     lat = latencies_ms(work, run_id)
     with open(os.path.join(work, f"{run_id}.statements")) as f:
         statements = f.read().strip()
-    waits = os.path.join(work, f"{run_id}.waits")
-    server_us, client_us = cpu_us_per_transaction(waits, int(done.group(1)) if done else 0)
-    return {"tps": float(tps.group(1)) if tps else 0.0, "p50": pct(lat, 50), "p99": pct(lat, 99),
-            "server_us": server_us, "client_us": client_us, "waits": top_waits(waits), "statements": statements}
+    return {"tps": run["tps"], "p50": pct(lat, 50), "p99": pct(lat, 99), "server_us": run["server_us"],
+            "client_us": run["client_us"], "waits": top_waits(os.path.join(work, f"{run_id}.waits")),
+            "statements": statements}
 
 
 def load_runs(work):

@@ -9,6 +9,8 @@ that needs the server on this machine and every such process reaped within a min
 "server_s" is null. Then it writes
 {"waits": {event: samples}, "autovacuum": {what: polls}, "polls": n,
  "cpu": {"server_s": s, "client_s": s}} as JSON to --out and exits with the command's status.
+`sample_waits.py --figures PGBENCH_OUTPUT OUT` prints what a run of pgbench made of it: its TPS
+and the server's CPU per transaction in µs ("-" if not measured), as `figures()` reads them.
 It connects to the postgres database (libpq's PG* environment), before the command starts, so
 that its own polls stay out of the benchmarked database's statistics, and its own backend,
 alive until the end, out of the server's CPU.
@@ -17,6 +19,7 @@ alive until the end, out of the server's CPU.
 import argparse
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -76,7 +79,27 @@ def wait_reaped(postmaster, lasting, timeout=60.0):
     return True
 
 
+def figures(pgbench_output, waits):
+    """A pgbench run's TPS and transactions (from its output) and the server's and pgbench's
+    CPU per transaction in µs (from the --out file of its sampling; the server's None when it
+    could not be measured)."""
+    with open(pgbench_output) as f:
+        out = f.read()
+    tps = re.search(r"tps = ([0-9.]+)", out)
+    done = re.search(r"number of transactions actually processed: (\d+)", out)
+    transactions = int(done.group(1)) if done else 0
+    with open(waits) as f:
+        cpu = json.load(f).get("cpu") or {}
+    per = {k: (v / transactions * 1e6 if v is not None and transactions else None) for k, v in cpu.items()}
+    return {"tps": float(tps.group(1)) if tps else 0.0, "transactions": transactions,
+            "server_us": per.get("server_s"), "client_us": per.get("client_s")}
+
+
 def main():
+    if sys.argv[1:2] == ["--figures"]:
+        run = figures(*sys.argv[2:4])
+        print(run["tps"], "-" if run["server_us"] is None else round(run["server_us"]))
+        return
     ap = argparse.ArgumentParser()
     ap.add_argument("--db", required=True)
     ap.add_argument("--out", required=True)
@@ -104,7 +127,8 @@ def main():
         # a child still running would be missing from the figure: none then, not a wrong one
         server_after = reaped_cpu_s(postmaster) if postmaster and wait_reaped(postmaster, lasting) else None
         if server_after is not None:
-            server_after -= sum(used for pid, used in used_before.items() if pid not in children(postmaster))
+            ended = lasting - children(postmaster)
+            server_after -= sum(used_before[pid] for pid in ended)
     client = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = {"server_s": None if server_before is None or server_after is None else server_after - server_before,
            "client_s": client.ru_utime + client.ru_stime}

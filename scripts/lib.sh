@@ -152,3 +152,10 @@ load_bench_cards() {
         -v merchants=100 -f "$ROOT/bench/load.sql" >/dev/null
     psql -qX -v ON_ERROR_STOP=1 -d mps -v n="$1" -f "$ROOT/bench/scripts/live_codes.sql" >/dev/null
 }
+
+# median_range VALUES…: "MEDIAN MIN MAX" of the numbers among VALUES ("-" and the like are
+# skipped; nothing if there is none), for the benchmark scripts' summaries.
+median_range() {
+    tr ' ' '\n' <<< "$*" | { grep -E '^[0-9.]+$' || true; } | sort -n |
+        awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2), v[1], v[NR] }'
+}
