@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
-# Where a charge's cost goes, against TPC-B: pgbench's TPC-B, the real charge
-# (merchant_charge_by_qr, bench/scripts/charge.sql) and the three reference charges of
-# bench/decompose.sql (the floor that keeps the invariants; + the rest of the movement's rows;
-# + the statements before the movement), one after another in each round, the order rotated
-# every round, all CPU-bound (synchronous_commit = off) or all durable (DECOMPOSE_COMMIT=on),
-# with the same clients. Prints per workload the median TPS, its ratio to the same round's
-# TPC-B, the server's CPU per transaction (bench/sample_waits.py), and what each step adds to
-# the one before; the last line, the real charge, adds to charge_statements what the RPC does
-# besides those statements.
+# Where a movement's cost goes, against TPC-B. DECOMPOSE_SET=charge (the default): pgbench's
+# TPC-B, the real charge (merchant_charge_by_qr, bench/scripts/charge.sql) and the three
+# reference charges of bench/decompose.sql (the floor that keeps the invariants; + the rest of
+# the movement's rows; + the statements before the movement). DECOMPOSE_SET=money: TPC-B, and
+# the real recharge and refund (recharge.sql, refund.sql) each after its floor (recharge_floor,
+# refund_floor), the refunds on payments made first by charges. One after another in each round,
+# the order rotated every round, all CPU-bound (synchronous_commit = off) or all durable
+# (DECOMPOSE_COMMIT=on), with the same clients. Prints per workload the median TPS, its ratio
+# to the same round's TPC-B, the server's CPU per transaction (bench/sample_waits.py), and what
+# each adds to the line before (a floor: to TPC-B); in the charge set the last line, the real
+# charge, adds to charge_statements what the RPC does besides those statements.
 #   bash bench/decompose.sh
-# Knobs: DECOMPOSE_CLIENTS (4), DECOMPOSE_COMMIT (off), DECOMPOSE_ROUNDS (5), DECOMPOSE_SECONDS
-# (10 per run), DECOMPOSE_CARDS (20000), BENCH_SKIP_INSTALL=1 (the installed build),
-# MPS_BENCH_PORT (5504).
+# Knobs: DECOMPOSE_SET (charge), DECOMPOSE_CLIENTS (4), DECOMPOSE_COMMIT (off),
+# DECOMPOSE_ROUNDS (5), DECOMPOSE_SECONDS (10 per run), DECOMPOSE_CARDS (20000),
+# BENCH_SKIP_INSTALL=1 (the installed build), MPS_BENCH_PORT (5504).
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 
 CLIENTS=${DECOMPOSE_CLIENTS:-4}
@@ -20,7 +22,11 @@ ROUNDS=${DECOMPOSE_ROUNDS:-5}
 SECONDS_PER_RUN=${DECOMPOSE_SECONDS:-10}
 CARDS=${DECOMPOSE_CARDS:-20000}
 export MPS_BENCH_PORT=${MPS_BENCH_PORT:-5504}
-WORKLOADS=(tpcb floor rows statements charge)
+case ${DECOMPOSE_SET:-charge} in
+    charge) WORKLOADS=(tpcb floor rows statements charge) ;;
+    money) WORKLOADS=(tpcb recharge_floor recharge refund_floor refund) ;;
+    *) echo "DECOMPOSE_SET is charge or money" >&2; exit 1 ;;
+esac
 
 ensure_toolchain
 ensure_python
@@ -35,6 +41,15 @@ psql -qX -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE tpcb"
 create_database mps
 load_bench_cards "$CARDS"
 psql -qX -v ON_ERROR_STOP=1 -d mps -f "$ROOT/bench/decompose.sql" >/dev/null
+IFS='|' read -r SHOP SESSION < <(psql -qAtX -d mps -c "SELECT code, session_id FROM mps_bench.merchants WHERE n = 1")
+PAYMENTS=0
+if [ "${DECOMPOSE_SET:-charge}" = money ]; then
+    log "making the payments to refund: 20 s of charges at merchant 1"
+    "$PGBIN/pgbench" -n -M prepared -c 4 -j 2 -T 20 -U authenticator -f "$ROOT/bench/scripts/charge.sql" \
+        -D cards="$CARDS" -D merchants=1 mps >/dev/null 2>&1
+    psql -qX -v ON_ERROR_STOP=1 -d mps -v shop="$SHOP" -f "$ROOT/bench/scripts/refund_payments.sql" >/dev/null
+    PAYMENTS=$(psql -qAtX -d mps -c "SELECT count(*) FROM mps_bench.payments")
+fi
 for db in tpcb mps; do psql -qX -d "$db" -c "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null; done
 
 # measure WORKLOAD SECONDS: one pgbench run; prints "TPS CPU" (CPU: the server's µs per
@@ -48,6 +63,13 @@ measure() {
         floor) level=0 ;;
         rows) level=1 ;;
         statements) level=2 ;;
+        recharge) args=(-U authenticator -f "$ROOT/bench/scripts/recharge.sql" -D cards="$CARDS") ;;
+        recharge_floor) args=(-U authenticator -f "$ROOT/bench/scripts/recharge_reference.sql" -D cards="$CARDS") ;;
+        refund | refund_floor)
+            local script=refund.sql
+            [ "$workload" = refund_floor ] && script=refund_reference.sql
+            args=(-U authenticator -f "$ROOT/bench/scripts/$script" -D payments="$PAYMENTS" -D merchant="$SHOP"
+                  -D session="$SESSION") ;;
     esac
     [ -n "$level" ] && args+=(-D level="$level")
     (cd "$WORK" && PGOPTIONS="-c synchronous_commit=$COMMIT_MODE" "$PYTHON" "$ROOT/bench/sample_waits.py" --db "$db" \
@@ -66,7 +88,7 @@ for round in $(seq "$ROUNDS"); do
     for w in "${order[@]}"; do
         read -r tps cpu <<< "$(measure "$w" "$SECONDS_PER_RUN")"
         this[$w]=$tps TPS[$w]+="$tps " CPU[$w]+="$cpu "
-        printf '  round %d %-10s %9.1f tps %6s µs\n' "$round" "$w" "$tps" "$cpu"
+        printf '  round %d %-14s %9.1f tps %6s µs\n' "$round" "$w" "$tps" "$cpu"
     done
     for w in "${WORKLOADS[@]}"; do
         RATIO[$w]+="$(awk -v w="${this[$w]}" -v t="${this[tpcb]}" 'BEGIN { printf "%.3f", w / t }') "
@@ -76,11 +98,12 @@ done
 # median VALUES…: the median of the measured ones, "-" if none was
 median() { local m _; read -r m _ <<< "$(median_range "$@")"; echo "${m:--}"; }
 echo "median over $ROUNDS rounds of ${SECONDS_PER_RUN}s, $CLIENTS clients, synchronous_commit = $COMMIT_MODE:"
-printf '  %-10s %9s %9s %14s %s\n' workload TPS "× TPC-B" "server µs/tx" "more than the line before"
+printf '  %-14s %9s %9s %14s %s\n' workload TPS "× TPC-B" "server µs/tx" "more than the line before"
 previous=
 for w in "${WORKLOADS[@]}"; do
     cpu=$(median "${CPU[$w]}")
+    [[ $w == *floor ]] && previous=$(median "${CPU[tpcb]}")
     adds=$(awk -v a="$cpu" -v b="$previous" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%+d µs", a - b }')
-    printf '  %-10s %9.0f %9.2f %14s %s\n' "$w" "$(median "${TPS[$w]}")" "$(median "${RATIO[$w]}")" "$cpu" "$adds"
+    printf '  %-14s %9.0f %9.2f %14s %s\n' "$w" "$(median "${TPS[$w]}")" "$(median "${RATIO[$w]}")" "$cpu" "$adds"
     previous=$cpu
 done

@@ -1,5 +1,6 @@
--- Reference charges for bench/decompose.sh: merchant_charge_by_qr rebuilt in PL/pgSQL in three
--- steps, each a superset of the one before, to see where a real charge's cost goes. None is
+-- Reference movements for bench/decompose.sh: merchant_charge_by_qr rebuilt in PL/pgSQL in three
+-- steps, each a superset of the one before, to see where a real charge's cost goes; and the
+-- floors of a recharge and a refund (DECOMPOSE_SET=money), to see what their targets leave. None is
 -- an implementation: they skip checks the RPC makes (they are benchmarks, in mps_bench), and
 -- the floor's movements lack rows verify_ledger() expects (tx_registry): load them only into a
 -- database made for bench/decompose.sh.
@@ -15,6 +16,16 @@
 --                      the RPC's own SQL: the session, the merchant, the advisory locks (its
 --                      settlement runs', the key's), the earlier request under the key, the
 --                      card's lock with its owner and the levels, its holds and live code again.
+--   recharge_floor     a completed recharge (user_recharge_card by the service key): one
+--                      statement credits the card only if it is an active standard card and
+--                      stays within numeric(12,2), records the movement, the key and the audit
+--                      row, like charge_floor;
+--   refund_floor       a refund of part of a payment (merchant_refund_tx): the payment found by
+--                      its number and row-locked in its partition (as the RPC does: concurrent
+--                      refunds of it queue there), the sum of its earlier refunds in every month
+--                      read after the lock (no over-refund), then one statement credits the
+--                      card, records the refund and the audit row. Like the benchmark's refunds
+--                      it takes no key; the payments it refunds are all of this month.
 -- The RPC itself (bench/scripts/charge.sql) adds to charge_statements the Rust around the
 -- statements (the computation of price, points and level, pgrx's SPI and datum handling).
 
@@ -124,5 +135,83 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION mps_bench.recharge_floor(p_card_id uuid, p_amount numeric, p_key text)
+RETURNS text LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    recorded text;
+BEGIN
+    WITH card AS (
+        UPDATE public.member_cards c SET balance = c.balance + p_amount
+         WHERE c.id = p_card_id AND c.status = 'active' AND c.card_type = 'standard'
+           AND c.balance + p_amount <= 9999999999.99
+        RETURNING c.id),
+    tx AS (
+        INSERT INTO public.transactions (tx_no, tx_type, card_id, raw_amount, final_amount, status, payment_method,
+                                         idempotency_key, created_at, updated_at)
+        SELECT mps_internal.tx_no('recharge', nextval('public.seq_tx_no')), 'recharge', card.id, p_amount, p_amount,
+               'completed', 'cash', p_key, clock_timestamp(), clock_timestamp()
+          FROM card
+        RETURNING id, tx_no, card_id, created_at),
+    audit AS (
+        INSERT INTO audit.event_log (happened_at, actor_role, action, object_type, object_id, context)
+        SELECT tx.created_at, 'service_role', 'RECHARGE', 'transactions', tx.id, '{}' FROM tx),
+    requests AS (
+        INSERT INTO public.idempotency_registry (operation, scope_id, key_kind, idempotency_key, tx_id, created_at)
+        SELECT 'recharge', tx.card_id, 'key', p_key, tx.id, tx.created_at FROM tx)
+    SELECT tx_no INTO recorded FROM tx;
+    RETURN recorded;
+END
+$$;
+
+-- The payment is read from this month's partition by name, through the function's kept plan, as
+-- the RPC reads it (a plan on the partitioned table would lock every partition at each call).
+DO $do$
+BEGIN
+    EXECUTE format($f$
+CREATE FUNCTION mps_bench.refund_floor(p_merchant_code text, p_tx_no text, p_amount numeric)
+RETURNS text LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    original record;
+    refunded numeric;
+    recorded text;
+BEGIN
+    SELECT t.id, t.card_id, t.merchant_id, t.final_amount INTO original
+      FROM %s t
+     WHERE t.id = (SELECT r.tx_id FROM public.tx_registry r WHERE r.tx_no = p_tx_no)
+       AND t.merchant_id = (SELECT m.id FROM public.merchants m WHERE m.code = p_merchant_code)
+       AND t.tx_type = 'payment'
+       FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no payment %%', p_tx_no;
+    END IF;
+    SELECT COALESCE(sum(final_amount) FILTER (WHERE tx_type = 'refund' AND status = 'completed'), 0) INTO refunded
+      FROM public.transactions WHERE original_tx_id = original.id;
+    IF refunded + p_amount > original.final_amount THEN
+        RAISE EXCEPTION 'over-refund of %%', p_tx_no;
+    END IF;
+    WITH card AS (
+        UPDATE public.member_cards c SET balance = c.balance + p_amount
+         WHERE c.id = original.card_id AND c.status = 'active'
+        RETURNING c.id),
+    tx AS (
+        INSERT INTO public.transactions (tx_no, tx_type, card_id, merchant_id, raw_amount, final_amount, status,
+                                         original_tx_id, created_at, updated_at)
+        SELECT mps_internal.tx_no('refund', nextval('public.seq_tx_no')), 'refund', card.id, original.merchant_id,
+               p_amount, p_amount, 'completed', original.id, clock_timestamp(), clock_timestamp()
+          FROM card
+        RETURNING id, tx_no, created_at),
+    audit AS (
+        INSERT INTO audit.event_log (happened_at, actor_role, action, object_type, object_id, context)
+        SELECT tx.created_at, 'merchant', 'REFUND', 'transactions', tx.id, '{}' FROM tx)
+    SELECT tx_no INTO recorded FROM tx;
+    RETURN recorded;
+END
+$$;$f$, 'mps_internal.transactions_p' || to_char(now() AT TIME ZONE 'UTC', 'YYYYMM'));
+END
+$do$;
+
 REVOKE EXECUTE ON FUNCTION mps_bench.charge_floor, mps_bench.charge_rows, mps_bench.charge_statements FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION mps_bench.charge_floor, mps_bench.charge_rows, mps_bench.charge_statements TO anon;
+REVOKE EXECUTE ON FUNCTION mps_bench.recharge_floor, mps_bench.refund_floor FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION mps_bench.recharge_floor TO service_role;
+GRANT EXECUTE ON FUNCTION mps_bench.refund_floor TO anon;
