@@ -47,8 +47,7 @@ if [ "${DECOMPOSE_SET:-charge}" = money ]; then
     log "making the payments to refund: 20 s of charges at merchant 1"
     "$PGBIN/pgbench" -n -M prepared -c 4 -j 2 -T 20 -U authenticator -f "$ROOT/bench/scripts/charge.sql" \
         -D cards="$CARDS" -D merchants=1 mps >/dev/null 2>&1
-    psql -qX -v ON_ERROR_STOP=1 -d mps -v shop="$SHOP" -f "$ROOT/bench/scripts/refund_payments.sql" >/dev/null
-    PAYMENTS=$(psql -qAtX -d mps -c "SELECT count(*) FROM mps_bench.payments")
+    PAYMENTS=$(list_refund_payments "$SHOP")
 fi
 for db in tpcb mps; do psql -qX -d "$db" -c "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null; done
 

@@ -60,8 +60,7 @@ if [[ " ${WORKLOADS[*]} " == *" refund:"* ]]; then
     PGOPTIONS="-c synchronous_commit=off" "$PGBIN/pgbench" -n -M prepared -c 4 -j 2 -t 1000 -U authenticator \
         -f "$ROOT/bench/scripts/charge.sql" -D cards="$CARDS" -D merchants=1 mps >/dev/null
 fi
-psql -qX -v ON_ERROR_STOP=1 -d mps -v shop="$SHOP" -f "$ROOT/bench/scripts/refund_payments.sql" >/dev/null
-PAYMENTS=$(psql -qAtX -d mps -c "SELECT count(*) FROM mps_bench.payments")
+PAYMENTS=$(list_refund_payments "$SHOP")
 psql -qX -v ON_ERROR_STOP=1 -d mps -c "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null
 stop_cluster
 stop_cluster_dir "$ROOT/.cluster/paired-new"

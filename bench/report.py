@@ -158,9 +158,9 @@ def main():
                      f"{r['p99']:.2f} | {r['tps'] / base['tps']:.2f} | {figure(r['server_us'], ',.0f')} | "
                      f"{figure(cpu_ratio, '.2f')} | {figure(r['client_us'], ',.0f')} |")
 
-    short = {"tpcb": "TPC-B", "tpcb_between": "TPC-B", "charge": "charge (1 merchant)", "charge_merchants": f"charge ({a.merchants} merchants)",
-             "select_only": "the select-only reference", "history": "get_member_transactions", "refund": "refund",
-             "recharge": "recharge"}
+    short = {"tpcb": "TPC-B", "tpcb_between": "TPC-B", "charge": "charge (1 merchant)",
+             "charge_merchants": f"charge ({a.merchants} merchants)", "select_only": "the select-only reference",
+             "history": "get_member_transactions", "refund": "refund", "recharge": "recharge"}
     checks = []
 
     def at_least(what, mode, clients, factor, reference="tpcb"):

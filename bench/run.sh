@@ -92,9 +92,10 @@ live_codes() {
 # histories read their page from the index alone where the heap pages are all-visible, as
 # the select-only reference reads pgbench_accounts, vacuumed by pgbench -i.
 refund_payments() {
-    psql -qX -v ON_ERROR_STOP=1 -d mps -v shop="$SHOP" -f "$BENCH/scripts/refund_payments.sql" >/dev/null
+    local listed
+    listed=$(list_refund_payments "$SHOP")
     settle "mps_bench.payments, public.transactions"
-    psql -qAtX -d mps -c "SELECT count(*) FROM mps_bench.payments"
+    echo "$listed"
 }
 
 # run WORKLOAD MODE DB CLIENTS [pgbench args…]: one timed pgbench run in MODE, per-transaction

@@ -153,6 +153,13 @@ load_bench_cards() {
     psql -qX -v ON_ERROR_STOP=1 -d mps -v n="$1" -f "$ROOT/bench/scripts/live_codes.sql" >/dev/null
 }
 
+# list_refund_payments SHOP: lists in mps_bench.payments the payments the benchmark's refunds
+# pick from (merchant SHOP's, bench/scripts/refund_payments.sql); prints how many.
+list_refund_payments() {
+    psql -qX -v ON_ERROR_STOP=1 -d mps -v shop="$1" -f "$ROOT/bench/scripts/refund_payments.sql" >/dev/null
+    psql -qAtX -d mps -c "SELECT count(*) FROM mps_bench.payments"
+}
+
 # median_range VALUES…: "MEDIAN MIN MAX" of the numbers among VALUES ("-" and the like are
 # skipped; nothing if there is none), for the benchmark scripts' summaries.
 median_range() {
