@@ -9,9 +9,10 @@
 #   bash bench/paired.sh OLD.so NEW.so [WORKLOAD:CLIENTS ...]   (default charge:1 charge:4
 #                                                                charge:16 charge100:16)
 # WORKLOAD: charge (one merchant), charge100 (a random one of 100 merchants per call),
-# refund (0.01 of a random one of about 4,000 payments of merchant 1, made before the copy) or
-# history (get_member_transactions, first page, of one of 200 members with 50 movements each),
-# as in bench/run.sh. A library of another commit:
+# refund (0.01 of a random one of about 4,000 payments of merchant 1, made before the copy),
+# recharge (10.00 on a random card by the service key) or history (get_member_transactions,
+# first page, of one of 200 members with 50 movements each), as in bench/run.sh. A library of
+# another commit:
 #   git worktree add /tmp/old <commit> && (cd /tmp/old && cargo pgrx package --pg-config "$(command -v pg_config)")
 #   → /tmp/old/target/release/mps_ext-pg15/usr/lib/postgresql/15/lib/mps_ext.so
 # Both clusters run the installed extension's SQL; PAIRED_NEW_SQL=FILE runs FILE (psql, as
@@ -23,7 +24,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 ensure_python
 
-[ $# -ge 2 ] && [ -f "$1" ] && [ -f "$2" ] || { sed -n '2,22p' "${BASH_SOURCE[0]}" >&2; exit 2; }
+[ $# -ge 2 ] && [ -f "$1" ] && [ -f "$2" ] || { sed -n '2,23p' "${BASH_SOURCE[0]}" >&2; exit 2; }
 OLD_LIB=$(realpath "$1") NEW_LIB=$(realpath "$2"); shift 2
 WORKLOADS=("$@")
 [ $# -gt 0 ] || WORKLOADS=(charge:1 charge:4 charge:16 charge100:16)
@@ -92,6 +93,7 @@ tps() {
         charge100) vars=(-D cards="$CARDS" -D merchants=100) ;;
         refund) script=refund.sql vars=(-D payments="$PAYMENTS" -D merchant="$SHOP" -D session="$SESSION") ;;
         history) script=history.sql vars=(-D cards="$CARDS" -D history=200) ;;
+        recharge) script=recharge.sql vars=(-D cards="$CARDS") ;;
         *) echo "unknown workload $workload" >&2; return 1 ;;
     esac
     [ "$build" = new ] && port=$NEW_PORT

@@ -7,12 +7,14 @@
 #                                                        about 25 minutes)
 #   BENCH_SECONDS=2 BENCH_CARDS=2000 bash bench/run.sh   a quick smoke run
 # Knobs: BENCH_SECONDS (per run, default 20), BENCH_CARDS (charge cards, default 100000),
+# BENCH_ROUNDS (rounds for the targets that compare two workloads, default 3),
 # BENCH_SKIP_INSTALL=1 (bench the installed mps_ext as it is: no build, no install),
 # MPS_BENCH_PORT (default 5491).
 # Writes bench/results/<date>.md and bench/results/<date>.png and prints PASS/FAIL lines.
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 
 SECONDS_PER_RUN=${BENCH_SECONDS:-20}
+ROUNDS=${BENCH_ROUNDS:-3}
 CARDS=${BENCH_CARDS:-100000}
 MERCHANTS=100
 HISTORY_MEMBERS=200
@@ -28,12 +30,13 @@ STAMP=$(date -u +%Y-%m-%d)
 RESULTS="$BENCH/results"
 WORK="$ROOT/.cluster/bench-work"
 
-# The expected duration. Per mode: TPC-B and 4 charge workloads at each client count, 5 runs at
-# each RPC client count; then hold and login. Each run takes about 1 s more than its time; each
-# reload of the codes (2 per client count and mode) or of the refunds' payments about 1 s + 4 s
-# per 100,000 cards; the load, the WAL segments and verify_ledger() about 50 s + 100 s per 100,000 cards.
-RUNS=$(( ${#COMMIT[@]} * (${#CLIENTS[@]} * 5 + ${#RPC_CLIENTS[@]} * 5) + 2 ))
-RELOADS=$(( ${#COMMIT[@]} * (${#CLIENTS[@]} * 2 + ${#RPC_CLIENTS[@]}) + 1 ))
+# The expected duration. Per mode: TPC-B and 4 charge workloads at each client count, 4 runs at
+# each RPC client count; then 5 runs per round, hold and login. Each run takes about 1 s more
+# than its time; each reload of the codes (2 per client count and mode, 2 per round) or of the
+# refunds' payments about 1 s + 4 s per 100,000 cards; the load, the WAL segments and
+# verify_ledger() about 50 s + 100 s per 100,000 cards.
+RUNS=$(( ${#COMMIT[@]} * (${#CLIENTS[@]} * 5 + ${#RPC_CLIENTS[@]} * 4) + ROUNDS * 5 + 2 ))
+RELOADS=$(( ${#COMMIT[@]} * (${#CLIENTS[@]} * 2 + ${#RPC_CLIENTS[@]}) + ROUNDS * 2 + 2 ))
 EXPECTED=$(( RUNS * (SECONDS_PER_RUN + 1) + RELOADS * (1 + CARDS * 4 / 100000) + 50 + CARDS / 1000 ))
 log "$RUNS runs of ${SECONDS_PER_RUN}s: expected duration about $(( (EXPECTED + 59) / 60 )) minutes"
 
@@ -92,18 +95,17 @@ live_codes() {
 # histories read their page from the index alone where the heap pages are all-visible, as
 # the select-only reference reads pgbench_accounts, vacuumed by pgbench -i.
 refund_payments() {
-    local listed
-    listed=$(list_refund_payments "$SHOP")
+    REFUNDABLE=$(list_refund_payments "$SHOP")
     settle "mps_bench.payments, public.transactions"
-    echo "$listed"
 }
 
 # run WORKLOAD MODE DB CLIENTS [pgbench args…]: one timed pgbench run in MODE, per-transaction
 # latencies logged; meanwhile the waits of DB's active backends are sampled, and its top
-# statements (pg_stat_statements, reset just before) are kept.
+# statements (pg_stat_statements, reset just before) are kept. With ROUND set, the run is that
+# round's (its files end in .r<ROUND>).
 run() {
     local workload=$1 mode=$2 db=$3 clients=$4; shift 4
-    local id="$workload.$mode.c$clients" threads=$(( clients < 2 ? 1 : 2 ))
+    local id="$workload.$mode.c$clients${ROUND:+.r$ROUND}" threads=$(( clients < 2 ? 1 : 2 ))
     log "$id: $clients client(s), ${SECONDS_PER_RUN}s"
     psql -qX -d mps -c "SELECT pg_stat_statements_reset()" >/dev/null
     (cd "$WORK" && PGOPTIONS="-c synchronous_commit=${COMMIT[$mode]}" "$PYTHON" "$BENCH/sample_waits.py" --db "$db" \
@@ -118,6 +120,12 @@ run() {
     grep -E "^(tps|number of failed)" "$WORK/$id.out" | sed 's/^/    /'
 }
 run_charge() { run "$1" "$2" mps "$3" -U authenticator -f "$BENCH/scripts/charge.sql" "${@:4}"; }
+# run_refund MODE CLIENTS: 0.01 of a random one of the REFUNDABLE payments (refund_payments).
+run_refund() {
+    run refund "$1" mps "$2" -U authenticator -f "$BENCH/scripts/refund.sql" -D payments="$REFUNDABLE" \
+        -D merchant="$SHOP" -D session="$SESSION"
+}
+run_recharge() { run recharge "$1" mps "$2" -U authenticator -f "$BENCH/scripts/recharge.sql" -D cards="$CARDS"; }
 
 # stored: bytes of every table of the extension's schemas with its indexes and TOAST
 # (partitions included), but the live QR codes (card_qr_state, card_qr_tokens), whose size is the
@@ -148,17 +156,38 @@ for mode in durable cpu; do
         STORED=$(( STORED + $(stored) - stored_before ))
         CHARGES=$(( CHARGES + $(payments) - payments_before ))
         [[ " ${RPC_CLIENTS[*]} " == *" $clients "* ]] || continue
-        refundable=$(refund_payments)   # before the reads too: it settles the charges
+        refund_payments   # before the reads too: it settles the charges
         run select_only "$mode" tpcb "$clients" -U authenticator -f "$BENCH/scripts/select_only.sql" \
             -D accounts=$(( TPCB_SCALE * 100000 ))
         run history "$mode" mps "$clients" -U authenticator -f "$BENCH/scripts/history.sql" -D cards="$CARDS" \
             -D history="$HISTORY_MEMBERS"
-        run refund "$mode" mps "$clients" -U authenticator -f "$BENCH/scripts/refund.sql" -D payments="$refundable" \
-            -D merchant="$SHOP" -D session="$SESSION"
-        # TPC-B again, between the two it is held against: minutes have passed since the TPC-B run
-        # above, and the durable ratio follows the disk's flush time, which drifts that fast here.
-        run tpcb_between "$mode" tpcb "$clients"
-        run recharge "$mode" mps "$clients" -U authenticator -f "$BENCH/scripts/recharge.sql" -D cards="$CARDS"
+        run_refund "$mode" "$clients"
+        run_recharge "$mode" "$clients"
+    done
+done
+
+# The targets that compare two workloads at 4 clients (durable) take the median of ROUNDS rounds
+# run back to back: a durable ratio follows the disk's flush time, which drifts by a quarter
+# within minutes on a shared machine (bench/results/2026-12-03.md), and 10 hot cards queue on
+# their rows, which makes one run of them swing. In each round TPC-B, refund and recharge, the
+# order rotating, each held against the TPC-B run of its round; then charges on the 10 hot
+# cards with 100,000 and with 10 live codes, the order alternating.
+refund_payments
+ROUND_ORDER=(tpcb refund recharge)
+for (( round = 1; round <= ROUNDS; round++ )); do
+    for (( i = 0; i < 3; i++ )); do
+        case ${ROUND_ORDER[(round - 1 + i) % 3]} in
+            tpcb) ROUND=$round run tpcb durable tpcb 4 ;;
+            refund) ROUND=$round run_refund durable 4 ;;
+            recharge) ROUND=$round run_recharge durable 4 ;;
+        esac
+    done
+    codes=("$CARDS" 10)
+    (( round % 2 )) || codes=(10 "$CARDS")
+    for live in "${codes[@]}"; do
+        live_codes "$live"
+        if [ "$live" = 10 ]; then workload=charge_10_codes; else workload=charge_100k_codes; fi
+        ROUND=$round run_charge "$workload" durable 4 -D cards=10 -D merchants=1
     done
 done
 live_codes "$CARDS"
