@@ -4,7 +4,7 @@
 # production) and CPU-bound (synchronous_commit = off for the run's sessions, same cluster),
 # so that the disk's flush speed can neither hide nor inflate CPU cost.
 #   bash bench/run.sh                                    full run (it prints its expected duration:
-#                                                        about 25 minutes)
+#                                                        about 35 minutes)
 #   BENCH_SECONDS=2 BENCH_CARDS=2000 bash bench/run.sh   a quick smoke run
 # Knobs: BENCH_SECONDS (per run, default 20), BENCH_CARDS (charge cards, default 100000),
 # BENCH_ROUNDS (rounds for the targets that compare two workloads, default 3),
@@ -31,11 +31,11 @@ RESULTS="$BENCH/results"
 WORK="$ROOT/.cluster/bench-work"
 
 # The expected duration. Per mode: TPC-B and 4 charge workloads at each client count, 4 runs at
-# each RPC client count; then 5 runs per round, hold and login. Each run takes about 1 s more
+# each RPC client count; then 9 runs per round, hold and login. Each run takes about 1 s more
 # than its time; each reload of the codes (2 per client count and mode, 2 per round) or of the
 # refunds' payments about 1 s + 4 s per 100,000 cards; the load, the WAL segments and
 # verify_ledger() about 50 s + 100 s per 100,000 cards.
-RUNS=$(( ${#COMMIT[@]} * (${#CLIENTS[@]} * 5 + ${#RPC_CLIENTS[@]} * 4) + ROUNDS * 5 + 2 ))
+RUNS=$(( ${#COMMIT[@]} * (${#CLIENTS[@]} * 5 + ${#RPC_CLIENTS[@]} * 4) + ROUNDS * 9 + 2 ))
 RELOADS=$(( ${#COMMIT[@]} * (${#CLIENTS[@]} * 2 + ${#RPC_CLIENTS[@]}) + ROUNDS * 2 + 2 ))
 EXPECTED=$(( RUNS * (SECONDS_PER_RUN + 1) + RELOADS * (1 + CARDS * 4 / 100000) + 50 + CARDS / 1000 ))
 log "$RUNS runs of ${SECONDS_PER_RUN}s: expected duration about $(( (EXPECTED + 59) / 60 )) minutes"
@@ -126,6 +126,14 @@ run_refund() {
         -D merchant="$SHOP" -D session="$SESSION"
 }
 run_recharge() { run recharge "$1" mps "$2" -U authenticator -f "$BENCH/scripts/recharge.sql" -D cards="$CARDS"; }
+run_select_only() {
+    run select_only "$1" tpcb "$2" -U authenticator -f "$BENCH/scripts/select_only.sql" \
+        -D accounts=$(( TPCB_SCALE * 100000 ))
+}
+run_history() {
+    run history "$1" mps "$2" -U authenticator -f "$BENCH/scripts/history.sql" -D cards="$CARDS" \
+        -D history="$HISTORY_MEMBERS"
+}
 
 # stored: bytes of every table of the extension's schemas with its indexes and TOAST
 # (partitions included), but the live QR codes (card_qr_state, card_qr_tokens), whose size is the
@@ -157,21 +165,20 @@ for mode in durable cpu; do
         CHARGES=$(( CHARGES + $(payments) - payments_before ))
         [[ " ${RPC_CLIENTS[*]} " == *" $clients "* ]] || continue
         refund_payments   # before the reads too: it settles the charges
-        run select_only "$mode" tpcb "$clients" -U authenticator -f "$BENCH/scripts/select_only.sql" \
-            -D accounts=$(( TPCB_SCALE * 100000 ))
-        run history "$mode" mps "$clients" -U authenticator -f "$BENCH/scripts/history.sql" -D cards="$CARDS" \
-            -D history="$HISTORY_MEMBERS"
+        run_select_only "$mode" "$clients"
+        run_history "$mode" "$clients"
         run_refund "$mode" "$clients"
         run_recharge "$mode" "$clients"
     done
 done
 
-# The targets that compare two workloads at 4 clients (durable) take the median of ROUNDS rounds
-# run back to back: a durable ratio follows the disk's flush time, which drifts by a quarter
-# within minutes on a shared machine (bench/results/2026-12-03.md), and 10 hot cards queue on
-# their rows, which makes one run of them swing. In each round TPC-B, refund and recharge, the
-# order rotating, each held against the TPC-B run of its round; then charges on the 10 hot
-# cards with 100,000 and with 10 live codes, the order alternating.
+# The targets that compare two workloads at 4 clients take the median of ROUNDS rounds run back
+# to back: a durable ratio follows the disk's flush time, which drifts by a quarter within
+# minutes on a shared machine (bench/results/2026-12-03-run2.md), 10 hot cards queue on their
+# rows, which makes one run of them swing, and any run can meet a busy moment of the machine.
+# In each round, durable, TPC-B, refund and recharge, the order rotating, each held against the
+# TPC-B run of its round; charges on the 10 hot cards with 100,000 and with 10 live codes; then,
+# durable and CPU-bound, the select-only reference and the history read; pairs alternate order.
 refund_payments
 ROUND_ORDER=(tpcb refund recharge)
 for (( round = 1; round <= ROUNDS; round++ )); do
@@ -188,6 +195,11 @@ for (( round = 1; round <= ROUNDS; round++ )); do
         live_codes "$live"
         if [ "$live" = 10 ]; then workload=charge_10_codes; else workload=charge_100k_codes; fi
         ROUND=$round run_charge "$workload" durable 4 -D cards=10 -D merchants=1
+    done
+    reads=(run_select_only run_history)
+    (( round % 2 )) || reads=(run_history run_select_only)
+    for mode in durable cpu; do
+        for read in "${reads[@]}"; do ROUND=$round "$read" "$mode" 4; done
     done
 done
 live_codes "$CARDS"
