@@ -15,6 +15,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 
 SECONDS_PER_RUN=${BENCH_SECONDS:-20}
 ROUNDS=${BENCH_ROUNDS:-3}
+(( ROUNDS >= 1 )) || { echo "BENCH_ROUNDS must be at least 1" >&2; exit 2; }
 CARDS=${BENCH_CARDS:-100000}
 MERCHANTS=100
 HISTORY_MEMBERS=200
