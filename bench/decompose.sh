@@ -22,7 +22,8 @@ ROUNDS=${DECOMPOSE_ROUNDS:-5}
 SECONDS_PER_RUN=${DECOMPOSE_SECONDS:-10}
 CARDS=${DECOMPOSE_CARDS:-20000}
 export MPS_BENCH_PORT=${MPS_BENCH_PORT:-5504}
-case ${DECOMPOSE_SET:-charge} in
+SET=${DECOMPOSE_SET:-charge}
+case $SET in
     charge) WORKLOADS=(tpcb floor rows statements charge) ;;
     money) WORKLOADS=(tpcb recharge_floor recharge refund_floor refund) ;;
     *) echo "DECOMPOSE_SET is charge or money" >&2; exit 1 ;;
@@ -43,7 +44,7 @@ load_bench_cards "$CARDS"
 psql -qX -v ON_ERROR_STOP=1 -d mps -f "$ROOT/bench/decompose.sql" >/dev/null
 IFS='|' read -r SHOP SESSION < <(psql -qAtX -d mps -c "SELECT code, session_id FROM mps_bench.merchants WHERE n = 1")
 PAYMENTS=0
-if [ "${DECOMPOSE_SET:-charge}" = money ]; then
+if [ "$SET" = money ]; then
     log "making the payments to refund: 20 s of charges at merchant 1"
     "$PGBIN/pgbench" -n -M prepared -c 4 -j 2 -T 20 -U authenticator -f "$ROOT/bench/scripts/charge.sql" \
         -D cards="$CARDS" -D merchants=1 mps >/dev/null 2>&1
