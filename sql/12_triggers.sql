@@ -4,6 +4,11 @@
 -- No SET search_path: a function with SET clauses saves and restores its settings around
 -- every call, and this one runs once per updated row (each money movement updates its card).
 -- It names pg_catalog's now() itself and is not SECURITY DEFINER.
+--
+-- The triggers fire only when an UPDATE leaves updated_at as it was: the money movements'
+-- card update sets it itself (src/store/transactions.rs), sparing a PL/pgSQL call per movement
+-- (the call cost 2-4 % of a movement's server CPU, bench/results/2026-12-03.md). A writer that
+-- sets updated_at to a new value keeps it.
 CREATE FUNCTION mps_internal.set_updated_at() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -13,23 +18,32 @@ END
 $$;
 
 CREATE TRIGGER trg_member_profiles_updated_at BEFORE UPDATE ON public.member_profiles
-    FOR EACH ROW EXECUTE FUNCTION mps_internal.set_updated_at();
+    FOR EACH ROW WHEN (NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at)
+    EXECUTE FUNCTION mps_internal.set_updated_at();
 CREATE TRIGGER trg_member_ext_ids_updated_at BEFORE UPDATE ON public.member_external_identities
-    FOR EACH ROW EXECUTE FUNCTION mps_internal.set_updated_at();
+    FOR EACH ROW WHEN (NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at)
+    EXECUTE FUNCTION mps_internal.set_updated_at();
 CREATE TRIGGER trg_membership_levels_updated_at BEFORE UPDATE ON public.membership_levels
-    FOR EACH ROW EXECUTE FUNCTION mps_internal.set_updated_at();
+    FOR EACH ROW WHEN (NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at)
+    EXECUTE FUNCTION mps_internal.set_updated_at();
 CREATE TRIGGER trg_member_cards_updated_at BEFORE UPDATE ON public.member_cards
-    FOR EACH ROW EXECUTE FUNCTION mps_internal.set_updated_at();
+    FOR EACH ROW WHEN (NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at)
+    EXECUTE FUNCTION mps_internal.set_updated_at();
 CREATE TRIGGER trg_merchants_updated_at BEFORE UPDATE ON public.merchants
-    FOR EACH ROW EXECUTE FUNCTION mps_internal.set_updated_at();
+    FOR EACH ROW WHEN (NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at)
+    EXECUTE FUNCTION mps_internal.set_updated_at();
 CREATE TRIGGER trg_transactions_updated_at BEFORE UPDATE ON public.transactions
-    FOR EACH ROW EXECUTE FUNCTION mps_internal.set_updated_at();
+    FOR EACH ROW WHEN (NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at)
+    EXECUTE FUNCTION mps_internal.set_updated_at();
 CREATE TRIGGER trg_settlements_updated_at BEFORE UPDATE ON public.settlements
-    FOR EACH ROW EXECUTE FUNCTION mps_internal.set_updated_at();
+    FOR EACH ROW WHEN (NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at)
+    EXECUTE FUNCTION mps_internal.set_updated_at();
 CREATE TRIGGER trg_card_holds_updated_at BEFORE UPDATE ON public.card_holds
-    FOR EACH ROW EXECUTE FUNCTION mps_internal.set_updated_at();
+    FOR EACH ROW WHEN (NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at)
+    EXECUTE FUNCTION mps_internal.set_updated_at();
 CREATE TRIGGER trg_admin_users_updated_at BEFORE UPDATE ON public.admin_users
-    FOR EACH ROW EXECUTE FUNCTION mps_internal.set_updated_at();
+    FOR EACH ROW WHEN (NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at)
+    EXECUTE FUNCTION mps_internal.set_updated_at();
 
 -- Follow-ups find a movement's month through tx_registry (src/store/transactions.rs), which
 -- carries the movement's stamp: a movement re-stamped by hand (back-dated by an operator, or

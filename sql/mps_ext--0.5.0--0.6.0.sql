@@ -272,6 +272,36 @@ BEGIN
 END
 $$;
 
+-- The updated_at triggers fire only when an UPDATE leaves updated_at as it was (sql/12_triggers.sql):
+-- the money movements' card update sets it itself.
+CREATE OR REPLACE TRIGGER trg_member_profiles_updated_at BEFORE UPDATE ON public.member_profiles
+    FOR EACH ROW WHEN (NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at)
+    EXECUTE FUNCTION mps_internal.set_updated_at();
+CREATE OR REPLACE TRIGGER trg_member_ext_ids_updated_at BEFORE UPDATE ON public.member_external_identities
+    FOR EACH ROW WHEN (NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at)
+    EXECUTE FUNCTION mps_internal.set_updated_at();
+CREATE OR REPLACE TRIGGER trg_membership_levels_updated_at BEFORE UPDATE ON public.membership_levels
+    FOR EACH ROW WHEN (NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at)
+    EXECUTE FUNCTION mps_internal.set_updated_at();
+CREATE OR REPLACE TRIGGER trg_member_cards_updated_at BEFORE UPDATE ON public.member_cards
+    FOR EACH ROW WHEN (NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at)
+    EXECUTE FUNCTION mps_internal.set_updated_at();
+CREATE OR REPLACE TRIGGER trg_merchants_updated_at BEFORE UPDATE ON public.merchants
+    FOR EACH ROW WHEN (NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at)
+    EXECUTE FUNCTION mps_internal.set_updated_at();
+CREATE OR REPLACE TRIGGER trg_transactions_updated_at BEFORE UPDATE ON public.transactions
+    FOR EACH ROW WHEN (NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at)
+    EXECUTE FUNCTION mps_internal.set_updated_at();
+CREATE OR REPLACE TRIGGER trg_settlements_updated_at BEFORE UPDATE ON public.settlements
+    FOR EACH ROW WHEN (NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at)
+    EXECUTE FUNCTION mps_internal.set_updated_at();
+CREATE OR REPLACE TRIGGER trg_card_holds_updated_at BEFORE UPDATE ON public.card_holds
+    FOR EACH ROW WHEN (NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at)
+    EXECUTE FUNCTION mps_internal.set_updated_at();
+CREATE OR REPLACE TRIGGER trg_admin_users_updated_at BEFORE UPDATE ON public.admin_users
+    FOR EACH ROW WHEN (NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at)
+    EXECUTE FUNCTION mps_internal.set_updated_at();
+
 -- Follow-ups find a movement's month through tx_registry (src/store/transactions.rs), which
 -- carries the movement's stamp: a movement re-stamped by hand (back-dated by an operator, or
 -- by a test) takes its registry row along. Fires only when an UPDATE sets created_at.

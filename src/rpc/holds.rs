@@ -182,7 +182,7 @@ fn rpc_merchant_capture_hold(
                 payment_method: Some(PayMethod::Balance),
                 external_order_id: None,
                 idempotency_key: key,
-                original_tx_id: None,
+                original: None,
                 processed_by: caller.auth_user(),
                 tag: tag_of(p_tag),
                 fingerprint: Some(fingerprint),

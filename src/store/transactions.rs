@@ -60,7 +60,8 @@ pub struct NewTx<'a> {
     pub payment_method: Option<PayMethod>,
     pub external_order_id: Option<&'a str>,
     pub idempotency_key: Option<&'a str>,
-    pub original_tx_id: Option<Uuid>,
+    /// A refund's payment: its id and number (the number goes into the feed event).
+    pub original: Option<(Uuid, &'a str)>,
     pub processed_by: Option<Uuid>,
     pub tag: serde_json::Value,
     pub fingerprint: Option<String>,
@@ -106,7 +107,8 @@ pub struct Stamped {
 
 /// Everything one money movement writes, in one statement: the transaction row, its
 /// registries and, when completed, the card's balance, points and level, the ledger row,
-/// the audit row and its event (the feed's `payment`, `refund` or `recharge`).
+/// the audit row and its event (the feed's `payment`, `refund` or `recharge`). The card's
+/// `updated_at` is set here, which spares the row its trigger (sql/12_triggers.sql).
 ///
 /// The movement is stamped with the time it really happens (clock_timestamp(), not the
 /// transaction's start): a movement of a merchant is recorded only while it holds off the
@@ -133,16 +135,16 @@ pub fn record(tx: &NewTx, outcome: Outcome) -> Stamped {
              RETURNING id, tx_no, created_at),
          card AS (
              UPDATE public.member_cards
-                SET balance = balance + $16, points = $18, level = $19, discount = $20
+                SET balance = balance + $16, points = $18, level = $19, discount = $20,
+                    updated_at = pg_catalog.now()
               WHERE id = $2 AND $28 = 'completed'
              RETURNING balance, owner_member_id),
          event AS (
              INSERT INTO public.events (occurred_at, event_type, card_id, member_id, merchant_id, tx_no, amount,
                                         balance_after, payload)
              SELECT tx.created_at, $1::public.event_type, $2, card.owner_member_id, $3, tx.tx_no, $6, card.balance,
-                    CASE WHEN $12::uuid IS NULL THEN pg_catalog.jsonb_build_object('tag', $14::jsonb)
-                         ELSE pg_catalog.jsonb_build_object('tag', $14::jsonb, 'original_tx_no',
-                                  (SELECT r.tx_no FROM public.tx_registry r WHERE r.tx_id = $12)) END
+                    CASE WHEN $29::text IS NULL THEN pg_catalog.jsonb_build_object('tag', $14::jsonb)
+                         ELSE pg_catalog.jsonb_build_object('tag', $14::jsonb, 'original_tx_no', $29::text) END
                FROM tx, card),
          ledger AS (
              INSERT INTO public.point_ledger (card_id, tx_id, change, balance_before, balance_after, reason, created_at)
@@ -173,7 +175,7 @@ pub fn record(tx: &NewTx, outcome: Outcome) -> Stamped {
             tx.payment_method.map(PayMethod::label).into(),
             tx.external_order_id.into(),
             tx.idempotency_key.into(),
-            tx.original_tx_id.into(),
+            tx.original.map(|(id, _)| id).into(),
             tx.processed_by.into(),
             JsonB(tx.tag.clone()).into(),
             tx.fingerprint.as_deref().into(),
@@ -190,6 +192,7 @@ pub fn record(tx: &NewTx, outcome: Outcome) -> Stamped {
             tx.request_scope.map(|(operation, _)| operation).into(),
             tx.request_scope.map(|(_, scope)| scope).into(),
             status.label().into(),
+            tx.original.map(|(_, no)| no).into(),
         ],
         |r| {
             Ok(Stamped {

@@ -5,6 +5,7 @@ import base64
 import os
 import threading
 import uuid
+from datetime import datetime, timezone
 from decimal import Decimal
 
 import psycopg
@@ -34,6 +35,26 @@ def test_contract_full_payment_flow(api, shop):
     tx = api.as_service().rows("merchant_charge_by_qr", p_merchant_code=shop.merchant["code"],
                                p_qr_plain=shop.qr(), p_raw_amount="0.005")[0]
     assert (tx["final_amount"], balance_points(api, shop.card)[0]) == (D("0.01"), D("899.99"))
+
+
+def test_updated_at_is_stamped_unless_the_update_sets_it(admin_sql, shop):
+    """A charge stamps its card (the movement sets updated_at itself, sparing the trigger); an
+    UPDATE that leaves updated_at alone is stamped by the trigger; one that sets it keeps it."""
+    def stamp():
+        return admin_sql.execute("select updated_at from public.member_cards where id = %s",
+                                 (shop.card,)).fetchone()["updated_at"]
+
+    past = datetime(2001, 2, 3, 4, 5, 6, tzinfo=timezone.utc)
+    admin_sql.execute("update public.member_cards set updated_at = %s where id = %s", (past, shop.card))
+    assert stamp() == past
+    shop.charge(D("10"))
+    charged = stamp()
+    assert charged > past
+    assert admin_sql.execute("select %s::timestamptz > now() - interval '1 minute' as recent",
+                             (charged,)).fetchone()["recent"]
+    admin_sql.execute("update public.member_cards set corporate_discount = corporate_discount where id = %s",
+                      (shop.card,))
+    assert stamp() > charged
 
 
 def test_contract_refunds_with_merchant_session(api, shop):
