@@ -33,9 +33,10 @@ log "loading $CARDS cards, 100 merchants"
 create_database mps >/dev/null
 load_bench_cards "$CARDS"
 
+if [ "$MERCHANTS" = 1 ]; then workload_args charge; else workload_args charge_merchants; fi
 charges() {  # charges SECONDS: pgbench charges, CPU-bound, new connections
     PGOPTIONS="-c synchronous_commit=off" "$PGBIN/pgbench" -n -M prepared -c "$CLIENTS" -j 2 -T "$1" \
-        -U authenticator -f "$ROOT/bench/scripts/charge.sql" -D cards="$CARDS" -D merchants="$MERCHANTS" mps
+        "${WORKLOAD_ARGS[@]}" mps
 }
 # A warm-up, then ANALYZE: a foreign key's check is planned once per connection, and planned
 # while a table is nearly empty it scans the table on every check until an ANALYZE replans it.

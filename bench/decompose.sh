@@ -23,6 +23,7 @@ SECONDS_PER_RUN=${DECOMPOSE_SECONDS:-10}
 CARDS=${DECOMPOSE_CARDS:-20000}
 export MPS_BENCH_PORT=${MPS_BENCH_PORT:-5504}
 SET=${DECOMPOSE_SET:-charge}
+declare -A CHARGE_LEVELS=([floor]=0 [rows]=1 [statements]=2)
 case $SET in
     charge) WORKLOADS=(tpcb floor rows statements charge) ;;
     money) WORKLOADS=(tpcb recharge_floor recharge refund_floor refund) ;;
@@ -42,12 +43,12 @@ psql -qX -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE tpcb"
 create_database mps
 load_bench_cards "$CARDS"
 psql -qX -v ON_ERROR_STOP=1 -d mps -f "$ROOT/bench/decompose.sql" >/dev/null
-IFS='|' read -r SHOP SESSION < <(psql -qAtX -d mps -c "SELECT code, session_id FROM mps_bench.merchants WHERE n = 1")
+bench_shop
 PAYMENTS=0
 if [ "$SET" = money ]; then
     log "making the payments to refund: 20 s of charges at merchant 1"
-    "$PGBIN/pgbench" -n -M prepared -c 4 -j 2 -T 20 -U authenticator -f "$ROOT/bench/scripts/charge.sql" \
-        -D cards="$CARDS" -D merchants=1 mps >/dev/null 2>&1
+    workload_args charge
+    "$PGBIN/pgbench" -n -M prepared -c 4 -j 2 -T 20 "${WORKLOAD_ARGS[@]}" mps >/dev/null 2>&1
     PAYMENTS=$(list_refund_payments "$SHOP")
 fi
 for db in tpcb mps; do psql -qX -d "$db" -c "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null; done
@@ -55,26 +56,18 @@ for db in tpcb mps; do psql -qX -d "$db" -c "VACUUM ANALYZE" -c "CHECKPOINT" >/d
 # measure WORKLOAD SECONDS: one pgbench run; prints "TPS CPU" (CPU: the server's µs per
 # transaction, "-" if not measured: see sample_waits.py).
 measure() {
-    local workload=$1 db=mps level=
-    local -a args=(-U authenticator -f "$ROOT/bench/scripts/charge_reference.sql" -D cards="$CARDS")
+    local workload=$1 db=mps
     case $workload in
-        tpcb) db=tpcb args=() ;;
-        charge) args=(-U authenticator -f "$ROOT/bench/scripts/charge.sql" -D cards="$CARDS" -D merchants=1) ;;
-        floor) level=0 ;;
-        rows) level=1 ;;
-        statements) level=2 ;;
-        recharge) args=(-U authenticator -f "$ROOT/bench/scripts/recharge.sql" -D cards="$CARDS") ;;
-        recharge_floor) args=(-U authenticator -f "$ROOT/bench/scripts/recharge_reference.sql" -D cards="$CARDS") ;;
-        refund | refund_floor)
-            local script=refund.sql
-            [ "$workload" = refund_floor ] && script=refund_reference.sql
-            args=(-U authenticator -f "$ROOT/bench/scripts/$script" -D payments="$PAYMENTS" -D merchant="$SHOP"
-                  -D session="$SESSION") ;;
+        floor | rows | statements)   # one script at three levels (bench/decompose.sql)
+            workload_args charge_reference
+            WORKLOAD_ARGS+=(-D level="${CHARGE_LEVELS[$workload]}") ;;
+        *_floor) workload_args "${workload%_floor}_reference" ;;
+        *) workload_args "$workload" ;;
     esac
-    [ -n "$level" ] && args+=(-D level="$level")
+    [ "$workload" = tpcb ] && db=tpcb
     (cd "$WORK" && PGOPTIONS="-c synchronous_commit=$COMMIT_MODE" "$PYTHON" "$ROOT/bench/sample_waits.py" --db "$db" \
         --interval 1 --out "$workload.cpu" -- "$PGBIN/pgbench" -n -M prepared -c "$CLIENTS" -j 2 -T "$2" \
-        "${args[@]}" "$db" > "$workload.out" 2>&1) || { cat "$WORK/$workload.out" >&2; exit 1; }
+        "${WORKLOAD_ARGS[@]}" "$db" > "$workload.out" 2>&1) || { cat "$WORK/$workload.out" >&2; exit 1; }
     "$PYTHON" "$ROOT/bench/sample_waits.py" --figures "$WORK/$workload.out" "$WORK/$workload.cpu"
 }
 

@@ -3,7 +3,8 @@
 -- floors of a recharge and a refund (DECOMPOSE_SET=money), to see what their targets leave. None is
 -- an implementation: they skip checks the RPC makes (they are benchmarks, in mps_bench), and
 -- the floor's movements lack rows verify_ledger() expects (tx_registry): load them only into a
--- database made for bench/decompose.sh.
+-- database made for bench/decompose.sh. Their card updates set updated_at, as the RPC's
+-- movement does, which spares the row its trigger (sql/12_triggers.sql).
 --
 --   charge_floor       the least a charge can write and keep the invariants: one statement
 --                      debits the card found by its live code only if the balance covers the
@@ -35,7 +36,7 @@ DECLARE
     recorded text;
 BEGIN
     WITH card AS (
-        UPDATE public.member_cards c SET balance = c.balance - p_raw
+        UPDATE public.member_cards c SET balance = c.balance - p_raw, updated_at = now()
           FROM mps_internal.card_qr_tokens q
          WHERE q.token_hash = encode(sha256(convert_to(p_qr_plain, 'UTF8')), 'hex') AND q.expires_at > now()
            AND c.id = q.card_id AND c.balance >= p_raw AND c.status = 'active'
@@ -64,7 +65,7 @@ DECLARE
     recorded text;
 BEGIN
     WITH card AS (
-        UPDATE public.member_cards c SET balance = c.balance - p_raw, points = c.points + 1
+        UPDATE public.member_cards c SET balance = c.balance - p_raw, points = c.points + 1, updated_at = now()
           FROM mps_internal.card_qr_tokens q
          WHERE q.token_hash = encode(sha256(convert_to(p_qr_plain, 'UTF8')), 'hex') AND q.expires_at > now()
            AND c.id = q.card_id AND c.balance >= p_raw AND c.status = 'active'
@@ -141,7 +142,7 @@ DECLARE
     recorded text;
 BEGIN
     WITH card AS (
-        UPDATE public.member_cards c SET balance = c.balance + p_amount
+        UPDATE public.member_cards c SET balance = c.balance + p_amount, updated_at = now()
          WHERE c.id = p_card_id AND c.status = 'active' AND c.card_type = 'standard'
            AND c.balance + p_amount <= 9999999999.99
         RETURNING c.id),
@@ -190,7 +191,7 @@ BEGIN
         RAISE EXCEPTION 'over-refund of %%', p_tx_no;
     END IF;
     WITH card AS (
-        UPDATE public.member_cards c SET balance = c.balance + p_amount
+        UPDATE public.member_cards c SET balance = c.balance + p_amount, updated_at = now()
          WHERE c.id = original.card_id AND c.status = 'active'
         RETURNING c.id),
     tx AS (

@@ -7,8 +7,8 @@
 # reports each cluster's server CPU per transaction (bench/sample_waits.py), which does not
 # depend on how the two clusters share the cores, and it alternates which pgbench starts first.
 #   bash bench/paired.sh OLD.so NEW.so [WORKLOAD:CLIENTS ...]   (default charge:1 charge:4
-#                                                                charge:16 charge100:16)
-# WORKLOAD: charge (one merchant), charge100 (a random one of 100 merchants per call),
+#                                                                charge:16 charge_merchants:16)
+# WORKLOAD: charge (one merchant), charge_merchants (a random one of 100 merchants per call),
 # refund (0.01 of a random one of about 4,000 payments of merchant 1, made before the copy),
 # recharge (10.00 on a random card by the service key) or history (get_member_transactions,
 # first page, of one of 200 members with 50 movements each), as in bench/run.sh. A library of
@@ -27,11 +27,12 @@ ensure_python
 [ $# -ge 2 ] && [ -f "$1" ] && [ -f "$2" ] || { sed -n '2,23p' "${BASH_SOURCE[0]}" >&2; exit 2; }
 OLD_LIB=$(realpath "$1") NEW_LIB=$(realpath "$2"); shift 2
 WORKLOADS=("$@")
-[ $# -gt 0 ] || WORKLOADS=(charge:1 charge:4 charge:16 charge100:16)
+[ $# -gt 0 ] || WORKLOADS=(charge:1 charge:4 charge:16 charge_merchants:16)
 ROUNDS=${PAIRED_ROUNDS:-4}
 SECONDS_PER_RUN=${PAIRED_SECONDS:-8}
 COMMIT_MODE=${PAIRED_COMMIT:-off}
 CARDS=${PAIRED_CARDS:-20000}
+HISTORY_MEMBERS=200
 read -r OLD_PORT NEW_PORT <<< "${MPS_PAIRED_PORTS:-5501 5502}"
 LIBS="$ROOT/.cluster/paired-libs"
 WORK="$ROOT/.cluster/paired-work"
@@ -55,11 +56,12 @@ psql -qX -v ON_ERROR_STOP=1 -d mps -c "CREATE EXTENSION mps_ext" -c "CREATE EXTE
     -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticator') THEN CREATE ROLE authenticator LOGIN NOINHERIT; END IF; END \$\$" \
     -c "GRANT anon, authenticated, service_role TO authenticator" \
     -c "UPDATE pg_catalog.pg_proc SET probin = 'mps_ext' WHERE probin = '\$libdir/mps_ext'" >/dev/null
-load_bench_cards "$CARDS" 200
-IFS='|' read -r SHOP SESSION < <(psql -qAtX -d mps -c "SELECT code, session_id FROM mps_bench.merchants WHERE n = 1")
+load_bench_cards "$CARDS" "$HISTORY_MEMBERS"
+bench_shop
 if [[ " ${WORKLOADS[*]} " == *" refund:"* ]]; then
-    PGOPTIONS="-c synchronous_commit=off" "$PGBIN/pgbench" -n -M prepared -c 4 -j 2 -t 1000 -U authenticator \
-        -f "$ROOT/bench/scripts/charge.sql" -D cards="$CARDS" -D merchants=1 mps >/dev/null
+    workload_args charge
+    PGOPTIONS="-c synchronous_commit=off" "$PGBIN/pgbench" -n -M prepared -c 4 -j 2 -t 1000 "${WORKLOAD_ARGS[@]}" mps \
+        >/dev/null
 fi
 PAYMENTS=$(list_refund_payments "$SHOP")
 psql -qX -v ON_ERROR_STOP=1 -d mps -c "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null
@@ -86,21 +88,13 @@ done
 # tps BUILD WORKLOAD CLIENTS SECONDS: one pgbench run against BUILD's cluster; prints its TPS
 # and its server CPU per transaction.
 tps() {
-    local build=$1 workload=$2 clients=$3 port=$OLD_PORT script=charge.sql
-    local -a vars
-    case $workload in
-        charge) vars=(-D cards="$CARDS" -D merchants=1) ;;
-        charge100) vars=(-D cards="$CARDS" -D merchants=100) ;;
-        refund) script=refund.sql vars=(-D payments="$PAYMENTS" -D merchant="$SHOP" -D session="$SESSION") ;;
-        history) script=history.sql vars=(-D cards="$CARDS" -D history=200) ;;
-        recharge) script=recharge.sql vars=(-D cards="$CARDS") ;;
-        *) echo "unknown workload $workload" >&2; return 1 ;;
-    esac
+    local build=$1 clients=$3 port=$OLD_PORT
+    workload_args "$2" || return 1
     [ "$build" = new ] && port=$NEW_PORT
     (cd "$WORK" && PGHOST="$ROOT/.cluster/paired-$build/sock" PGPORT=$port \
         PGOPTIONS="-c synchronous_commit=$COMMIT_MODE" "$PYTHON" "$ROOT/bench/sample_waits.py" --db mps --interval 1 \
         --out "$build.cpu" -- "$PGBIN/pgbench" -n -M prepared -c "$clients" -j $(( clients < 2 ? 1 : 2 )) -T "$4" \
-        -U authenticator -f "$ROOT/bench/scripts/$script" "${vars[@]}" mps > "$build.out" 2>&1) ||
+        "${WORKLOAD_ARGS[@]}" mps > "$build.out" 2>&1) ||
         { cat "$WORK/$build.out" >&2; return 1; }
     "$PYTHON" "$ROOT/bench/sample_waits.py" --figures "$WORK/$build.out" "$WORK/$build.cpu"
 }

@@ -72,7 +72,7 @@ CHECKPOINT;
 SQL
 
 # hold and refund: merchant 1
-IFS='|' read -r SHOP SESSION < <(psql -qAtX -d mps -c "SELECT code, session_id FROM mps_bench.merchants WHERE n = 1")
+bench_shop
 
 # settle TABLES: vacuums and analyzes TABLES (a list) after a reload, analyzes the transactions
 # and checkpoints, so that none of it happens during the next run. The transactions' statistics
@@ -96,7 +96,7 @@ live_codes() {
 # histories read their page from the index alone where the heap pages are all-visible, as
 # the select-only reference reads pgbench_accounts, vacuumed by pgbench -i.
 refund_payments() {
-    REFUNDABLE=$(list_refund_payments "$SHOP")
+    PAYMENTS=$(list_refund_payments "$SHOP")
     settle "mps_bench.payments, public.transactions"
 }
 
@@ -120,20 +120,14 @@ run() {
                                     ORDER BY total_exec_time DESC LIMIT 8" > "$WORK/$id.statements"
     grep -E "^(tps|number of failed)" "$WORK/$id.out" | sed 's/^/    /'
 }
-run_charge() { run "$1" "$2" mps "$3" -U authenticator -f "$BENCH/scripts/charge.sql" "${@:4}"; }
-# run_refund MODE CLIENTS: 0.01 of a random one of the REFUNDABLE payments (refund_payments).
-run_refund() {
-    run refund "$1" mps "$2" -U authenticator -f "$BENCH/scripts/refund.sql" -D payments="$REFUNDABLE" \
-        -D merchant="$SHOP" -D session="$SESSION"
-}
-run_recharge() { run recharge "$1" mps "$2" -U authenticator -f "$BENCH/scripts/recharge.sql" -D cards="$CARDS"; }
-run_select_only() {
-    run select_only "$1" tpcb "$2" -U authenticator -f "$BENCH/scripts/select_only.sql" \
-        -D accounts=$(( TPCB_SCALE * 100000 ))
-}
-run_history() {
-    run history "$1" mps "$2" -U authenticator -f "$BENCH/scripts/history.sql" -D cards="$CARDS" \
-        -D history="$HISTORY_MEMBERS"
+# run_workload WORKLOAD MODE CLIENTS [ID]: `run` of a workload of workload_args (scripts/lib.sh)
+# under ID (the workload's name by default), on mps; TPC-B and the select-only reference on
+# tpcb. Refunds pick from the PAYMENTS that refund_payments listed last.
+run_workload() {
+    local db=mps
+    [[ $1 == tpcb || $1 == select_only ]] && db=tpcb
+    workload_args "$1"
+    run "${4:-$1}" "$2" "$db" "$3" "${WORKLOAD_ARGS[@]}"
 }
 
 # stored: bytes of every table of the extension's schemas with its indexes and TOAST
@@ -153,23 +147,20 @@ CHARGES=0
 # TPC-B and each workload it is compared with run in turn, so that drift hits both equally.
 for mode in durable cpu; do
     for clients in "${CLIENTS[@]}"; do
-        run tpcb "$mode" tpcb "$clients"
+        run_workload tpcb "$mode" "$clients"
         live_codes "$CARDS"
         stored_before=$(stored)
         payments_before=$(payments)
-        run_charge charge "$mode" "$clients" -D cards="$CARDS" -D merchants=1
-        run_charge charge_merchants "$mode" "$clients" -D cards="$CARDS" -D merchants="$MERCHANTS"
-        run_charge charge_100k_codes "$mode" "$clients" -D cards=10 -D merchants=1
+        run_workload charge "$mode" "$clients"
+        run_workload charge_merchants "$mode" "$clients"
+        run_workload charge_hot "$mode" "$clients" charge_100k_codes
         live_codes 10
-        run_charge charge_10_codes "$mode" "$clients" -D cards=10 -D merchants=1
+        run_workload charge_hot "$mode" "$clients" charge_10_codes
         STORED=$(( STORED + $(stored) - stored_before ))
         CHARGES=$(( CHARGES + $(payments) - payments_before ))
         [[ " ${RPC_CLIENTS[*]} " == *" $clients "* ]] || continue
         refund_payments   # before the reads too: it settles the charges
-        run_select_only "$mode" "$clients"
-        run_history "$mode" "$clients"
-        run_refund "$mode" "$clients"
-        run_recharge "$mode" "$clients"
+        for workload in select_only history refund recharge; do run_workload "$workload" "$mode" "$clients"; done
     done
 done
 
@@ -183,30 +174,23 @@ done
 refund_payments
 ROUND_ORDER=(tpcb refund recharge)
 for (( round = 1; round <= ROUNDS; round++ )); do
-    for (( i = 0; i < 3; i++ )); do
-        case ${ROUND_ORDER[(round - 1 + i) % 3]} in
-            tpcb) ROUND=$round run tpcb durable tpcb 4 ;;
-            refund) ROUND=$round run_refund durable 4 ;;
-            recharge) ROUND=$round run_recharge durable 4 ;;
-        esac
-    done
+    for (( i = 0; i < 3; i++ )); do ROUND=$round run_workload "${ROUND_ORDER[(round - 1 + i) % 3]}" durable 4; done
     codes=("$CARDS" 10)
     (( round % 2 )) || codes=(10 "$CARDS")
     for live in "${codes[@]}"; do
         live_codes "$live"
-        if [ "$live" = 10 ]; then workload=charge_10_codes; else workload=charge_100k_codes; fi
-        ROUND=$round run_charge "$workload" durable 4 -D cards=10 -D merchants=1
+        if [ "$live" = 10 ]; then id=charge_10_codes; else id=charge_100k_codes; fi
+        ROUND=$round run_workload charge_hot durable 4 "$id"
     done
-    reads=(run_select_only run_history)
-    (( round % 2 )) || reads=(run_history run_select_only)
+    reads=(select_only history)
+    (( round % 2 )) || reads=(history select_only)
     for mode in durable cpu; do
-        for read in "${reads[@]}"; do ROUND=$round "$read" "$mode" 4; done
+        for read in "${reads[@]}"; do ROUND=$round run_workload "$read" "$mode" 4; done
     done
 done
 live_codes "$CARDS"
-run hold durable mps 4 -U authenticator -f "$BENCH/scripts/hold.sql" -D cards="$CARDS" -D merchant="$SHOP" \
-    -D session="$SESSION"
-run login durable mps 4 -U authenticator -f "$BENCH/scripts/login.sql" -D logins="$LOGINS"
+run_workload hold durable 4
+run_workload login durable 4
 
 log "verify_ledger() after the run"
 VIOLATIONS=$(psql -qAtX -d mps -c "SELECT count(*) FROM verify_ledger()")

@@ -160,6 +160,39 @@ list_refund_payments() {
     psql -qAtX -d mps -c "SELECT count(*) FROM mps_bench.payments"
 }
 
+# bench_shop: merchant 1's code and session (bench/load.sql) into SHOP and SESSION: the
+# benchmark's refunds and holds are merchant 1's.
+bench_shop() {
+    IFS='|' read -r SHOP SESSION < <(psql -qAtX -d mps -c "SELECT code, session_id FROM mps_bench.merchants WHERE n = 1")
+}
+
+# workload_args WORKLOAD: the pgbench arguments of a benchmark workload (bench/scripts/) into
+# the array WORKLOAD_ARGS, for bench/run.sh, paired.sh, decompose.sh and buffer_waits.sh.
+# tpcb: pgbench's own TPC-B (no arguments; database tpcb, as select_only). Charges: charge (one merchant, CARDS cards), charge_merchants (a random one of MERCHANTS
+# (100) per call), charge_hot (10 hot cards); refund (of a random one of the PAYMENTS listed
+# by list_refund_payments, merchant SHOP with SESSION, see bench_shop), recharge (CARDS),
+# history (of one of HISTORY_MEMBERS (1) members after the CARDS), select_only (TPC-B scale
+# TPCB_SCALE (10)), hold (merchant SHOP's holds on CARDS), login (of LOGINS members); the
+# references of bench/decompose.sql: charge_reference, refund_reference, recharge_reference.
+workload_args() {
+    local scripts=$ROOT/bench/scripts
+    case $1 in
+        tpcb) WORKLOAD_ARGS=(); return ;;
+        charge) WORKLOAD_ARGS=(-f "$scripts/charge.sql" -D cards="$CARDS" -D merchants=1) ;;
+        charge_merchants) WORKLOAD_ARGS=(-f "$scripts/charge.sql" -D cards="$CARDS" -D merchants="${MERCHANTS:-100}") ;;
+        charge_hot) WORKLOAD_ARGS=(-f "$scripts/charge.sql" -D cards=10 -D merchants=1) ;;
+        refund | refund_reference)
+            WORKLOAD_ARGS=(-f "$scripts/$1.sql" -D payments="$PAYMENTS" -D merchant="$SHOP" -D session="$SESSION") ;;
+        recharge | recharge_reference | charge_reference) WORKLOAD_ARGS=(-f "$scripts/$1.sql" -D cards="$CARDS") ;;
+        history) WORKLOAD_ARGS=(-f "$scripts/history.sql" -D cards="$CARDS" -D history="${HISTORY_MEMBERS:-1}") ;;
+        select_only) WORKLOAD_ARGS=(-f "$scripts/select_only.sql" -D accounts=$(( ${TPCB_SCALE:-10} * 100000 ))) ;;
+        hold) WORKLOAD_ARGS=(-f "$scripts/hold.sql" -D cards="$CARDS" -D merchant="$SHOP" -D session="$SESSION") ;;
+        login) WORKLOAD_ARGS=(-f "$scripts/login.sql" -D logins="$LOGINS") ;;
+        *) echo "unknown workload $1" >&2; return 1 ;;
+    esac
+    WORKLOAD_ARGS=(-U authenticator "${WORKLOAD_ARGS[@]}")
+}
+
 # median_range VALUES…: "MEDIAN MIN MAX" of the numbers among VALUES ("-" and the like are
 # skipped; nothing if there is none), for the benchmark scripts' summaries.
 median_range() {
