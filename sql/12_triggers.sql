@@ -6,9 +6,9 @@
 -- It names pg_catalog's now() itself and is not SECURITY DEFINER.
 --
 -- The triggers fire only when an UPDATE leaves updated_at as it was: the money movements'
--- card update sets it itself (src/store/transactions.rs), sparing a PL/pgSQL call per movement
--- (the call cost 2-4 % of a movement's server CPU, bench/results/2026-12-03.md). A writer that
--- sets updated_at to a new value keeps it.
+-- card update sets it itself (src/store/transactions.rs), sparing a PL/pgSQL call per
+-- movement (the call cost 2-4 % of a movement's server CPU, bench/results/2026-12-03-run4.md).
+-- A writer that sets updated_at to a new value keeps it.
 CREATE FUNCTION mps_internal.set_updated_at() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
