@@ -168,12 +168,13 @@ bench_shop() {
 
 # workload_args WORKLOAD: the pgbench arguments of a benchmark workload (bench/scripts/) into
 # the array WORKLOAD_ARGS, for bench/run.sh, paired.sh, decompose.sh and buffer_waits.sh.
-# tpcb: pgbench's own TPC-B (no arguments; database tpcb, as select_only). Charges: charge (one merchant, CARDS cards), charge_merchants (a random one of MERCHANTS
-# (100) per call), charge_hot (10 hot cards); refund (of a random one of the PAYMENTS listed
-# by list_refund_payments, merchant SHOP with SESSION, see bench_shop), recharge (CARDS),
-# history (of one of HISTORY_MEMBERS (1) members after the CARDS), select_only (TPC-B scale
-# TPCB_SCALE (10)), hold (merchant SHOP's holds on CARDS), login (of LOGINS members); the
-# references of bench/decompose.sql: charge_reference, refund_reference, recharge_reference.
+# tpcb: pgbench's own TPC-B (no arguments; database tpcb, as select_only). Charges: charge
+# (one merchant, CARDS cards), charge_merchants (a random one of MERCHANTS (100) per call),
+# charge_hot (10 hot cards); refund (of a random one of the PAYMENTS listed by
+# list_refund_payments, merchant SHOP with SESSION, see bench_shop), recharge (CARDS), history
+# (of one of HISTORY_MEMBERS (1) members after the CARDS), select_only (TPC-B scale TPCB_SCALE
+# (10)), hold (merchant SHOP's holds on CARDS), login (of LOGINS members); the references of
+# bench/decompose.sql: charge_reference, refund_reference, recharge_reference.
 workload_args() {
     local scripts=$ROOT/bench/scripts
     case $1 in
